@@ -1,0 +1,37 @@
+"""Field types shared by the static and the per-object-type tables."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import peewee as pw
+
+from models.timeutil import from_micros, to_micros
+
+
+class InstantField(pw.BigIntegerField):
+    """An aware UTC datetime stored as integer microseconds since the epoch."""
+
+    def db_value(self, value):
+        if value is None or isinstance(value, int):
+            return value
+        if isinstance(value, datetime):
+            return to_micros(value)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        return from_micros(value) if value is not None else None
+
+
+class JSONText(pw.TextField):
+    """JSON kept as text: portable across SQLite and PostgreSQL, stable on export."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, sort_keys=False)
+
+    def python_value(self, value):
+        if value is None:
+            return None
+        return json.loads(value)

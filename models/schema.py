@@ -1,0 +1,276 @@
+"""The static tables, the schema version and the migration path.
+
+Per-object-type record tables are built at run time from property definitions
+(models/objects.py); everything else is declared here.
+
+Tables that grow with enrollments (``enrollment``, ``history_event``) are kept narrow:
+integer keys, integer instants, short codes. The dashboard reads per-day counts from
+``enrollment_daily`` (a rollup the engine maintains in the run transaction), never by
+scanning enrollments.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import peewee as pw
+
+from models.db import db, is_postgres
+from models.errors import RotaError
+from models.fields import InstantField, JSONText
+
+SCHEMA_VERSION = 1
+
+
+class Base(pw.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class SchemaVersion(Base):
+    version = pw.IntegerField()
+
+
+class ObjectType(Base):
+    name = pw.CharField(max_length=63, unique=True)  # internal name: contact, company, …
+    label = pw.CharField(max_length=120)
+    plural = pw.CharField(max_length=120)
+    builtin = pw.BooleanField(default=False)
+    table_name = pw.CharField(max_length=80, unique=True)
+    created_at = InstantField()
+
+
+class PropertyDef(Base):
+    object_type = pw.ForeignKeyField(ObjectType, backref="properties", on_delete="CASCADE")
+    name = pw.CharField(max_length=63)
+    label = pw.CharField(max_length=120)
+    type = pw.CharField(max_length=16)  # string number bool date datetime enumeration
+    options = JSONText(null=True)  # enumeration: [{"name": …, "label": …}, …]
+    required = pw.BooleanField(default=False)
+    builtin = pw.BooleanField(default=False)
+    position = pw.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("object_type", "name"), True),)
+
+
+class Workflow(Base):
+    name = pw.CharField(max_length=200, unique=True)
+    object_type = pw.ForeignKeyField(ObjectType, on_delete="RESTRICT")
+    status = pw.CharField(max_length=16, default="draft")  # draft active paused
+    schedule = JSONText()
+    criteria = JSONText(default=list)
+    suppression = JSONText(default=list)
+    unenrollment = JSONText(default=list)
+    actions = JSONText(default=list)
+    settings = JSONText(default=dict)
+    misfire_policy = pw.CharField(max_length=16, null=True)  # null: the settings' policy
+    grace_seconds = pw.IntegerField(null=True)  # null: the settings' grace window
+    next_run_at = InstantField(null=True, index=True)  # the engine's next scheduled instant
+    last_scheduled_for = InstantField(null=True)  # newest instant run or recorded
+    version = pw.IntegerField(default=1)
+    created_at = InstantField()
+    updated_at = InstantField()
+
+
+class Run(Base):
+    """One occurrence of a workflow: exactly one row per (workflow, scheduled instant)."""
+
+    workflow = pw.ForeignKeyField(Workflow, backref="runs", on_delete="CASCADE")
+    scheduled_for = InstantField(null=True)  # null for a manual enrollment
+    kind = pw.CharField(max_length=10, default="scheduled")  # scheduled manual
+    status = pw.CharField(max_length=10, default="running")  # running succeeded failed missed coalesced
+    started_at = InstantField(null=True)
+    finished_at = InstantField(null=True)
+    matched = pw.IntegerField(default=0)
+    enrolled = pw.IntegerField(default=0)
+    suppressed = pw.IntegerField(default=0)
+    engine_id = pw.CharField(max_length=80, null=True)
+    detail = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("workflow", "scheduled_for"), True),)
+
+
+class Enrollment(Base):
+    """A record in a run. Narrow on purpose: tens of millions of rows."""
+
+    run = pw.ForeignKeyField(Run, on_delete="CASCADE", index=False)
+    workflow = pw.ForeignKeyField(Workflow, on_delete="CASCADE", index=False)
+    record_id = pw.BigIntegerField()
+    manual = pw.BooleanField(default=False)
+    enrolled_at = InstantField()
+    state = pw.CharField(max_length=10, default="active")  # active waiting done unenrolled failed
+    step = pw.IntegerField(default=0)  # pointer into the action list (path for branches in detail)
+    next_step_at = InstantField(null=True)  # when the next step is due; null when finished
+    path = pw.TextField(null=True)  # position inside nested branches, JSON
+    claimed_by = pw.CharField(max_length=80, null=True)
+    claimed_until = InstantField(null=True)
+
+    class Meta:
+        indexes = (
+            (("run", "record_id"), True),
+            (("workflow", "record_id"), False),
+            (("next_step_at",), False),
+        )
+
+
+class EnrollmentDaily(Base):
+    """Per workflow and UTC day: enrollments counted in the run transaction."""
+
+    workflow = pw.ForeignKeyField(Workflow, on_delete="CASCADE", index=False)
+    day = pw.DateField()
+    enrolled = pw.BigIntegerField(default=0)
+    suppressed = pw.BigIntegerField(default=0)
+    runs = pw.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("workflow", "day"), True),)
+
+
+class HistoryEvent(Base):
+    """Everything that happened besides the enrollment rows themselves."""
+
+    workflow = pw.ForeignKeyField(Workflow, on_delete="CASCADE", index=False)
+    at = InstantField()
+    type = pw.CharField(max_length=20)
+    record_id = pw.BigIntegerField(null=True)
+    run = pw.ForeignKeyField(Run, null=True, on_delete="CASCADE", index=False)
+    enrollment = pw.ForeignKeyField(Enrollment, null=True, on_delete="CASCADE", index=False)
+    scheduled_for = InstantField(null=True)
+    step = pw.IntegerField(null=True)
+    detail = pw.TextField(null=True)
+
+    class Meta:
+        indexes = (
+            (("workflow", "at"), False),
+            (("workflow", "record_id", "at"), False),
+            (("workflow", "type", "at"), False),
+        )
+
+
+class StaticList(Base):
+    name = pw.CharField(max_length=200, unique=True)
+    object_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE")
+    created_at = InstantField()
+
+
+class ListMember(Base):
+    list = pw.ForeignKeyField(StaticList, backref="members", on_delete="CASCADE", index=False)
+    record_id = pw.BigIntegerField()
+    added_at = InstantField()
+
+    class Meta:
+        indexes = ((("list", "record_id"), True),)
+
+
+class Task(Base):
+    workflow = pw.ForeignKeyField(Workflow, null=True, on_delete="SET NULL")
+    object_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE")
+    record_id = pw.BigIntegerField(null=True)
+    title = pw.TextField()
+    due_date = pw.DateField(null=True)
+    owner = pw.CharField(max_length=200, null=True)
+    done = pw.BooleanField(default=False)
+    created_at = InstantField()
+
+
+class Notification(Base):
+    operator = pw.CharField(max_length=200, index=True)
+    message = pw.TextField()
+    workflow = pw.ForeignKeyField(Workflow, null=True, on_delete="SET NULL")
+    record_id = pw.BigIntegerField(null=True)
+    read = pw.BooleanField(default=False)
+    created_at = InstantField()
+
+
+class AuditEntry(Base):
+    at = InstantField(index=True)
+    actor = pw.CharField(max_length=200)
+    workflow = pw.ForeignKeyField(Workflow, null=True, on_delete="SET NULL")
+    workflow_name = pw.CharField(max_length=200)
+    action = pw.CharField(max_length=40)  # created schedule_changed criteria_changed activated …
+    diff = pw.TextField(null=True)
+
+
+class WorkflowVersion(Base):
+    workflow = pw.ForeignKeyField(Workflow, on_delete="CASCADE", index=False)
+    version = pw.IntegerField()
+    body = JSONText()
+    at = InstantField()
+    actor = pw.CharField(max_length=200)
+
+    class Meta:
+        indexes = ((("workflow", "version"), True),)
+
+
+class EngineLease(Base):
+    """Who holds what, until when: 'store' on SQLite, per workflow on PostgreSQL."""
+
+    name = pw.CharField(max_length=120, primary_key=True)
+    holder = pw.CharField(max_length=80, null=True)
+    until = InstantField(null=True)
+    heartbeat = InstantField(null=True)
+    info = pw.TextField(null=True)
+
+
+STATIC_MODELS: list[type[Base]] = [
+    SchemaVersion,
+    ObjectType,
+    PropertyDef,
+    Workflow,
+    Run,
+    Enrollment,
+    EnrollmentDaily,
+    HistoryEvent,
+    StaticList,
+    ListMember,
+    Task,
+    Notification,
+    AuditEntry,
+    WorkflowVersion,
+    EngineLease,
+]
+
+# Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
+MIGRATIONS: dict[int, Callable[[], None]] = {}
+
+
+def current_version() -> int | None:
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return None
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else None
+
+
+def _create_initial() -> None:
+    from models import objects
+
+    db.create_tables(STATIC_MODELS, safe=True)
+    if is_postgres():
+        # Partial index: the executor only ever looks for enrollments with a due step.
+        pass
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=SCHEMA_VERSION)
+    objects.install_builtin_types()
+
+
+def ensure_schema() -> None:
+    """Create a fresh schema, upgrade an older one, refuse a newer one."""
+    with db.atomic():
+        version = current_version()
+        if version is None:
+            _create_initial()
+            return
+        if version > SCHEMA_VERSION:
+            raise RotaError(
+                f"this database has schema version {version}, newer than this Rota understands "
+                f"({SCHEMA_VERSION}): upgrade Rota to open it"
+            )
+        while version < SCHEMA_VERSION:
+            step = MIGRATIONS.get(version + 1)
+            if step is None:
+                raise RotaError(f"no migration from schema version {version} to {version + 1}")
+            step()
+            version += 1
+            SchemaVersion.update(version=version).execute()

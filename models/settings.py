@@ -1,0 +1,132 @@
+"""One typed settings object: a TOML file in the user's config directory, overridden by
+``ROTA_…`` environment variables (``ROTA_CONFIG`` names another file, which tests use)."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+
+import platformdirs
+
+from models.errors import RotaError
+from models.timeutil import zone
+
+MISFIRE_POLICIES = ("run_once_late", "record_missed")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _system_zone() -> str:
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz:
+        return tz
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return "UTC"
+
+
+@dataclass
+class Settings:
+    timezone: str = field(default_factory=_system_zone)
+    db: str = ""  # empty: ROTA_DB, else the SQLite file in the user's data directory
+    run_engine: bool = True
+    misfire_policy: str = "run_once_late"
+    grace_seconds: int = 3600
+    holidays: list[str] = field(default_factory=list)  # ISO dates that are not business days
+    business_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    theme: str = "textual-dark"
+    operator: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "rota@localhost"
+
+    def validate(self) -> "Settings":
+        zone(self.timezone)
+        if self.misfire_policy not in MISFIRE_POLICIES:
+            raise RotaError(f'misfire policy "{self.misfire_policy}" is unknown: use one of {", ".join(MISFIRE_POLICIES)}')
+        if self.grace_seconds < 0:
+            raise RotaError("grace window must be 0 seconds or more")
+        for d in self.holidays:
+            try:
+                date.fromisoformat(d)
+            except ValueError:
+                raise RotaError(f'holiday "{d}" is not a date: use YYYY-MM-DD') from None
+        bad = [d for d in self.business_days if d not in WEEKDAYS]
+        if bad or not self.business_days:
+            raise RotaError(f"business days must be a non-empty list of {', '.join(WEEKDAYS)}")
+        return self
+
+    @property
+    def holiday_dates(self) -> set[date]:
+        return {date.fromisoformat(d) for d in self.holidays}
+
+
+def config_path() -> Path:
+    env = os.environ.get("ROTA_CONFIG")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_config_dir("rota")) / "settings.toml"
+
+
+def _coerce(kind: type | str, value, name: str):
+    kind = str(kind)
+    try:
+        if "bool" in kind:
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
+        if "int" in kind:
+            return int(value)
+        if "list" in kind:
+            if isinstance(value, list):
+                return [str(v) for v in value]
+            return [v.strip() for v in str(value).split(",") if v.strip()]
+        return str(value)
+    except (TypeError, ValueError):
+        raise RotaError(f'setting "{name}" has a bad value {value!r}') from None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or config_path()
+    values: dict = {}
+    if path.exists():
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError) as exc:
+            raise RotaError(f"settings file {path} cannot be read: {exc}") from None
+    settings = Settings()
+    for f in fields(Settings):
+        if f.name in values:
+            setattr(settings, f.name, _coerce(f.type, values[f.name], f.name))
+        env = os.environ.get(f"ROTA_{f.name.upper()}")
+        if env is not None:
+            setattr(settings, f.name, _coerce(f.type, env, f.name))
+    return settings.validate()
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    settings.validate()
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in dataclasses.asdict(settings).items())
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(path)
+    return path

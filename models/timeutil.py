@@ -1,0 +1,110 @@
+"""Instants are aware UTC datetimes in Python and integer microseconds in the database.
+
+Integers compare as instants on SQLite and PostgreSQL alike, index compactly, and never
+depend on a session time zone or on ``fold``.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from models.errors import RotaError
+
+UTC = timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(instant: datetime) -> int:
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime given where an instant is needed")
+    delta = instant - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return _EPOCH + timedelta(microseconds=int(value))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_z(instant: datetime | None) -> str | None:
+    """ISO-8601 UTC with a trailing Z (microseconds only when present)."""
+    if instant is None:
+        return None
+    s = instant.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return s + "Z"
+
+
+def parse_instant(text: str, default_tz: str = "UTC") -> datetime:
+    """Parse an ISO date or date-time; a time without offset is read in ``default_tz``."""
+    raw = text.strip()
+    try:
+        if raw.endswith("Z") or raw.endswith("z"):
+            raw = raw[:-1] + "+00:00"
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise RotaError(f'"{text}" is not an ISO-8601 date or time (e.g. 2026-03-28T12:00+01:00)') from None
+    if value.tzinfo is None:
+        value = resolve_wall(value, zone(default_tz))
+    return value.astimezone(UTC)
+
+
+def resolve_wall(wall: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant at which the local clock in ``tz`` reads ``wall`` or later.
+
+    Normal times map exactly; a repeated (fall-back) time maps to its first occurrence;
+    a skipped (spring-forward) time maps to the end of the gap.
+    """
+    naive = wall.replace(tzinfo=None)
+    first = naive.replace(tzinfo=tz, fold=0)
+    back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    if back == naive:
+        return first.astimezone(UTC)
+    # In a gap: the wall time never shows. The gap ends at the transition instant, which
+    # lies between the fold=1 reading (pre-gap offset) and the fold=0 reading.
+    lo = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    hi = first.astimezone(UTC)
+    lo, hi = min(lo, hi), max(lo, hi)
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + (hi - lo) / 2
+        if mid.astimezone(tz).replace(tzinfo=None) >= naive:
+            hi = mid
+        else:
+            lo = mid
+    hi = hi.replace(microsecond=0)
+    while hi.astimezone(tz).replace(tzinfo=None) < naive:
+        hi += timedelta(seconds=1)
+    while (hi - timedelta(seconds=1)).astimezone(tz).replace(tzinfo=None) >= naive:
+        hi -= timedelta(seconds=1)
+    return hi
+
+
+_ZONES: set[str] | None = None
+
+
+def zone(name: str) -> ZoneInfo:
+    """A ZoneInfo for an IANA name, or a RotaError that says what to fix."""
+    global _ZONES
+    if not isinstance(name, str) or not name.strip():
+        raise RotaError("time zone is empty: give an IANA name such as Europe/Stockholm")
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):
+        if _ZONES is None:
+            _ZONES = available_timezones()
+        close = sorted(z for z in _ZONES if z.lower() == name.strip().lower())
+        hint = f' (did you mean "{close[0]}"?)' if close else " (e.g. Europe/Stockholm, America/New_York, UTC)"
+        raise RotaError(f'unknown time zone "{name}": use an IANA name{hint}') from None
+
+
+def local_today(now: datetime, tz: ZoneInfo) -> date:
+    return now.astimezone(tz).date()
+
+
+def start_of_local_day(day: date, tz: ZoneInfo) -> datetime:
+    """The instant the local calendar day ``day`` begins in ``tz`` (aware UTC)."""
+    return resolve_wall(datetime(day.year, day.month, day.day), tz)
