@@ -14,7 +14,7 @@ from typing import Callable
 
 import peewee as pw
 
-from models.db import db, is_postgres
+from models.db import db
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
@@ -64,8 +64,6 @@ class Workflow(Base):
     unenrollment = JSONText(default=list)
     actions = JSONText(default=list)
     settings = JSONText(default=dict)
-    misfire_policy = pw.CharField(max_length=16, null=True)  # null: the settings' policy
-    grace_seconds = pw.IntegerField(null=True)  # null: the settings' grace window
     next_run_at = InstantField(null=True, index=True)  # the engine's next scheduled instant
     last_scheduled_for = InstantField(null=True)  # newest instant run or recorded
     version = pw.IntegerField(default=1)
@@ -189,7 +187,7 @@ class AuditEntry(Base):
     actor = pw.CharField(max_length=200)
     workflow = pw.ForeignKeyField(Workflow, null=True, on_delete="SET NULL")
     workflow_name = pw.CharField(max_length=200)
-    action = pw.CharField(max_length=40)  # created schedule_changed criteria_changed activated …
+    action = pw.CharField(max_length=200)  # created, activated, paused, schedule_changed,criteria_changed, …
     diff = pw.TextField(null=True)
 
 
@@ -247,9 +245,6 @@ def _create_initial() -> None:
     from models import objects
 
     db.create_tables(STATIC_MODELS, safe=True)
-    if is_postgres():
-        # Partial index: the executor only ever looks for enrollments with a due step.
-        pass
     SchemaVersion.delete().execute()
     SchemaVersion.create(version=SCHEMA_VERSION)
     objects.install_builtin_types()

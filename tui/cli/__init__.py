@@ -62,6 +62,7 @@ def db_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
 def build_parser() -> Parser:
     parser = Parser(prog="rota", description="Scheduled workflows in your terminal.")
     db_option(parser, top=True)
+    parser.add_argument("--no-engine", action="store_true", help="open the app without the engine thread (a viewer)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     package = importlib.import_module(__name__)
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):

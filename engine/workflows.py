@@ -1,0 +1,304 @@
+"""Workflows as the rest of Rota sees them: validate, save, activate, pause, export.
+
+Every change goes through ``save_workflow`` / ``set_status`` / ``delete_workflow`` so
+that the audit log, the kept versions, the next run time and the engine's wake-up
+follow from one place. The body of a workflow is the SPEC §9 JSON shape.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import peewee as pw
+
+from engine import audit
+from engine.schedule import parse_schedule
+from engine.steps import mask_actions, unmask_actions, validate_actions
+from models import criteria as crit
+from models.db import db
+from models.errors import RotaError
+from models.objects import get_type
+from models.schema import Run, Workflow
+from models.settings import MISFIRE_POLICIES, load_settings
+from models.timeutil import utcnow
+
+STATUSES = ("draft", "active", "paused")
+BODY_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppression", "unenrollment", "actions",
+             "settings")
+SETTING_KEYS = ("pause_dates", "campaign", "misfire_policy", "grace_seconds")
+
+# ------------------------------------------------------------------ change listeners
+
+_listeners: list[Callable[[int | None], None]] = []
+_listeners_lock = threading.Lock()
+
+
+def subscribe(callback: Callable[[int | None], None]) -> Callable[[], None]:
+    """Call ``callback(workflow_id)`` after every committed change; returns an unsubscribe."""
+    with _listeners_lock:
+        _listeners.append(callback)
+
+    def unsubscribe() -> None:
+        with _listeners_lock:
+            if callback in _listeners:
+                _listeners.remove(callback)
+
+    return unsubscribe
+
+
+def notify_changed(workflow_id: int | None = None) -> None:
+    with _listeners_lock:
+        listeners = list(_listeners)
+    for callback in listeners:
+        callback(workflow_id)
+
+
+# ------------------------------------------------------------------------ validation
+
+
+def _validate_settings(value: Any) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RotaError('settings: expected an object such as {"pause_dates": ["2026-12-25"], "campaign": "Q4"}')
+    unknown = [k for k in value if k not in SETTING_KEYS]
+    if unknown:
+        raise RotaError(f'settings: unknown field "{unknown[0]}" (known: {", ".join(SETTING_KEYS)})')
+    out: dict[str, Any] = {}
+    if "pause_dates" in value:
+        dates = value["pause_dates"]
+        if not isinstance(dates, list):
+            raise RotaError("settings.pause_dates: expected a list of dates such as [\"2026-12-25\"]")
+        parsed = []
+        for i, d in enumerate(dates, 1):
+            try:
+                parsed.append(date.fromisoformat(str(d).strip()))
+            except ValueError:
+                raise RotaError(f'settings.pause_dates[{i}]: "{d}" is not a date; use YYYY-MM-DD') from None
+        out["pause_dates"] = [d.isoformat() for d in sorted(set(parsed))]
+    if "campaign" in value:
+        if value["campaign"] is not None and not isinstance(value["campaign"], str):
+            raise RotaError("settings.campaign: expected text")
+        out["campaign"] = (value["campaign"] or "").strip()
+    if "misfire_policy" in value:
+        if value["misfire_policy"] not in MISFIRE_POLICIES:
+            raise RotaError(f'settings.misfire_policy: use one of {", ".join(MISFIRE_POLICIES)}')
+        out["misfire_policy"] = value["misfire_policy"]
+    if "grace_seconds" in value:
+        g = value["grace_seconds"]
+        if isinstance(g, bool) or not isinstance(g, int) or g < 0:
+            raise RotaError("settings.grace_seconds: expected a whole number of seconds, 0 or more")
+        out["grace_seconds"] = g
+    return out
+
+
+def validate_workflow(body: Any, *, default_timezone: str | None = None) -> dict:
+    """The normalized SPEC §9 body, or a RotaError that names the field to fix."""
+    if not isinstance(body, dict):
+        raise RotaError("a workflow is a JSON object with name, object_type, schedule, criteria and actions")
+    unknown = [k for k in body if k not in BODY_KEYS]
+    if unknown:
+        raise RotaError(f'unknown field "{unknown[0]}" (known: {", ".join(BODY_KEYS)})')
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise RotaError("name: give the workflow a name")
+    if len(name.strip()) > 200:
+        raise RotaError("name: at most 200 characters")
+    type_name = body.get("object_type")
+    if not isinstance(type_name, str):
+        raise RotaError("object_type: give an object type such as contact, company, deal or ticket")
+    try:
+        otype = get_type(type_name)
+    except RotaError as exc:
+        raise RotaError(f"object_type: {exc}") from None
+    status = body.get("status", "draft")
+    if status not in STATUSES:
+        raise RotaError(f'status: "{status}" is unknown; use one of {", ".join(STATUSES)}')
+    if "schedule" not in body:
+        raise RotaError('schedule: missing; e.g. {"kind": "daily", "time": "08:00"}')
+    tz = default_timezone or load_settings().timezone
+    try:
+        schedule = parse_schedule(body["schedule"], default_timezone=tz).to_json()
+    except RotaError as exc:
+        raise RotaError(f"schedule: {exc}") from None
+    out = {
+        "name": name.strip(),
+        "object_type": otype.name,
+        "status": status,
+        "schedule": schedule,
+        "criteria": crit.validate_criteria(body.get("criteria") or [], otype.name, where="criteria"),
+        "suppression": crit.validate_criteria(body.get("suppression") or [], otype.name, where="suppression"),
+        "unenrollment": crit.validate_criteria(body.get("unenrollment") or [], otype.name, where="unenrollment"),
+        "actions": validate_actions(body.get("actions") or [], otype.name),
+        "settings": _validate_settings(body.get("settings")),
+    }
+    return out
+
+
+# -------------------------------------------------------------------------- reading
+
+
+def get_workflow(name_or_id: str | int) -> Workflow:
+    if isinstance(name_or_id, int):
+        wf = Workflow.get_or_none(Workflow.id == name_or_id)
+    else:
+        wf = Workflow.get_or_none(Workflow.name == str(name_or_id).strip())
+    if wf is None:
+        raise RotaError(f'no workflow named "{name_or_id}" (see the workflows screen or `rota workflow export`)')
+    return wf
+
+
+def workflow_body(wf: Workflow) -> dict:
+    """The stored body, unmasked (for the engine and the editor)."""
+    return {
+        "name": wf.name,
+        "object_type": wf.object_type.name,
+        "status": wf.status,
+        "schedule": wf.schedule,
+        "criteria": wf.criteria or [],
+        "suppression": wf.suppression or [],
+        "unenrollment": wf.unenrollment or [],
+        "actions": wf.actions or [],
+        "settings": wf.settings or {},
+    }
+
+
+def public_body(body: dict) -> dict:
+    """A body fit to show or export: header secrets masked."""
+    return {**body, "actions": mask_actions(body.get("actions") or [])}
+
+
+def export_workflow(name: str) -> dict:
+    return public_body(workflow_body(get_workflow(name)))
+
+
+def list_workflows() -> list[Workflow]:
+    return list(Workflow.select().order_by(Workflow.name))
+
+
+def last_runs() -> dict[int, Run]:
+    """The newest run of every workflow, in one query."""
+    newest = Run.select(pw.fn.MAX(Run.id)).group_by(Run.workflow)
+    return {r.workflow_id: r for r in Run.select().where(Run.id.in_(newest))}
+
+
+# -------------------------------------------------------------------------- writing
+
+
+def _next_run(body: dict, now: datetime) -> datetime | None:
+    if body["status"] != "active":
+        return None
+    return parse_schedule(body["schedule"]).next_after(now)
+
+
+def save_workflow(body: dict, *, actor: str | None = None, now: datetime | None = None,
+                  mode: str = "upsert", original_name: str | None = None) -> Workflow:
+    """Create or update a workflow by name (``original_name`` renames).
+
+    ``mode``: "create" refuses an existing name, "update" refuses a missing one.
+    A changed schedule or status takes effect at once: the next run time is computed
+    from now (pausing clears it; resuming starts after now, with no catch-up burst).
+    """
+    now = now or utcnow()
+    settings = load_settings()
+    actor = actor or audit.current_actor(settings.operator)
+    key = original_name or (body.get("name") if isinstance(body, dict) else None)
+    existing = Workflow.get_or_none(Workflow.name == key) if isinstance(key, str) else None
+    if existing is not None and isinstance(body, dict) and isinstance(body.get("actions"), list):
+        body = {**body, "actions": unmask_actions(body["actions"], existing.actions or [])}
+    clean = validate_workflow(body, default_timezone=settings.timezone)
+    if mode == "create" and existing is not None:
+        raise RotaError(f'a workflow named "{clean["name"]}" exists already; choose another name')
+    if mode == "update" and existing is None:
+        raise RotaError(f'no workflow named "{key}" to update')
+    clash = Workflow.get_or_none(Workflow.name == clean["name"])
+    if clash is not None and (existing is None or clash.id != existing.id):
+        raise RotaError(f'a workflow named "{clean["name"]}" exists already; choose another name')
+    with db.atomic():
+        if existing is None:
+            wf = Workflow.create(
+                name=clean["name"], object_type=get_type(clean["object_type"]), status=clean["status"],
+                schedule=clean["schedule"], criteria=clean["criteria"], suppression=clean["suppression"],
+                unenrollment=clean["unenrollment"], actions=clean["actions"], settings=clean["settings"],
+                next_run_at=_next_run(clean, now), version=1, created_at=now, updated_at=now,
+            )
+            before = None
+        else:
+            before = workflow_body(existing)
+            if before == clean:
+                return existing
+            wf = existing
+            timing_changed = before["schedule"] != clean["schedule"] or before["status"] != clean["status"]
+            if before["object_type"] != clean["object_type"] and Run.select().where(Run.workflow == wf).exists():
+                raise RotaError("object_type: a workflow that has run cannot change its object type; clone it instead")
+            wf.name = clean["name"]
+            wf.object_type = get_type(clean["object_type"])
+            wf.status = clean["status"]
+            for k in ("schedule", "criteria", "suppression", "unenrollment", "actions", "settings"):
+                setattr(wf, k, clean[k])
+            if timing_changed:
+                wf.next_run_at = _next_run(clean, now)
+            wf.version = wf.version + 1
+            wf.updated_at = now
+            wf.save()
+        audit.add_version(wf, clean, actor, now)
+        audit.record(wf, wf.name, public_body(before) if before else None, public_body(clean), actor, now)
+    for groups in (clean["criteria"], clean["suppression"]):
+        if groups:
+            crit.ensure_criteria_indexes(clean["object_type"], groups)
+    notify_changed(wf.id)
+    return wf
+
+
+def set_status(name: str, status: str, *, actor: str | None = None, now: datetime | None = None) -> Workflow:
+    """Activate, pause or resume (status "active" again) a workflow."""
+    wf = get_workflow(name)
+    body = workflow_body(wf)
+    body["status"] = status
+    return save_workflow(body, actor=actor, now=now, mode="update")
+
+
+def delete_workflow(name: str, *, actor: str | None = None, now: datetime | None = None) -> None:
+    wf = get_workflow(name)
+    actor = actor or audit.current_actor(load_settings().operator)
+    with db.atomic():
+        audit.record(None, wf.name, public_body(workflow_body(wf)), None, actor, now)
+        wf.delete_instance(recursive=False)
+    notify_changed(None)
+
+
+def clone_workflow(name: str, new_name: str, *, actor: str | None = None, now: datetime | None = None) -> Workflow:
+    body = workflow_body(get_workflow(name))
+    body.update(name=new_name, status="draft")
+    return save_workflow(body, actor=actor, now=now, mode="create")
+
+
+def restore_version(name: str, version: int, *, actor: str | None = None, now: datetime | None = None) -> Workflow:
+    """Make an earlier version current again (as a new version, audited)."""
+    wf = get_workflow(name)
+    body = dict(audit.version_body(wf, version))
+    body["name"] = wf.name
+    return save_workflow(body, actor=actor, now=now, mode="update", original_name=wf.name)
+
+
+def import_workflow_file(path: str | Path, *, actor: str | None = None, now: datetime | None = None) -> Workflow:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RotaError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RotaError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    return save_workflow(body, actor=actor, now=now)
+
+
+def count_matching(name: str, now: datetime | None = None) -> int:
+    """How many records meet the workflow's criteria now (suppression not applied)."""
+    wf = get_workflow(name)
+    tz = wf.schedule.get("timezone") or load_settings().timezone
+    return crit.count_matching(wf.object_type.name, wf.criteria or [], now=now or utcnow(), tz=tz)
