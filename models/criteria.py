@@ -1,0 +1,681 @@
+"""Enrollment criteria: validation, one SQL compiler, one Python evaluator (SPEC §3).
+
+Criteria are a list of filter groups; the groups are ORed, the filters inside a group
+are ANDed. A filter is ``{"property": name or label, "operator": op, "value": …}``.
+
+The SQL compiler and the Python evaluator must select exactly the same records (a
+hypothesis test checks it on SQLite and PostgreSQL), so every decision that could
+drift between them is taken once, here, before either runs:
+
+* values are normalized at validation (property internal names, enumeration option
+  names, text stripped, numbers as int/float, dates as ISO strings);
+* text is compared folded (stripped and lowercased): ``models.db.fold`` in Python,
+  the same function registered as ``rota_fold`` in SQLite, ``lower()`` on PostgreSQL
+  (stored text is already stripped on write, and the comparison value is folded in
+  Python before it reaches SQL). PostgreSQL's ``lower()`` agrees with Python for ASCII
+  and Latin letters such as ÅÄÖÉÜ; exotic case mappings (Turkish İ, final sigma …)
+  may differ — the property test keeps to the letters where both agree;
+* day-relative and date operators become one interval of local calendar days, and
+  for datetime properties that interval becomes one half-open interval of instants
+  (see ``_day_interval`` and ``_instant_bounds``). SQL compares the stored integer
+  microseconds against those instants (so an index on the column works) and Python
+  compares the stored instant against the very same instants.
+
+Unknown values: a NULL column is an unknown value (``coerce_value`` stores empty text
+as NULL). Negative operators (``neq``, ``is_none_of``, ``not_contains``) match unknown
+values; every other operator except ``unknown`` does not. Every compiled filter is
+two-valued — it yields TRUE or FALSE, never NULL — so ``~compile_criteria(…)`` is the
+exact complement of the matching set (suppression and unenrollment rely on that).
+
+Day semantics (the workflow's time zone ``tz``; "today" is the local date of ``now``):
+
+=====================  ============================================
+operator               local calendar dates that match
+=====================  ============================================
+``on D``               D
+``before D``           every date < D
+``after D``            every date > D
+``between [A, B]``     A ≤ date ≤ B (both ends included)
+``in_last_days N``     today − N ≤ date ≤ today  (N = 0: today only)
+``in_next_days N``     today ≤ date ≤ today + N
+``more_than_days_ago`` date < today − N
+=====================  ============================================
+
+A date property compares its stored date with those dates directly. A datetime
+property matches when its instant lies in ``[start(first date), start(last date + 1))``
+where ``start(d)`` is the first instant the local clock in ``tz`` reads ``d`` 00:00 or
+later (``timeutil.start_of_local_day``). That makes every instant belong to exactly one
+local day even across DST changes: a 23- or 25-hour day is one day, and where a
+fall-back crosses midnight the repeated hour belongs to the day that had already begun.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import operator as _op
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import reduce
+from typing import Any, Callable
+
+import peewee as pw
+
+from models.db import db, fold, is_postgres
+from models.errors import RotaError
+from models.objects import Prop, find_prop, get_props, get_type, record_model
+from models.timeutil import start_of_local_day, to_micros, zone
+
+# --------------------------------------------------------------------- vocabulary
+
+OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "string": ("eq", "neq", "is_any_of", "is_none_of", "contains", "not_contains", "starts_with",
+               "known", "unknown"),
+    "number": ("eq", "neq", "lt", "lte", "gt", "gte", "between", "known", "unknown"),
+    "bool": ("is_true", "is_false", "known", "unknown"),
+    "enumeration": ("is_any_of", "is_none_of", "known", "unknown"),
+    "date": ("on", "before", "after", "between", "in_last_days", "in_next_days", "more_than_days_ago",
+             "known", "unknown"),
+    "datetime": ("on", "before", "after", "between", "in_last_days", "in_next_days", "more_than_days_ago",
+                 "known", "unknown"),
+}
+"""What the UI's operator picker offers, per property type, in display order."""
+
+# Accepted besides the picker's list: single-value forms people write by hand in JSON.
+_EXTRA_OPERATORS: dict[str, tuple[str, ...]] = {"enumeration": ("eq", "neq")}
+
+OPERATOR_LABELS: dict[str, str] = {
+    "eq": "is",
+    "neq": "is not",
+    "is_any_of": "is any of",
+    "is_none_of": "is none of",
+    "contains": "contains",
+    "not_contains": "doesn't contain",
+    "starts_with": "starts with",
+    "known": "is known",
+    "unknown": "is unknown",
+    "lt": "is less than",
+    "lte": "is at most",
+    "gt": "is greater than",
+    "gte": "is at least",
+    "between": "is between",
+    "is_true": "is true",
+    "is_false": "is false",
+    "on": "is on",
+    "before": "is before",
+    "after": "is after",
+    "in_last_days": "is in the last N days",
+    "in_next_days": "is in the next N days",
+    "more_than_days_ago": "is more than N days ago",
+}
+"""Plain words for each operator (the picker shows these)."""
+
+NEGATIVE_OPERATORS = frozenset({"neq", "is_none_of", "not_contains"})
+"""Operators that also match an unknown value (SPEC §3)."""
+
+_NO_VALUE = frozenset({"known", "unknown", "is_true", "is_false"})
+_LIST_VALUE = frozenset({"is_any_of", "is_none_of"})
+_PAIR_VALUE = frozenset({"between"})
+_DAYS_VALUE = frozenset({"in_last_days", "in_next_days", "more_than_days_ago"})
+_DATE_OPS = frozenset({"on", "before", "after", "between"}) | _DAYS_VALUE
+
+MAX_DAYS = 100_000  # ~270 years: keeps today ± N inside the calendar
+_MIN_DATE = date(1000, 1, 1)
+_MAX_DATE = date(9998, 12, 31)
+MAX_INDEX_COLUMNS = 6  # an advisor index wider than this costs more on writes than it saves
+
+_TYPE_NOUN = {
+    "string": "a string", "number": "a number", "bool": "a bool", "enumeration": "an enumeration",
+    "date": "a date", "datetime": "a datetime",
+}
+
+
+def _or_list(items) -> str:
+    """'a, b, c or d' — how an error lists the choices."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _and_list(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# --------------------------------------------------------------------- validation
+
+
+def validate_criteria(groups, type_name: str, *, where: str = "criteria") -> list[list[dict]]:
+    """Check criteria against the object type's properties and return the normal form.
+
+    The normal form uses internal property names, enumeration option names, stripped
+    text, numbers as int (when whole) or float, dates as ISO strings and day counts as
+    int; "value" is absent for operators that take none. Normalizing twice gives the
+    same result, so a workflow exported after import reads exactly as saved.
+
+    Raises RotaError naming the group, filter, property and what is wrong, e.g.
+    'criteria group 2, filter 1 (lifecycle_stage): operator "lt" does not apply to an
+    enumeration; use is_any_of, is_none_of, known or unknown'. ``where`` names the
+    criteria set in messages ("suppression", "unenrollment", "branch 2 criteria" …).
+    """
+    if groups is None:
+        return []
+    if not isinstance(groups, (list, tuple)):
+        raise RotaError(f"{where} must be a list of filter groups (each a list of filters)")
+    props = get_props(type_name)
+    out: list[list[dict]] = []
+    for gi, group in enumerate(groups, 1):
+        if not isinstance(group, (list, tuple)):
+            raise RotaError(f"{where} group {gi} must be a list of filters")
+        if not group:
+            raise RotaError(f"{where} group {gi} has no filters: add a filter or remove the group")
+        out.append([_validate_filter(f, type_name, props, f"{where} group {gi}, filter {fi}")
+                    for fi, f in enumerate(group, 1)])
+    return out
+
+
+def _validate_filter(raw, type_name: str, props: dict[str, Prop], at: str) -> dict:
+    if not isinstance(raw, dict):
+        raise RotaError(f'{at}: a filter is an object with "property", "operator" and "value"')
+    extra = sorted(set(raw) - {"property", "operator", "value"})
+    if extra:
+        raise RotaError(f'{at}: unexpected key "{extra[0]}"; a filter has "property", "operator" and "value"')
+    key = raw.get("property")
+    if not isinstance(key, str) or not key.strip():
+        raise RotaError(f'{at}: "property" is missing; name one of the {type_name} properties')
+    prop = find_prop(type_name, key)
+    if prop is None:
+        raise RotaError(f'{at}: {type_name} has no property "{key}"; use one of {_or_list(list(props))}')
+    at = f"{at} ({prop.name})"
+    op = raw.get("operator")
+    allowed = OPERATORS_BY_TYPE[prop.type]
+    if not isinstance(op, str) or not op.strip():
+        raise RotaError(f'{at}: "operator" is missing; use {_or_list(allowed)}')
+    op = op.strip().lower()
+    if op not in allowed and op not in _EXTRA_OPERATORS.get(prop.type, ()):
+        if op in OPERATOR_LABELS:
+            raise RotaError(f'{at}: operator "{op}" does not apply to {_TYPE_NOUN[prop.type]}; use {_or_list(allowed)}')
+        raise RotaError(f'{at}: operator "{op}" is unknown; use {_or_list(allowed)}')
+    value = raw.get("value")
+    norm: dict[str, Any] = {"property": prop.name, "operator": op}
+    if op in _NO_VALUE:
+        if value not in (None, "", []):
+            raise RotaError(f"{at}: {op} takes no value")
+        return norm
+    if op in _DAYS_VALUE:
+        norm["value"] = _days(value, at, op)
+    elif op in _LIST_VALUE:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not value:
+            raise RotaError(f"{at}: {op} needs a non-empty list of values")
+        seen, items = set(), []
+        for item in value:
+            v = _scalar(prop, item, at, op)
+            k = fold(v) if prop.type == "string" else v
+            if k not in seen:
+                seen.add(k)
+                items.append(v)
+        norm["value"] = items
+    elif op in _PAIR_VALUE:
+        if not isinstance(value, (list, tuple)) or len(value) != 2:
+            raise RotaError(f"{at}: between needs two values [low, high]")
+        lo, hi = (_scalar(prop, v, at, op) for v in value)
+        if _sort_key(prop, lo) > _sort_key(prop, hi):
+            raise RotaError(f"{at}: between needs the low value first, got [{lo}, {hi}]")
+        norm["value"] = [lo, hi]
+    else:
+        norm["value"] = _scalar(prop, value, at, op)
+    return norm
+
+
+def _sort_key(prop: Prop, v):
+    return date.fromisoformat(v) if prop.type in ("date", "datetime") else v
+
+
+def _days(value, at: str, op: str) -> int:
+    """A day count: a whole number from 0 to MAX_DAYS (JSON may carry it as 30.0 or "30")."""
+    n = None
+    if isinstance(value, bool):
+        n = None
+    elif isinstance(value, int):
+        n = value
+    elif isinstance(value, float) and value.is_integer():
+        n = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        n = int(value.strip())
+    if n is None or not 0 <= n <= MAX_DAYS:
+        raise RotaError(f"{at}: {op} needs a whole number of days from 0 to {MAX_DAYS}, got {value!r}")
+    return n
+
+
+def _scalar(prop: Prop, value, at: str, op: str):
+    """One comparison value in normal form for the property's type."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise RotaError(f"{at}: {op} needs a value")
+    t = prop.type
+    if t == "string":
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise RotaError(f"{at}: expected text, got {value!r}")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value).strip()
+    if t == "number":
+        number = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str):
+            try:
+                number = float(value.strip().replace(",", ""))
+            except ValueError:
+                number = None
+        if number is None or math.isnan(number) or math.isinf(number):
+            raise RotaError(f"{at}: expected a number, got {value!r}")
+        if isinstance(number, float) and number.is_integer() and abs(number) < 2**53:
+            return int(number)
+        return number
+    if t == "enumeration":
+        name = prop.match_option(str(value)) if isinstance(value, str) else None
+        if name is None:
+            raise RotaError(f"{at}: {value!r} is not an option; use {_or_list(prop.option_names)}")
+        return name
+    if t in ("date", "datetime"):
+        day = None
+        if isinstance(value, datetime):
+            day = None
+        elif isinstance(value, date):
+            day = value
+        elif isinstance(value, str):
+            try:
+                day = date.fromisoformat(value.strip())
+            except ValueError:
+                day = None
+        if day is None:
+            raise RotaError(f"{at}: expected a date such as 2026-03-31, got {value!r}")
+        if not _MIN_DATE <= day <= _MAX_DATE:
+            raise RotaError(f"{at}: the date {day.isoformat()} is outside {_MIN_DATE} to {_MAX_DATE}")
+        return day.isoformat()
+    raise RotaError(f"{at}: {op} does not apply to {_TYPE_NOUN.get(t, t)}")
+
+
+# ------------------------------------------------------------------- day windows
+
+
+def _day_interval(op: str, value, today: date) -> tuple[date | None, date | None]:
+    """The inclusive range of local calendar dates a date operator accepts (None: open)."""
+    if op == "on":
+        d = date.fromisoformat(value)
+        return d, d
+    if op == "before":
+        return None, date.fromisoformat(value) - timedelta(days=1)
+    if op == "after":
+        return date.fromisoformat(value) + timedelta(days=1), None
+    if op == "between":
+        return date.fromisoformat(value[0]), date.fromisoformat(value[1])
+    if op == "in_last_days":
+        return today - timedelta(days=value), today
+    if op == "in_next_days":
+        return today, today + timedelta(days=value)
+    if op == "more_than_days_ago":
+        return None, today - timedelta(days=value + 1)
+    raise AssertionError(op)
+
+
+def _instant_bounds(lo: date | None, hi: date | None, tz) -> tuple[int | None, int | None]:
+    """[start(lo), start(hi + 1)) in microseconds: the instants of those local days."""
+    return (
+        to_micros(start_of_local_day(lo, tz)) if lo is not None else None,
+        to_micros(start_of_local_day(hi + timedelta(days=1), tz)) if hi is not None else None,
+    )
+
+
+# ------------------------------------------------------------------ the plan
+# Both the compiler and the evaluator start from a _Plan: one resolved filter whose
+# values are final (folded text, option names, date bounds, instant bounds). The two
+# back ends then only translate, never decide.
+
+
+@dataclass(frozen=True)
+class _Plan:
+    prop: Prop
+    op: str
+    value: Any = None  # folded text / number / tuple of either / option name(s)
+    lo: Any = None  # date or micros bound (inclusive)
+    hi: Any = None  # date bound inclusive, micros bound exclusive
+
+
+def _plan(groups, type_name: str, now: datetime, tz: str) -> list[list[_Plan]]:
+    normal = validate_criteria(groups, type_name)
+    props = get_props(type_name)
+    if normal and any(f["operator"] in _DATE_OPS for g in normal for f in g):
+        if now is None or now.tzinfo is None:
+            raise ValueError("criteria with date operators need an aware 'now'")
+        zinfo = zone(tz)
+        today = now.astimezone(zinfo).date()
+    plans = []
+    for group in normal:
+        row = []
+        for f in group:
+            prop, op, value = props[f["property"]], f["operator"], f.get("value")
+            if op in _DATE_OPS:
+                lo, hi = _day_interval(op, value, today)
+                if prop.type == "datetime":
+                    lo, hi = _instant_bounds(lo, hi, zinfo)
+                row.append(_Plan(prop, "range", lo=lo, hi=hi))
+                continue
+            if prop.type == "string" and value is not None:
+                value = tuple(fold(v) for v in value) if isinstance(value, list) else fold(value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            if prop.type == "enumeration" and op in ("eq", "neq"):
+                op, value = ("is_any_of" if op == "eq" else "is_none_of"), (value,)
+            row.append(_Plan(prop, op, value))
+        plans.append(row)
+    return plans
+
+
+# ---------------------------------------------------------------- SQL compiler
+
+
+def _column(model, prop: Prop, postgres: bool):
+    """The SQL a filter compares: text folded the same way Python folds it."""
+    col = getattr(model, prop.name)
+    if prop.type == "string":
+        return pw.fn.lower(col) if postgres else pw.fn.rota_fold(col)
+    return col
+
+
+def _sql_filter(p: _Plan, model, postgres: bool):
+    col = _column(model, p.prop, postgres)
+    op, v = p.op, p.value
+    if op == "unknown":
+        return col.is_null(True)
+    if op == "known":
+        return col.is_null(False)
+    if op in NEGATIVE_OPERATORS:
+        if op == "neq":
+            cond = col != v
+        elif op == "is_none_of":
+            cond = col.not_in(list(v))
+        else:  # not_contains
+            cond = _sql_contains(col, v, postgres) == 0
+        return col.is_null(True) | cond
+    if op == "eq":
+        cond = col == v
+    elif op == "is_any_of":
+        cond = col.in_(list(v))
+    elif op == "contains":
+        cond = _sql_contains(col, v, postgres) > 0
+    elif op == "starts_with":
+        cond = pw.fn.substr(col, 1, len(v)) == v
+    elif op == "lt":
+        cond = col < v
+    elif op == "lte":
+        cond = col <= v
+    elif op == "gt":
+        cond = col > v
+    elif op == "gte":
+        cond = col >= v
+    elif op == "between":
+        cond = col.between(v[0], v[1])
+    elif op == "is_true":
+        cond = col == True  # noqa: E712 — peewee builds SQL from the comparison
+    elif op == "is_false":
+        cond = col == False  # noqa: E712
+    elif op == "range":
+        parts = []
+        if p.lo is not None:
+            parts.append(col >= p.lo)
+        if p.hi is not None:
+            parts.append(col < p.hi if p.prop.type == "datetime" else col <= p.hi)
+        cond = reduce(_op.and_, parts)
+    else:
+        raise AssertionError(op)
+    # The guard makes the filter FALSE (not NULL) on an unknown value, so that negating
+    # the compiled criteria is exact; SQLite folds it into the index range.
+    return col.is_null(False) & cond
+
+
+def _sql_contains(col, needle: str, postgres: bool):
+    """Substring position (0: absent): exact, no LIKE wildcards to escape."""
+    return pw.fn.strpos(col, needle) if postgres else pw.fn.instr(col, needle)
+
+
+_TRUE = pw.SQL("(1 = 1)")
+_FALSE = pw.SQL("(1 = 0)")
+
+
+def compile_criteria(groups, type_name: str, *, now: datetime, tz: str, empty: bool = True):
+    """A peewee expression over ``record_model(type_name)`` that is TRUE exactly for the
+    records meeting the criteria and FALSE for every other (never NULL, so ``~expr``
+    is the exact complement).
+
+    ``empty`` is what no groups at all mean: True selects every record (enrollment
+    criteria), False selects none (suppression, unenrollment). ``now`` (aware) and
+    ``tz`` (IANA name) fix "today" for the day-relative operators.
+    """
+    plans = _plan(groups, type_name, now, tz)
+    if not plans:
+        return _TRUE if empty else _FALSE
+    model = record_model(type_name)
+    postgres = is_postgres()
+    ors = [reduce(_op.and_, [_sql_filter(p, model, postgres) for p in group]) for group in plans]
+    return reduce(_op.or_, ors)
+
+
+def matching_query(type_name: str, groups, *, now: datetime, tz: str, suppression=None):
+    """SELECT id of the records meeting ``groups`` and not ``suppression``.
+
+    Built for the engine's INSERT … SELECT: the set is chosen in the database.
+    Empty criteria select every record; empty (or no) suppression suppresses none.
+    """
+    model = record_model(type_name)
+    where = compile_criteria(groups, type_name, now=now, tz=tz, empty=True)
+    if suppression:
+        where = where & ~compile_criteria(suppression, type_name, now=now, tz=tz, empty=False)
+    return model.select(model.id).where(where)
+
+
+def count_matching(type_name: str, groups, *, now: datetime, tz: str) -> int:
+    """How many records meet the criteria now (one aggregate query)."""
+    model = record_model(type_name)
+    where = compile_criteria(groups, type_name, now=now, tz=tz, empty=True)
+    return int(model.select(pw.fn.COUNT(pw.SQL("*"))).where(where).scalar() or 0)
+
+
+# -------------------------------------------------------------- Python evaluator
+
+
+def _py_filter(p: _Plan) -> Callable[[Any], bool]:
+    """A predicate on one stored value, mirroring ``_sql_filter`` operator by operator."""
+    op, v, text = p.op, p.value, p.prop.type == "string"
+    key = (lambda x: fold(x)) if text else (lambda x: x)
+    if op == "unknown":
+        return lambda x: x is None
+    if op == "known":
+        return lambda x: x is not None
+    if op == "neq":
+        return lambda x: x is None or key(x) != v
+    if op == "is_none_of":
+        return lambda x: x is None or key(x) not in v
+    if op == "not_contains":
+        return lambda x: x is None or v not in key(x)
+    if op == "eq":
+        test = lambda x: key(x) == v  # noqa: E731
+    elif op == "is_any_of":
+        test = lambda x: key(x) in v  # noqa: E731
+    elif op == "contains":
+        test = lambda x: v in key(x)  # noqa: E731
+    elif op == "starts_with":
+        test = lambda x: key(x).startswith(v)  # noqa: E731
+    elif op == "lt":
+        test = lambda x: x < v  # noqa: E731
+    elif op == "lte":
+        test = lambda x: x <= v  # noqa: E731
+    elif op == "gt":
+        test = lambda x: x > v  # noqa: E731
+    elif op == "gte":
+        test = lambda x: x >= v  # noqa: E731
+    elif op == "between":
+        test = lambda x: v[0] <= x <= v[1]  # noqa: E731
+    elif op == "is_true":
+        test = lambda x: bool(x) is True  # noqa: E731
+    elif op == "is_false":
+        test = lambda x: bool(x) is False  # noqa: E731
+    elif op == "range":
+        lo, hi = p.lo, p.hi
+        if p.prop.type == "datetime":
+            def test(x):
+                m = x if isinstance(x, int) else to_micros(x)
+                return (lo is None or m >= lo) and (hi is None or m < hi)
+        else:
+            def test(x):
+                d = x if isinstance(x, date) and not isinstance(x, datetime) else _as_date(x)
+                return (lo is None or d >= lo) and (hi is None or d <= hi)
+    else:
+        raise AssertionError(op)
+    return lambda x: x is not None and test(x)
+
+
+def _as_date(x) -> date:
+    if isinstance(x, datetime):
+        return x.date()
+    return date.fromisoformat(str(x))
+
+
+def evaluator(groups, type_name: str, *, now: datetime, tz: str, empty: bool = True) -> Callable[[dict], bool]:
+    """A reusable ``record -> bool`` for many records against the same criteria.
+
+    Validation, folding and day boundaries are worked out once, here.
+    """
+    plans = _plan(groups, type_name, now, tz)
+    if not plans:
+        return lambda record: empty
+    compiled = [[(p.prop.name, _py_filter(p)) for p in group] for group in plans]
+
+    def match(record: dict) -> bool:
+        return any(all(test(record.get(name)) for name, test in group) for group in compiled)
+
+    return match
+
+
+def matches(groups, record: dict, type_name: str, *, now: datetime, tz: str, empty: bool = True) -> bool:
+    """Whether one record (as ``models.objects.get_record`` returns it) meets the
+    criteria — the same answer the SQL compiler gives for it."""
+    return evaluator(groups, type_name, now=now, tz=tz, empty=empty)(record)
+
+
+# ---------------------------------------------------------------- index advisor
+
+_EQUALITY = frozenset({"eq", "is_any_of", "is_true", "is_false", "unknown"})
+_RANGE = frozenset({"lt", "lte", "gt", "gte", "between", "known"}) | _DATE_OPS
+
+
+def _index_columns(group: list[dict], props: dict[str, Prop]) -> list[tuple[str, str]]:
+    """(kind, property) in index order: equality columns, then range, then the rest.
+
+    Equality-like columns go first because a B-tree can seek on any number of them
+    and then on one range; the remaining columns only make the index covering, so the
+    count is answered from the index without touching the table.
+    """
+    buckets: dict[str, list[str]] = {"eq": [], "range": [], "other": []}
+    seen: set[str] = set()
+    ranked = sorted(group, key=lambda f: 0 if _is_equality(f, props) else 1 if f["operator"] in _RANGE else 2)
+    for f in ranked:
+        name = f["property"]
+        if name in seen:
+            continue
+        seen.add(name)
+        kind = "eq" if _is_equality(f, props) else "range" if f["operator"] in _RANGE else "other"
+        buckets[kind].append(name)
+    return [(k, n) for k in ("eq", "range", "other") for n in buckets[k]]
+
+
+def _is_equality(f: dict, props: dict[str, Prop]) -> bool:
+    if f["operator"] in _EQUALITY:
+        return True
+    # "on" a date property is one date: an equality; on a datetime it is a range.
+    return f["operator"] == "on" and props[f["property"]].type == "date"
+
+
+def _index_expression(prop: Prop, postgres: bool) -> str:
+    """Index text columns on the folded expression the compiler emits, so it is usable."""
+    quoted = f'"{prop.name}"'
+    if prop.type == "string":
+        return f"(lower({quoted}))" if postgres else f"rota_fold({quoted})"
+    return quoted
+
+
+def ensure_criteria_indexes(type_name: str, groups) -> list[str]:
+    """Create (if missing) one composite covering index per filter group; return names.
+
+    Call it when a workflow is saved. A full scan of a million rows costs ~250–300 ms
+    on SQLite whatever the filters; a single-column index on a half-selective column
+    is worse (a row lookup per match); a composite index whose leading columns are the
+    group's equality filters and whose next column is its range filter answers the
+    count from the index alone. Names derive from a hash of table and columns, so the
+    same group always maps to the same index and saving twice creates nothing new.
+
+    Groups without any seekable filter (only negative or contains filters) get no
+    index: it would only be scanned whole. Indexes no workflow uses any more are not
+    dropped here (that needs every workflow's criteria).
+    """
+    normal = validate_criteria(groups, type_name)
+    if not normal:
+        return []
+    props = get_props(type_name)
+    table = get_type(type_name).table_name
+    postgres = is_postgres()
+    names: list[str] = []
+    for group in normal:
+        cols = _index_columns(group, props)[:MAX_INDEX_COLUMNS]
+        if not cols or cols[0][0] == "other":
+            continue
+        if [n for _, n in cols] == ["createdate"]:
+            continue  # the table already indexes createdate
+        exprs = [_index_expression(props[n], postgres) for _, n in cols]
+        digest = hashlib.sha1(f"{table}|{','.join(exprs)}".encode()).hexdigest()[:12]
+        name = f"rota_crit_{table}_{digest}"[:63]
+        if name not in names:
+            db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({", ".join(exprs)})')
+            names.append(name)
+    return names
+
+
+# ------------------------------------------------------------------- plain words
+
+
+def describe_criteria(groups, type_name: str, *, empty: bool = True) -> str:
+    """The criteria in plain words, e.g. "(Lifecycle Stage is any of Customer, Lead and
+    Create Date is more than 30 days ago) or (Email is unknown)"."""
+    normal = validate_criteria(groups, type_name)
+    otype = get_type(type_name)
+    if not normal:
+        return f"every {otype.label.lower()}" if empty else f"no {otype.label.lower()}"
+    props = get_props(type_name)
+    parts = [" and ".join(_describe_filter(f, props[f["property"]]) for f in group) for group in normal]
+    if len(parts) == 1:
+        return parts[0]
+    return " or ".join(f"({p})" for p in parts)
+
+
+def _describe_filter(f: dict, prop: Prop) -> str:
+    op, v = f["operator"], f.get("value")
+
+    def word(x):
+        if prop.type == "enumeration":
+            return prop.option_label(x)
+        if prop.type == "string":
+            return f'"{x}"'
+        return str(x)
+
+    if op in _NO_VALUE:
+        return f"{prop.label} {OPERATOR_LABELS[op]}"
+    if op in _DAYS_VALUE:
+        days = "1 day" if v == 1 else f"{v} days"
+        phrase = {"in_last_days": f"is in the last {days}", "in_next_days": f"is in the next {days}",
+                  "more_than_days_ago": f"is more than {days} ago"}[op]
+        return f"{prop.label} {phrase}"
+    if op == "between":
+        return f"{prop.label} is between {word(v[0])} and {word(v[1])}"
+    if op in _LIST_VALUE:
+        return f"{prop.label} {OPERATOR_LABELS[op]} {', '.join(word(x) for x in v)}"
+    return f"{prop.label} {OPERATOR_LABELS[op]} {word(v)}"
