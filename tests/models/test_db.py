@@ -1,0 +1,106 @@
+"""Opening databases: SQLite pragmas and permissions, PostgreSQL, schema versions."""
+import os
+import stat
+
+import peewee as pw
+import pytest
+
+from models import db as dbmod
+from models import schema
+from models.errors import RotaError
+from models.schema import ObjectType, SchemaVersion
+
+
+def test_sqlite_file_is_private_and_in_wal_mode(sqlite_url, sqlite_db):
+    mode = stat.S_IMODE(os.stat(sqlite_url).st_mode)
+    assert mode == 0o600
+    assert sqlite_db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert sqlite_db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert sqlite_db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_default_location_comes_from_rota_db_then_data_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("ROTA_DB", str(tmp_path / "env.db"))
+    assert dbmod.resolve_url(None) == str(tmp_path / "env.db")
+    assert dbmod.resolve_url(str(tmp_path / "flag.db")) == str(tmp_path / "flag.db")
+    monkeypatch.delenv("ROTA_DB")
+    assert dbmod.resolve_url(None).endswith(os.path.join("rota", "rota.db"))
+
+
+def test_default_database_is_created_in_the_data_directory(isolated_env):
+    database = dbmod.open_database(None)
+    try:
+        path = dbmod.default_db_path()
+        assert path.exists() and str(path).startswith(str(isolated_env))
+        assert stat.S_IMODE(os.stat(path.parent).st_mode) & 0o077 == 0
+    finally:
+        dbmod.close_database()
+    assert isinstance(database, pw.SqliteDatabase)
+
+
+def test_rota_fold_is_registered_and_matches_python(sqlite_db):
+    row = sqlite_db.execute_sql("SELECT rota_fold(?)", ("  ÅSA Svensson ",)).fetchone()
+    assert row[0] == dbmod.fold("  ÅSA Svensson ") == "åsa svensson"
+
+
+def test_builtin_types_are_installed(any_db):
+    names = [t.name for t in ObjectType.select().order_by(ObjectType.id)]
+    assert names == ["contact", "company", "deal", "ticket"]
+    assert schema.current_version() == schema.SCHEMA_VERSION
+
+
+def test_postgres_url_selects_postgres(pg_db):
+    assert dbmod.is_postgres()
+    assert pg_db.execute_sql("SELECT 1").fetchone()[0] == 1
+
+
+def test_newer_schema_refuses_to_open(sqlite_url, sqlite_db):
+    SchemaVersion.update(version=schema.SCHEMA_VERSION + 5).execute()
+    dbmod.close_database()
+    with pytest.raises(RotaError, match="newer than this Rota"):
+        dbmod.open_database(sqlite_url)
+
+
+def test_older_schema_is_upgraded_in_order(sqlite_url, sqlite_db, monkeypatch):
+    ran = []
+
+    def to_2():
+        ran.append(2)
+        dbmod.db.execute_sql("CREATE TABLE upgrade_marker (id INTEGER PRIMARY KEY)")
+
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, schema.SCHEMA_VERSION, to_2)
+    dbmod.close_database()
+    dbmod.open_database(sqlite_url)
+    assert ran == [2]
+    assert schema.current_version() == schema.SCHEMA_VERSION
+    assert dbmod.db.table_exists("upgrade_marker")
+    dbmod.close_database()
+    dbmod.open_database(sqlite_url)  # already current: nothing runs again
+    assert ran == [2]
+
+
+def test_failed_migration_leaves_the_old_version(sqlite_url, sqlite_db, monkeypatch):
+    def broken():
+        dbmod.db.execute_sql("CREATE TABLE half_done (id INTEGER)")
+        raise RuntimeError("disk on fire")
+
+    old = schema.SCHEMA_VERSION
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", old + 1)
+    monkeypatch.setitem(schema.MIGRATIONS, old + 1, broken)
+    dbmod.close_database()
+    with pytest.raises(RuntimeError):
+        dbmod.open_database(sqlite_url)
+    assert schema.current_version() == old
+    assert not dbmod.db.table_exists("half_done")
+
+
+def test_unreachable_postgres_is_one_clear_line():
+    with pytest.raises(RotaError) as err:
+        dbmod.open_database("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+    assert "cannot open database" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_password_is_masked_in_descriptions():
+    assert dbmod.describe("postgresql://u:s3cret@h/db") == "postgresql://u:***@h/db"
