@@ -1,0 +1,254 @@
+"""CSV import of records, and the bulk insert that import and demo data share.
+
+An import is all or nothing: every row is converted (``coerce_value``) and inserted in
+batches inside ONE transaction, so a bad value on line 90,000 leaves the database
+exactly as it was. The file is streamed; only one batch of rows is in memory.
+
+Headers are matched to property names or labels ignoring case and surrounding spaces,
+so a CRM export with "First Name", "Email", "Lifecycle Stage", "Create Date" imports as
+contacts without a mapping step. Columns that match no property are reported and
+skipped, never fatal (exports carry many columns Rota has no use for); a file where no
+column matches is an error, since it is almost certainly the wrong file or type.
+
+An import only ever creates records: there is no upsert. An ``id`` or "Record ID"
+column is not a property, so it is reported as an unknown column and ignored; importing
+the same file twice creates the records twice.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from models.db import db, is_postgres
+from models.errors import RotaError
+from models.objects import Prop, coerce_value, get_props, get_type
+from models.timeutil import to_micros, utcnow
+
+BATCH_ROWS = 2000
+DELIMITERS = (",", ";", "\t")
+# A CSV field may be large (notes, descriptions); the stdlib default of 128 KiB is too tight.
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+@dataclass
+class ImportResult:
+    """What an import did: for the summary line and the unknown-columns warning."""
+
+    type_name: str
+    count: int
+    path: Path
+    columns: list[str] = field(default_factory=list)  # property names, in file order
+    unknown_columns: list[str] = field(default_factory=list)  # headers as written in the file
+
+
+# ----------------------------------------------------------------------- bulk insert
+
+
+def _db_converter(prop_type: str) -> Callable[[Any], Any]:
+    """Python value → what the driver stores, matching the model's field conversions.
+
+    Done here rather than through Peewee model instances because per-row model
+    machinery costs more than the insert itself at a million rows.
+    """
+    if prop_type == "datetime":
+        return lambda v: None if v is None else (v if isinstance(v, int) else to_micros(v))
+    if prop_type == "date":
+        return lambda v: v.isoformat() if isinstance(v, (date, datetime)) else v
+    return lambda v: v
+
+
+def db_row_converter(props: Sequence[Prop]) -> Callable[[Sequence[Any]], tuple]:
+    """A function turning a row of Python values (in ``props`` order) into a driver row."""
+    converters = [_db_converter(p.type) for p in props]
+    if all(p.type not in ("datetime", "date") for p in props):
+        return tuple
+    return lambda row: tuple(c(v) for c, v in zip(converters, row))
+
+
+def bulk_insert(type_name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+                batch_rows: int = BATCH_ROWS) -> int:
+    """Insert driver-ready rows (instants as integer micros, dates ISO text) into a record table.
+
+    Uses one parameterised statement per batch: ``executemany`` on SQLite (the sqlite3
+    module loops in C), ``execute_values`` on PostgreSQL (many rows per round trip).
+    The caller owns the transaction. Returns the number of rows inserted.
+    """
+    table = get_type(type_name).table_name
+    cols = ", ".join(f'"{c}"' for c in columns)
+    cursor = db.cursor()
+    count = 0
+    if is_postgres():
+        from psycopg2.extras import execute_values
+
+        sql = f'INSERT INTO "{table}" ({cols}) VALUES %s'
+        batch: list = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_rows:
+                execute_values(cursor, sql, batch, page_size=batch_rows)
+                count += len(batch)
+                batch = []
+        if batch:
+            execute_values(cursor, sql, batch, page_size=batch_rows)
+            count += len(batch)
+        return count
+    sql = f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join("?" * len(columns))})'
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= batch_rows:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        cursor.executemany(sql, batch)
+        count += len(batch)
+    return count
+
+
+# ------------------------------------------------------------------------- CSV files
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    """The delimiter of a CSV file, judged by its header line.
+
+    European spreadsheet exports use ``;`` and some tools write tabs; the header line
+    is the most reliable sample (values may contain commas, headers rarely do).
+    csv.Sniffer guesses wrong on one-column or very regular files, so count instead.
+    """
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _open_csv(path: Path):
+    try:
+        handle = path.open("r", encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise RotaError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise RotaError(f"{path}: is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise RotaError(f"cannot read {path}: {exc.strerror}") from None
+    return handle
+
+
+def _match_header(type_name: str, header: list[str]) -> tuple[list[tuple[int, Prop]], list[str]]:
+    """(column index, property) for every known column, and the unknown headers."""
+    props = list(get_props(type_name).values())
+    by_key: dict[str, Prop] = {}
+    for p in props:  # names win over labels when one property's label is another's name
+        by_key.setdefault(p.label.strip().lower(), p)
+    for p in props:
+        by_key[p.name.lower()] = p
+    known: list[tuple[int, Prop]] = []
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
+    for i, raw in enumerate(header):
+        title = raw.strip()
+        prop = by_key.get(title.lower()) if title else None
+        if prop is None:
+            unknown.append(title or f"(column {i + 1}, no header)")
+            continue
+        if prop.name in seen:
+            raise RotaError(f'line 1: columns "{seen[prop.name]}" and "{title}" both mean the property '
+                            f'{prop.name}; remove one of them')
+        seen[prop.name] = title
+        known.append((i, prop))
+    return known, unknown
+
+
+def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
+               now: datetime | None = None, batch_rows: int = BATCH_ROWS) -> ImportResult:
+    """Import every row of a CSV file as a new record of ``type_name``; all or nothing.
+
+    ``tz_name`` reads date-times without an offset (default: the settings' time zone).
+    Records without a "Create Date" value get ``now``; ``updated_at`` is always ``now``.
+    Raises RotaError naming the file line and column of the first bad value, with the
+    database unchanged.
+    """
+    path = Path(path)
+    otype = get_type(type_name)  # unknown type: one-line error before touching the file
+    type_name = otype.name
+    if tz_name is None:
+        from models.settings import load_settings
+
+        tz_name = load_settings().timezone
+    now_micros = to_micros(now or utcnow())
+    with _open_csv(path) as handle:
+        try:
+            first = handle.readline()
+        except UnicodeDecodeError:
+            raise RotaError(f"{path}: not UTF-8 text; save the file as CSV UTF-8") from None
+        if not first.strip():
+            raise RotaError(f"{path}: the file is empty; the first line must name the columns")
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=_sniff_delimiter(first))
+        try:
+            header = next(reader)
+        except csv.Error as exc:
+            raise RotaError(f"{path}: line 1: {exc}") from None
+        known, unknown = _match_header(type_name, header)
+        if not known:
+            shown = ", ".join(f'"{h}"' for h in header[:6])
+            raise RotaError(f"{path}: no column matches a {type_name} property (headers: {shown}); "
+                            f"check the object type")
+        missing = [p.name for p in get_props(type_name).values()
+                   if p.required and p.name not in {k.name for _, k in known}]
+        if missing:
+            raise RotaError(f'{path}: line 1: no column for the required property "{missing[0]}"')
+
+        props = [p for _, p in known]
+        names = [p.name for p in props]
+        extra: list[str] = []  # createdate / updated_at filled in when the file lacks them
+        if "createdate" not in names:
+            extra.append("createdate")
+        if "updated_at" not in names:
+            extra.append("updated_at")
+        to_db = [_db_converter(p.type) for p in props]
+        width = len(header)
+        ci = names.index("createdate") if "createdate" in names else None
+        ui = names.index("updated_at") if "updated_at" in names else None
+
+        def rows():
+            line_end = reader.line_num
+            while True:
+                start = line_end + 1  # the record's first physical line (quoted fields span lines)
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    raise RotaError(f"{path}: line {reader.line_num}: {exc}") from None
+                except UnicodeDecodeError:
+                    raise RotaError(f"{path}: line {start}: not UTF-8 text; save the file as CSV UTF-8") from None
+                line_end = reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank line
+                if len(row) != width:
+                    raise RotaError(f"{path}: line {start}: {len(row)} values, but the header has {width} "
+                                    f"columns")
+                out = []
+                for (i, prop), conv in zip(known, to_db):
+                    raw = row[i]
+                    try:
+                        value = coerce_value(prop, raw, tz_name)
+                    except ValueError as exc:
+                        raise RotaError(f'{path}: line {start}, column "{header[i].strip()}": {exc}') from None
+                    if value is None and prop.required:
+                        raise RotaError(f'{path}: line {start}, column "{header[i].strip()}": a value is '
+                                        f'required')
+                    out.append(conv(value))
+                if ci is not None and out[ci] is None:
+                    out[ci] = now_micros
+                if ui is not None and out[ui] is None:
+                    out[ui] = now_micros
+                out.extend(now_micros for _ in extra)
+                yield out
+
+        with db.atomic():
+            count = bulk_insert(type_name, names + extra, rows(), batch_rows=batch_rows)
+    return ImportResult(type_name=type_name, count=count, path=path, columns=names, unknown_columns=unknown)
