@@ -345,7 +345,8 @@ class _Plan:
 def _plan(groups, type_name: str, now: datetime, tz: str) -> list[list[_Plan]]:
     normal = validate_criteria(groups, type_name)
     props = get_props(type_name)
-    if normal and any(f["operator"] in _DATE_OPS for g in normal for f in g):
+    dated = lambda f: f["operator"] in _DATE_OPS and props[f["property"]].type in ("date", "datetime")  # noqa: E731
+    if any(dated(f) for g in normal for f in g):
         if now is None or now.tzinfo is None:
             raise ValueError("criteria with date operators need an aware 'now'")
         zinfo = zone(tz)
@@ -355,7 +356,7 @@ def _plan(groups, type_name: str, now: datetime, tz: str) -> list[list[_Plan]]:
         row = []
         for f in group:
             prop, op, value = props[f["property"]], f["operator"], f.get("value")
-            if op in _DATE_OPS:
+            if dated(f):
                 lo, hi = _day_interval(op, value, today)
                 if prop.type == "datetime":
                     lo, hi = _instant_bounds(lo, hi, zinfo)
