@@ -1,0 +1,77 @@
+"""``rota engine [--once]``, ``rota enroll NAME RECORD_ID``, ``rota runs NAME [--json]``."""
+from __future__ import annotations
+
+import json
+import sys
+
+from tui.cli import db_option, open_db
+
+
+def _engine(args) -> int:
+    from engine.engine import Engine, run_headless
+
+    open_db(args)
+    engine = Engine(getattr(args, "db", None))
+    if args.once:
+        handled = engine.run_pending()
+        print(f"processed {handled} due occurrence{'s' if handled != 1 else ''}")
+        return 0
+    print(f"engine {engine.engine_id} running; Ctrl-C to stop", file=sys.stderr)
+    return run_headless(engine)
+
+
+def _enroll(args) -> int:
+    from engine.runner import enroll_manual
+
+    open_db(args)
+    run = enroll_manual(args.name, args.record_id)
+    if run.suppressed:
+        print(f'record {args.record_id} meets the suppression criteria of "{args.name}": not enrolled '
+              f"(recorded in the history, run {run.id})")
+    else:
+        print(f'enrolled record {args.record_id} in "{args.name}" (run {run.id})')
+    return 0
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else str(value)
+
+
+def _runs(args) -> int:
+    from engine.runner import runs_as_json
+
+    open_db(args)
+    rows = runs_as_json(args.name, limit=args.limit)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f'"{args.name}" has not run yet')
+        return 0
+    header = f"{'scheduled for':<21} {'status':<10} {'matched':>9} {'enrolled':>9} {'suppressed':>10}  started"
+    print(header)
+    for r in rows:
+        when = r["scheduled_for"] or "manual"
+        print(f"{when[:20]:<21} {r['status']:<10} {r['matched']:>9} {r['enrolled']:>9} {r['suppressed']:>10}  "
+              f"{_fmt(r['started_at'])}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("engine", help="run the engine without the UI")
+    db_option(p)
+    p.add_argument("--once", action="store_true", help="process what is due now, then exit")
+    p.set_defaults(func=_engine)
+
+    p = sub.add_parser("enroll", help="enroll one record in a workflow now (manual enrollment)")
+    db_option(p)
+    p.add_argument("name", metavar="NAME", help="workflow name")
+    p.add_argument("record_id", metavar="RECORD_ID", type=int, help="the record's id")
+    p.set_defaults(func=_enroll)
+
+    p = sub.add_parser("runs", help="a workflow's runs, newest first")
+    db_option(p)
+    p.add_argument("name", metavar="NAME", help="workflow name")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("--limit", type=int, default=None, help="at most this many runs")
+    p.set_defaults(func=_runs)
