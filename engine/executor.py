@@ -1,0 +1,283 @@
+"""Claiming and running due action steps: the engine's second job after enrolling.
+
+The engine loop calls ``run_due_steps(now, engine_id)`` and sleeps until
+``next_step_due()``. One call:
+
+1. **claims** up to ``limit`` due enrollments (``next_step_at <= now``) in a short
+   transaction: ``claimed_by`` / ``claimed_until`` (a lease, as APScheduler's
+   ``acquired_by`` / ``acquired_until``). On PostgreSQL the candidate rows are selected
+   ``FOR UPDATE SKIP LOCKED``, so several engines share the work without waiting on
+   each other; on SQLite the claim is a ``BEGIN IMMEDIATE`` transaction (one writer).
+2. runs them in **rounds**: each round moves every claimed enrollment one step on.
+   Enrollments of one workflow at the same step form a group, and a step runs once per
+   group (set-based where it can). Network work (webhooks, e-mail) happens first,
+   outside any transaction; then one transaction writes the steps' database effects,
+   the new step pointers and the history events — together. A crash therefore either
+   keeps a step with its pointer moved past it, or loses both: a database step never
+   runs twice and is never skipped. A webhook whose POST went out just before a crash
+   is sent again (at-least-once) with the same ``Idempotency-Key``.
+3. releases whatever it still holds.
+
+Before each step an enrollment is checked against the workflow's unenrollment
+criteria (it leaves, with an ``unenrolled`` event) and its pause days (it waits until
+the same wall time on the next non-paused day, with a ``paused`` event). Enrollments
+of a workflow that is not active are parked and looked at again a minute later.
+"""
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from engine.actions import (
+    Context,
+    Item,
+    db_error_types,
+    decode_path,
+    encode_path,
+    is_external,
+    path_label,
+    resolve,
+    run_db_step,
+    run_external,
+    step_at,
+)
+from models.db import db, is_postgres
+from models.schema import Enrollment, HistoryEvent, Run, Workflow
+from models.settings import load_settings
+from models.timeutil import from_micros, to_micros
+
+LEASE = timedelta(minutes=10)  # longer than a round can take (webhook timeouts are ≤ 300 s)
+PARK = timedelta(seconds=60)  # how long a paused/draft workflow's enrollments are set aside
+MAX_ROUNDS = 200  # a bound on steps per enrollment per call; the rest resumes next call
+ACTIVE_STATES = ("active", "waiting")
+HTTP_WORKERS = 16
+
+
+class _LostClaim(Exception):
+    """Another engine took over an enrollment this one held (its lease ran out)."""
+
+
+def _tx():
+    """A write transaction: IMMEDIATE on SQLite, so two writers queue on the busy
+    timeout instead of failing when a read lock cannot be upgraded."""
+    if is_postgres():
+        return db.atomic()
+    return db.atomic("IMMEDIATE")
+
+
+# ------------------------------------------------------------------------ claiming
+
+
+def _due_condition(now: datetime, engine_id: str):
+    E = Enrollment
+    return ((E.next_step_at <= now) & E.state.in_(ACTIVE_STATES)
+            & (E.claimed_by.is_null() | (E.claimed_until < now) | (E.claimed_by == engine_id)))
+
+
+def _claim(now: datetime, engine_id: str, limit: int) -> list[Item]:
+    E = Enrollment
+    query = E.select(E.id).where(_due_condition(now, engine_id)).order_by(E.next_step_at).limit(limit)
+    with _tx():
+        if is_postgres():
+            query = query.for_update(skip_locked=True)
+        ids = [row[0] for row in query.tuples()]
+        if not ids:
+            return []
+        E.update(claimed_by=engine_id, claimed_until=now + LEASE).where(E.id.in_(ids)).execute()
+    rows = (E.select(E.id, E.run, E.workflow, E.record_id, E.manual, E.enrolled_at, E.next_step_at, E.step,
+                     E.path, Run.scheduled_for)
+            .join(Run, on=(E.run == Run.id)).where(E.id.in_(ids)).tuples())
+    items = []
+    for eid, run_id, wf_id, record_id, manual, enrolled_at, due, step, path, scheduled_for in rows:
+        pos, tries = decode_path(step, path)
+        items.append(Item(id=eid, run_id=run_id, workflow_id=wf_id, record_id=record_id, manual=bool(manual),
+                          enrolled_at=_instant(enrolled_at), due=_instant(due) or now,
+                          scheduled_for=_instant(scheduled_for), pos=pos, tries=tries))
+    items.sort(key=lambda it: it.id)
+    return items
+
+
+def _instant(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return from_micros(value)
+
+
+def _release(engine_id: str, items: list[Item]) -> None:
+    ids = [it.id for it in items]
+    if not ids:
+        return
+    E = Enrollment
+    with _tx():
+        for i in range(0, len(ids), 900):
+            E.update(claimed_by=None, claimed_until=None).where(
+                E.id.in_(ids[i:i + 900]) & (E.claimed_by == engine_id)).execute()
+
+
+# ------------------------------------------------------------------------- running
+
+
+def run_due_steps(now: datetime, engine_id: str, limit: int = 500) -> int:
+    """Claim up to ``limit`` due enrollments and run their steps; returns steps run.
+
+    Every enrollment is taken as far as it can go now: to its end, a delay, a pause
+    day, a retry wait or a failure. Safe to call from several engines at once.
+    """
+    items = _claim(now, engine_id, limit)
+    if not items:
+        return 0
+    settings = load_settings()
+    wf_ids = sorted({it.workflow_id for it in items})
+    contexts = {wf.id: Context(wf, settings, now) for wf in Workflow.select().where(Workflow.id.in_(wf_ids))}
+    live = [it for it in items if it.workflow_id in contexts]  # a deleted workflow took its enrollments
+    steps = 0
+    pool: ThreadPoolExecutor | None = None
+    try:
+        for _ in range(MAX_ROUNDS):
+            if not live:
+                break
+            if pool is None and _needs_pool(contexts, live):
+                pool = ThreadPoolExecutor(max_workers=HTTP_WORKERS, thread_name_prefix="rota-http")
+            try:
+                steps += _round(now, engine_id, contexts, live, pool)
+            except _LostClaim:  # the round rolled back; let go of what is still ours
+                break
+            live = [it for it in live if it.state == "active" and it.next_at is not None and it.next_at <= now]
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+        _release(engine_id, live)
+    return steps
+
+
+def _needs_pool(contexts: dict[int, Context], live: list[Item]) -> bool:
+    for it in live:
+        step = step_at(contexts[it.workflow_id].actions, it.pos)
+        if step is not None and is_external(step):
+            return True
+    return False
+
+
+def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: list[Item], pool) -> int:
+    for it in live:
+        it.settled, it.events, it.steps_run = False, [], 0
+    groups: dict[tuple, list[Item]] = {}
+    by_wf: dict[int, list[Item]] = {}
+    for it in live:
+        by_wf.setdefault(it.workflow_id, []).append(it)
+    for wf_id, its in by_wf.items():
+        ctx = contexts[wf_id]
+        if ctx.status != "active":
+            for it in its:
+                it.state, it.next_at, it.settled = "waiting", now + PARK, True
+            continue
+        ctx.load_records(sorted({it.record_id for it in its}))
+        leaves = ctx.unenroll_test()
+        for it in its:
+            pos = resolve(ctx.actions, it.pos) if it.pos else None
+            if pos is None:
+                ctx.finish(it)
+                continue
+            if pos != it.pos:
+                it.pos, it.tries = pos, 0
+            record = ctx.records.get(it.record_id)
+            if record is None:
+                ctx.fail(it, pos, f"{ctx.type_name} {it.record_id} no longer exists")
+                continue
+            if leaves is not None and leaves(record):
+                ctx.unenroll(it, "meets the unenrollment criteria")
+                continue
+            until = ctx.paused_until(it)
+            if until is not None:
+                ctx.wait(it, "paused", pos, pos, until,
+                         {"pause_day": now.astimezone(ctx.tz).date().isoformat()})
+                continue
+            groups.setdefault((wf_id, pos), []).append(it)
+
+    for (wf_id, pos), its in groups.items():  # the network, outside any transaction
+        ctx = contexts[wf_id]
+        step = step_at(ctx.actions, pos)
+        if is_external(step):
+            run_external(ctx, pos, step, its, pool)
+
+    with _tx():
+        for (wf_id, pos), its in groups.items():
+            todo = [it for it in its if not it.settled]
+            if not todo:
+                continue
+            ctx = contexts[wf_id]
+            step = step_at(ctx.actions, pos)
+            try:
+                with db.atomic():  # a savepoint: one bad group does not sink the round
+                    run_db_step(ctx, pos, step, todo)
+            except db_error_types():
+                raise
+            except Exception as exc:  # a step that cannot run: recorded, never retried forever
+                for it in todo:
+                    it.events, it.settled, it.steps_run = [], False, 0
+                    ctx.fail(it, pos, f"internal error: {type(exc).__name__}: {exc}".splitlines()[0])
+        _write(now, engine_id, contexts, live)
+    return sum(it.steps_run for it in live)
+
+
+def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: list[Item]) -> None:
+    """The round's pointers and history, grouped into few statements."""
+    E = Enrollment
+    updates: dict[tuple, list[int]] = {}
+    history: list[dict] = []
+    for it in items:
+        if not it.settled:  # pragma: no cover - every item gets an outcome
+            continue
+        continuing = it.state == "active" and it.next_at is not None and it.next_at <= now
+        total = len(contexts[it.workflow_id].actions)
+        step = it.pos[0] if it.pos else total
+        key = (it.state, step, encode_path(it.pos, it.tries) if it.pos else None,
+               to_micros(it.next_at) if it.next_at else None, continuing)
+        updates.setdefault(key, []).append(it.id)
+        for kind, pos, detail in it.events:
+            body = {**detail, "path": path_label(pos)} if pos else detail
+            history.append({
+                "workflow": it.workflow_id, "at": now, "type": kind, "record_id": it.record_id,
+                "run": it.run_id, "enrollment": it.id, "scheduled_for": it.scheduled_for,
+                "step": pos[0] + 1 if pos else None,
+                "detail": json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str),
+            })
+    changed = 0
+    lease_end = now + LEASE
+    for (state, step, path, next_at, continuing), ids in updates.items():
+        for i in range(0, len(ids), 900):
+            chunk = ids[i:i + 900]
+            changed += E.update(
+                state=state, step=step, path=path, next_step_at=next_at,
+                claimed_by=engine_id if continuing else None,
+                claimed_until=lease_end if continuing else None,
+            ).where(E.id.in_(chunk) & (E.claimed_by == engine_id)).execute()
+    if changed != sum(len(v) for v in updates.values()):
+        raise _LostClaim()
+    for i in range(0, len(history), 1000):
+        HistoryEvent.insert_many(history[i:i + 1000]).execute()
+
+
+# ------------------------------------------------------------------------- waking
+
+
+def next_step_due() -> datetime | None:
+    """The earliest instant at which some enrollment's next step is due (or its lease
+    runs out), for the engine to sleep until; None when nothing is waiting."""
+    E = Enrollment
+    rows = list(E.select(E.next_step_at, E.claimed_until)
+                .where(E.next_step_at.is_null(False) & E.state.in_(ACTIVE_STATES))
+                .order_by(E.next_step_at).limit(100).tuples())
+    if not rows:
+        return None
+    best = None
+    for due, until in rows:
+        due_m = due if isinstance(due, int) else to_micros(due)
+        until_m = None if until is None else (until if isinstance(until, int) else to_micros(until))
+        effective = max(due_m, until_m) if until_m is not None else due_m
+        best = effective if best is None else min(best, effective)
+    if len(rows) == 100:
+        last = rows[-1][0]
+        best = min(best, last if isinstance(last, int) else to_micros(last))
+    return from_micros(best)
