@@ -1,0 +1,228 @@
+"""A workflow's history, newest first: enrollments merged with every other event.
+
+Enrollments are not copied into ``history_event`` (the engine appends them set-based,
+a million a second; a second copy would double the largest table). They are read from
+the ``enrollment`` rows themselves — one run at a time through the (run, record_id)
+index, newest run first — and merged with ``history_event`` rows read through the
+(workflow, at), (workflow, record_id, at) and (workflow, type, at) indexes. Every read
+has a LIMIT and pages by keyset, never OFFSET, so a page costs the same at tens of
+millions of events as at ten.
+
+Page order is ``(at, source, a, b)`` descending: events (source 1, a = event id)
+before enrollments (source 0, a = run id, b = record id) at the same instant. Each row
+carries ``cursor``; pass the last one as ``before`` for the next page. All rows of a
+run share one ``enrolled_at`` (the engine enrolls a run in one statement); the walk
+relies on that.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from models.errors import RotaError
+from models.schema import Enrollment, HistoryEvent, Run, Workflow
+from models.timeutil import from_micros, iso_z, parse_instant, start_of_local_day, to_micros, zone
+
+EVENT_TYPES = ("enrolled", "manual_enrolled", "suppressed", "step_succeeded", "step_failed", "step_retry",
+               "delayed", "paused", "unenrolled", "missed", "coalesced")
+ENROLL_TYPES = ("enrolled", "manual_enrolled")
+MAX_LIMIT = 10_000
+_RUN_CHUNK = 64
+
+
+def _micros(value) -> int | None:
+    if value is None:
+        return None
+    return value if isinstance(value, int) else to_micros(value)
+
+
+def parse_when(text: str, tz_name: str) -> datetime:
+    """A CLI date: ``2026-03-02`` is the start of that day in the workflow's zone;
+    anything with a time is an instant (local to the zone unless it has an offset)."""
+    raw = str(text).strip()
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return parse_instant(raw, tz_name)
+    return start_of_local_day(day, zone(tz_name))
+
+
+def _parse_cursor(before) -> tuple[int, int, int, int] | None:
+    if before is None:
+        return None
+    if isinstance(before, datetime):
+        return (to_micros(before), -1, 0, 0)  # strictly older than this instant
+    try:
+        at, src, a, b = (int(p) for p in str(before).split(":"))
+        return (at, src, a, b)
+    except ValueError:
+        raise RotaError(f'"{before}" is not a history cursor (use the "cursor" of the last row shown)') from None
+
+
+def _detail(text: str | None) -> Any:
+    if text is None:
+        return None
+    if text[:1] in "{[":
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
+
+
+def history(workflow_name: str | int, *, record_id: int | None = None, type: str | None = None,  # noqa: A002
+            since: datetime | None = None, until: datetime | None = None, limit: int = 200,
+            before=None) -> list[dict]:
+    """Up to ``limit`` events of the workflow, newest first (see the module docstring).
+
+    ``since`` is inclusive, ``until`` exclusive; ``before`` is a row's ``cursor`` (or an
+    instant) to continue after. Each row: at, type, record_id, scheduled_for (ISO UTC
+    with Z), step (1-based top-level step, or null), detail, run, enrollment, cursor.
+    """
+    from engine.workflows import get_workflow
+
+    if type is not None and type not in EVENT_TYPES:
+        raise RotaError(f'event type "{type}" is unknown: use one of {", ".join(EVENT_TYPES)}')
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    wf = workflow_name if isinstance(workflow_name, Workflow) else get_workflow(workflow_name)
+    cursor = _parse_cursor(before)
+    lo, hi = _micros(since), _micros(until)
+    rows: list[tuple[tuple, dict]] = []
+    if type is None or type not in ENROLL_TYPES:
+        rows += _events(wf.id, record_id, type, lo, hi, cursor, limit)
+    if type is None or type in ENROLL_TYPES:
+        floor = rows[-1][0] if len(rows) >= limit else None
+        rows += _enrollments(wf.id, record_id, type, lo, hi, cursor, limit, floor)
+    rows.sort(key=lambda r: r[0], reverse=True)
+    out = []
+    for key, row in rows[:limit]:
+        row["cursor"] = ":".join(str(k) for k in key)
+        out.append(row)
+    return out
+
+
+def _events(wf_id: int, record_id, type_, lo, hi, cursor, limit) -> list[tuple[tuple, dict]]:
+    H = HistoryEvent
+    q = (H.select(H.id, H.at, H.type, H.record_id, H.scheduled_for, H.step, H.detail, H.run, H.enrollment)
+         .where(H.workflow == wf_id))
+    if record_id is not None:
+        q = q.where(H.record_id == record_id)
+    if type_ is not None:
+        q = q.where(H.type == type_)
+    if lo is not None:
+        q = q.where(H.at >= lo)
+    if hi is not None:
+        q = q.where(H.at < hi)
+    if cursor is not None:
+        at, src, a, _ = cursor
+        q = q.where((H.at < at) | ((H.at == at) & (H.id < a))) if src == 1 else q.where(H.at < at)
+    out = []
+    for eid, at, kind, rid, sched, step, detail, run_id, enr_id in q.order_by(H.at.desc(), H.id.desc()) \
+            .limit(limit).tuples():
+        at_m = _micros(at)
+        out.append(((at_m, 1, eid, 0), {
+            "at": iso_z(from_micros(at_m)), "type": kind, "record_id": rid,
+            "scheduled_for": iso_z(from_micros(_micros(sched))), "step": step, "detail": _detail(detail),
+            "run": run_id, "enrollment": enr_id,
+        }))
+    return out
+
+
+def _enrollment_row(at_m: int, run_id: int, kind_manual: bool, rid: int, eid: int, sched) -> tuple[tuple, dict]:
+    sched_m = _micros(sched)
+    detail = ("manual enrollment" if kind_manual
+              else f"scheduled occurrence {iso_z(from_micros(sched_m))}" if sched_m is not None else "enrolled")
+    return ((at_m, 0, run_id, rid), {
+        "at": iso_z(from_micros(at_m)), "type": "manual_enrolled" if kind_manual else "enrolled",
+        "record_id": rid, "scheduled_for": iso_z(from_micros(sched_m)), "step": None, "detail": detail,
+        "run": run_id, "enrollment": eid,
+    })
+
+
+def _after_cursor(cursor, at_m: int, run_id: int, rid: int) -> bool:
+    if cursor is None:
+        return True
+    at, src, a, b = cursor
+    if at_m != at:
+        return at_m < at
+    if src != 0:
+        return src > 0  # cursor on an event (or an instant, src -1) at this instant
+    return (run_id, rid) < (a, b)
+
+
+def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> list[tuple[tuple, dict]]:
+    E = Enrollment
+    manual_only = {None: None, "enrolled": False, "manual_enrolled": True}[type_]
+    if record_id is not None:
+        # Few rows per record (one per occurrence): the (workflow, record_id) index.
+        q = (E.select(E.enrolled_at, E.run, E.manual, E.record_id, E.id, Run.scheduled_for)
+             .join(Run, on=(E.run == Run.id))
+             .where((E.workflow == wf_id) & (E.record_id == record_id)))
+        if manual_only is not None:
+            q = q.where(E.manual == manual_only)
+        if lo is not None:
+            q = q.where(E.enrolled_at >= lo)
+        if hi is not None:
+            q = q.where(E.enrolled_at < hi)
+        if cursor is not None:
+            q = q.where(E.enrolled_at <= cursor[0])
+        out = []
+        for at, run_id, manual, rid, eid, sched in q.order_by(E.enrolled_at.desc(), E.run.desc()) \
+                .limit(limit + 1).tuples():
+            at_m = _micros(at)
+            if _after_cursor(cursor, at_m, run_id, rid):
+                out.append(_enrollment_row(at_m, run_id, bool(manual), rid, eid, sched))
+        return out[:limit]
+
+    out: list[tuple[tuple, dict]] = []
+    last_run = None
+    while len(out) < limit:
+        rq = Run.select(Run.id, Run.kind, Run.scheduled_for).where(Run.workflow == wf_id)
+        if last_run is not None:
+            rq = rq.where(Run.id < last_run)
+        runs = list(rq.order_by(Run.id.desc()).limit(_RUN_CHUNK).tuples())
+        if not runs:
+            break
+        for run_id, kind, sched in runs:
+            last_run = run_id
+            manual = kind == "manual"
+            if manual_only is not None and manual != manual_only:
+                continue
+            first = E.select(E.enrolled_at).where(E.run == run_id).limit(1).tuples().first()
+            if first is None:
+                continue
+            at_m = _micros(first[0])
+            if hi is not None and at_m >= hi:
+                continue
+            if lo is not None and at_m < lo:
+                return out  # runs are enrolled in order: everything older is out of range
+            if floor is not None and (at_m, 0) < floor[:2]:
+                return out  # the events alone fill the page with newer rows
+            rec_bound = None
+            if cursor is not None:
+                c_at, c_src, c_run, c_rec = cursor
+                if at_m > c_at or (at_m == c_at and (c_src < 0 or (c_src == 0 and run_id > c_run))):
+                    continue
+                if at_m == c_at and c_src == 0 and run_id == c_run:
+                    rec_bound = c_rec
+            q = E.select(E.record_id, E.id).where(E.run == run_id)
+            if rec_bound is not None:
+                q = q.where(E.record_id < rec_bound)
+            for rid, eid in q.order_by(E.record_id.desc()).limit(limit - len(out)).tuples():
+                out.append(_enrollment_row(at_m, run_id, manual, rid, eid, sched))
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def summary(row: dict) -> str:
+    """One line for a terminal: the description, then what happened."""
+    detail = row.get("detail")
+    if not isinstance(detail, dict):
+        return "" if detail is None else str(detail)
+    parts = [detail.get("description") or detail.get("reason") or ""]
+    for key in ("branch", "value", "title", "list", "status", "attempt", "until", "retry_at", "error"):
+        if key in detail and detail[key] not in (None, ""):
+            parts.append(f"{key}={detail[key]}")
+    return "  ".join(p for p in parts if p)
