@@ -1,0 +1,227 @@
+"""The dialog that adds or edits one criteria filter: property, operator, value.
+
+The operators offered come from ``models.criteria.OPERATORS_BY_TYPE`` and the value
+editor follows the operator (a checkbox list for enumeration options, two fields for
+"between", a day count, a date with its format…). Before it closes the filter is run
+through ``validate_criteria``, the same check saving does, so a filter that leaves this
+dialog is one the workflow will accept, in its normal form.
+"""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static
+
+from models.criteria import OPERATOR_LABELS, OPERATORS_BY_TYPE, validate_criteria
+from models.errors import RotaError
+from models.objects import Prop, get_props
+
+NO_VALUE = {"known", "unknown", "is_true", "is_false"}
+LIST_VALUE = {"is_any_of", "is_none_of"}
+DAYS_VALUE = {"in_last_days", "in_next_days", "more_than_days_ago"}
+HINTS = {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD", "number": "a number, e.g. 1000"}
+
+
+def value_kind(prop: Prop, op: str) -> str:
+    """Which value editor an operator on a property needs."""
+    if op in NO_VALUE:
+        return "none"
+    if op in DAYS_VALUE:
+        return "days"
+    if op == "between":
+        return "pair"
+    if op in LIST_VALUE:
+        return "options" if prop.type == "enumeration" else "list"
+    return "single"
+
+
+class FilterDialog(ModalScreen[dict | None]):
+    """Dismisses with the normalized filter, or None when cancelled."""
+
+    DEFAULT_CSS = """
+    FilterDialog { align: center middle; }
+    FilterDialog > #fd-box {
+        width: 72; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    FilterDialog #fd-body { height: auto; max-height: 16; }
+    FilterDialog .fd-row { height: auto; margin-bottom: 1; }
+    FilterDialog .fd-label { width: 10; padding-top: 0; }
+    FilterDialog Select, FilterDialog Input { width: 1fr; }
+    FilterDialog #fd-value { height: auto; }
+    FilterDialog SelectionList { height: auto; max-height: 8; width: 1fr; }
+    FilterDialog #fd-error { color: $error; height: auto; }
+    FilterDialog #fd-buttons { height: auto; align-horizontal: right; }
+    FilterDialog Button { min-width: 10; margin-left: 1; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "ok", "OK", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, object_type: str, initial: dict | None = None) -> None:
+        super().__init__()
+        self.object_type = object_type
+        self.props = get_props(object_type)
+        self.initial = dict(initial or {})
+        self._built: tuple | None = None  # (property, operator) the value editor was built for
+
+    def compose(self) -> ComposeResult:
+        prop_name = self.initial.get("property")
+        with Vertical(id="fd-box") as box:
+            box.border_title = "Edit filter" if self.initial else "Add filter"
+            with VerticalScroll(id="fd-body"):
+                with Horizontal(classes="fd-row"):
+                    yield Label("Property", classes="fd-label")
+                    yield Select([(p.label, p.name) for p in self.props.values()], prompt="type to search",
+                                 value=prop_name if prop_name in self.props else Select.NULL,
+                                 compact=True, id="fd-prop")
+                with Horizontal(classes="fd-row"):
+                    yield Label("Operator", classes="fd-label")
+                    yield Select([], prompt="pick a property first", compact=True, id="fd-op")
+                with Horizontal(classes="fd-row"):
+                    yield Label("Value", classes="fd-label")
+                    yield Vertical(id="fd-value")
+            yield Static("", id="fd-error")
+            with Horizontal(id="fd-buttons"):
+                yield Button("OK ^s", variant="primary", id="fd-ok", compact=True)
+                yield Button("Cancel esc", id="fd-cancel", compact=True)
+
+    async def on_mount(self) -> None:
+        self._fill_operators(self.initial.get("operator"))
+        await self._build_value_editor(self.initial.get("value"))
+        self.query_one("#fd-prop").focus()
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def prop(self) -> Prop | None:
+        value = self.query_one("#fd-prop", Select).value
+        return self.props.get(value) if isinstance(value, str) else None
+
+    @property
+    def operator(self) -> str | None:
+        value = self.query_one("#fd-op", Select).value
+        return value if isinstance(value, str) else None
+
+    def _fill_operators(self, wanted: str | None = None) -> None:
+        """Offer the operators of the chosen property's type, keeping the current one if it applies."""
+        select = self.query_one("#fd-op", Select)
+        prop = self.prop
+        if prop is None:
+            select.set_options([])
+            return
+        ops = OPERATORS_BY_TYPE[prop.type]
+        keep = wanted if wanted in ops else (self.operator if self.operator in ops else ops[0])
+        select.set_options([(OPERATOR_LABELS[o], o) for o in ops])
+        select.value = keep
+
+    async def _build_value_editor(self, value=None) -> None:
+        """Replace the value widgets with the ones this property and operator need."""
+        prop, op = self.prop, self.operator
+        key = (prop.name if prop else None, op)
+        if key == self._built:
+            return
+        self._built = key
+        box = self.query_one("#fd-value", Vertical)
+        await box.remove_children()
+        if prop is None or op is None:
+            await box.mount(Static("—", classes="fd-none"))
+            return
+        kind = value_kind(prop, op)
+        hint = HINTS.get(prop.type, "")
+        widgets = []
+        if kind == "none":
+            widgets.append(Static("(this operator takes no value)", classes="fd-none"))
+        elif kind == "days":
+            widgets.append(Input("" if value is None else str(value), placeholder="number of days, e.g. 30",
+                                 type="integer", compact=True, id="fd-v1"))
+        elif kind == "pair":
+            lo, hi = (value if isinstance(value, list) and len(value) == 2 else ["", ""])
+            widgets.append(Input(str(lo), placeholder=f"from {hint}".strip(), compact=True, id="fd-v1"))
+            widgets.append(Input(str(hi), placeholder=f"to {hint}".strip(), compact=True, id="fd-v2"))
+        elif kind == "options":
+            chosen = set(value or [])
+            widgets.append(SelectionList(*[(label, name, name in chosen) for name, label in prop.options],
+                                         id="fd-options"))
+        elif kind == "list":
+            text = ", ".join(value) if isinstance(value, list) else ""
+            widgets.append(Input(text, placeholder="values separated by commas", compact=True, id="fd-v1"))
+        else:
+            widgets.append(Input("" if value is None else str(value), placeholder=hint or "value",
+                                 compact=True, id="fd-v1"))
+        if hint and kind in ("single", "pair"):
+            widgets.append(Static(f"format: {hint}", classes="fd-hint"))
+        await box.mount_all(widgets)
+
+    def filter_value(self) -> dict:
+        """The filter as typed (unvalidated)."""
+        prop, op = self.prop, self.operator
+        out: dict = {"property": prop.name if prop else None, "operator": op}
+        if prop is None or op is None:
+            return out
+        kind = value_kind(prop, op)
+        if kind == "none":
+            return out
+        if kind == "options":
+            out["value"] = list(self.query_one("#fd-options", SelectionList).selected)
+        elif kind == "pair":
+            out["value"] = [self.query_one("#fd-v1", Input).value, self.query_one("#fd-v2", Input).value]
+        elif kind == "list":
+            out["value"] = [v.strip() for v in self.query_one("#fd-v1", Input).value.split(",") if v.strip()]
+        else:
+            out["value"] = self.query_one("#fd-v1", Input).value
+        return out
+
+    # ------------------------------------------------------------------ events
+
+    @on(Select.Changed, "#fd-prop")
+    async def _prop_changed(self) -> None:
+        self._fill_operators()
+        await self._build_value_editor()
+
+    @on(Select.Changed, "#fd-op")
+    async def _op_changed(self) -> None:
+        if self.prop is None or self.operator is None:
+            return
+        # Keep a single typed value when switching between, say, "is" and "contains".
+        first = self.query("#fd-v1")
+        previous = first.first(Input).value if first and not self.query("#fd-v2") else None
+        await self._build_value_editor(previous or None)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_ok()
+
+    @on(Button.Pressed, "#fd-ok")
+    def _ok_pressed(self) -> None:
+        self.action_ok()
+
+    @on(Button.Pressed, "#fd-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_ok(self) -> None:
+        """Validate like saving does; close with the normal form or show what to fix."""
+        raw = self.filter_value()
+        if raw.get("property") is None:
+            self._error("Pick a property.")
+            return
+        try:
+            clean = validate_criteria([[raw]], self.object_type, where="filter")[0][0]
+        except RotaError as exc:
+            message = str(exc)
+            self._error(message.split("): ", 1)[-1] if "): " in message else message)
+            return
+        self.dismiss(clean)
+
+    def _error(self, message: str) -> None:
+        self.query_one("#fd-error", Static).update(message)
+        self.app.bell()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,393 @@
+"""The workflow editor: name and object type on top, then four sections — Schedule,
+Criteria, Actions, Settings — that the operator moves between with the keyboard.
+
+The screen owns no rules about what a valid workflow is. It gathers the SPEC §9 body
+from its section widgets and hands it to ``engine.workflows.save_workflow``, whose
+RotaError names the field to fix ("schedule: …", "criteria group 1, filter 2 …",
+"actions step 3 (webhook): …"); the screen maps that prefix back to the section and
+field, switches there and marks it. Saving and counting run in thread workers so a slow
+database never freezes typing; the schedule preview is pure and runs inline.
+
+Keys (all survive SSH and tmux: no function keys, no ctrl+shift):
+ctrl+s save · ctrl+t save as active (activate/resume; the review screen is the usual
+way to activate, this is the shortcut) · ctrl+r or p review and publish · ctrl+n next
+section, 1–4 a section (when not typing) · escape close (asks when there are unsaved
+changes). Dismisses with the saved workflow's name, or None if nothing was saved.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Input, Label, Select, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from engine.schedule import BusinessCalendar
+from models.errors import RotaError
+from models.objects import get_type, list_types
+from models.settings import load_settings
+from models.timeutil import utcnow
+from tui.widgets.actions_editor import ActionsEditor
+from tui.widgets.criteria_editor import CriteriaEditor
+from tui.widgets.schedule_form import ScheduleForm
+from tui.widgets.settings_form import SettingsForm
+
+log = logging.getLogger(__name__)
+
+SECTIONS = ("tab-schedule", "tab-criteria", "tab-actions", "tab-settings")
+COUNT_DEBOUNCE_S = 0.3
+
+
+def new_workflow_body(object_type: str = "contact", timezone: str | None = None) -> dict:
+    """The body a new workflow starts from: a draft, weekly on Monday 08:00 in the operator's zone."""
+    return {
+        "name": "", "object_type": object_type, "status": "draft",
+        "schedule": {"kind": "weekly", "weekdays": ["mon"], "time": "08:00",
+                     "timezone": timezone or load_settings().timezone},
+        "criteria": [], "suppression": [], "unenrollment": [], "actions": [], "settings": {},
+    }
+
+
+def section_for_error(message: str) -> str | None:
+    """The section (tab id) a save_workflow message is about, from its leading words."""
+    head = message.split(":", 1)[0].lower()
+    if head.startswith("schedule"):
+        return "tab-schedule"
+    if head.startswith("criteria"):
+        return "tab-criteria"
+    if head.startswith("actions"):
+        return "tab-actions"
+    if head.startswith(("suppression", "unenrollment", "settings")):
+        return "tab-settings"
+    return None
+
+
+class DiscardChanges(ModalScreen[bool]):
+    """Asks before closing the editor with unsaved changes: True means discard them."""
+
+    DEFAULT_CSS = """
+    DiscardChanges { align: center middle; }
+    DiscardChanges > Vertical { width: 52; height: auto; border: thick $warning; background: $surface;
+                                padding: 0 1; }
+    DiscardChanges Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    DiscardChanges Button { margin-left: 1; }
+    """
+    BINDINGS = [
+        Binding("y", "answer(True)", "Discard"),
+        Binding("n,escape", "answer(False)", "Keep editing"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("This workflow has unsaved changes. Discard them?")
+            with Horizontal():
+                yield Button("Discard (y)", variant="error", id="discard", compact=True)
+                yield Button("Keep editing (n)", variant="primary", id="keep", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#keep").focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "discard")
+
+    def action_answer(self, discard: bool) -> None:
+        self.dismiss(discard)
+
+
+class WorkflowEditorScreen(Screen[str | None]):
+    """Create (``original_name`` None) or edit a workflow given as a SPEC §9 body."""
+
+    CSS_PATH = "workflow_editor.tcss"
+    AUTO_FOCUS = "#we-name"
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+r", "review", "Review", priority=True),
+        Binding("p", "review", "Review and publish", show=False),
+        Binding("ctrl+t", "activate", "Activate", priority=True),
+        Binding("ctrl+n", "next_section", "Section", priority=True),
+        Binding("1", "section(0)", "Schedule", show=False),
+        Binding("2", "section(1)", "Criteria", show=False),
+        Binding("3", "section(2)", "Actions", show=False),
+        Binding("4", "section(3)", "Settings", show=False),
+        Binding("escape", "close", "Close"),
+    ]
+
+    def __init__(self, body: dict, original_name: str | None = None, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        settings = load_settings()
+        base = new_workflow_body(body.get("object_type") or "contact", settings.timezone)
+        self.body = {**base, **copy.deepcopy(body)}
+        self.original_name = original_name
+        self.clock = clock or utcnow
+        self.settings = settings
+        self.saved_name: str | None = None
+        """The name last saved from this editor (what the screen dismisses with)."""
+        self._baseline: dict | None = None
+        self._count_timer = None
+        self._after_save: str | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        body = self.body
+        types = [(t.label, t.name) for t in list_types()]
+        with Horizontal(id="we-top"):
+            yield Label("Name", classes="we-label")
+            yield Input(body.get("name") or "", placeholder="workflow name", compact=True, id="we-name")
+            yield Label("Object", classes="we-label")
+            yield Select(types, value=body["object_type"], allow_blank=False, compact=True,
+                         disabled=self.original_name is not None, id="we-type")
+            yield Static(self._status_text(), id="we-status")
+        yield Static("", id="we-name-error")
+        with TabbedContent(id="we-tabs"):
+            with TabPane("1 Schedule", id="tab-schedule"):
+                yield ScheduleForm(body.get("schedule"), default_timezone=self.settings.timezone,
+                                   operator_timezone=self.settings.timezone, clock=self.clock,
+                                   calendar=self._calendar(), id="we-schedule")
+            with TabPane("2 Criteria", id="tab-criteria"):
+                with VerticalScroll():
+                    yield Static("", id="we-count")
+                    yield Label("Enroll records that meet (groups are ORed, filters in a group ANDed):",
+                                classes="we-hint")
+                    yield CriteriaEditor(body.get("criteria"), body["object_type"],
+                                         empty_text="No criteria: every record", id="we-criteria")
+                    yield Static("", classes="we-error", id="err-criteria")
+            with TabPane("3 Actions", id="tab-actions"):
+                with VerticalScroll():
+                    yield ActionsEditor(body.get("actions"), body["object_type"], id="we-actions")
+                    yield Static("", classes="we-error", id="err-actions")
+            with TabPane("4 Settings", id="tab-settings"):
+                yield SettingsForm(body, body["object_type"], id="we-settings")
+                yield Static("", classes="we-error", id="err-settings")
+        yield Footer()
+
+    def _calendar(self) -> BusinessCalendar:
+        try:
+            return BusinessCalendar.from_settings(self.settings)
+        except RotaError:
+            return BusinessCalendar()
+
+    def _status_text(self) -> str:
+        return {"active": "● active", "paused": "‖ paused"}.get(self.body.get("status"), "○ draft")
+
+    def on_mount(self) -> None:
+        self.sub_title = f"Edit {self.original_name}" if self.original_name else "New workflow"
+        self._schedule_count()
+        # Widgets settle (Select/Input initial messages) before the body counts as unchanged.
+        self.call_after_refresh(self._set_baseline)
+
+    def _set_baseline(self) -> None:
+        self._baseline = self.collect_body()
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def object_type(self) -> str:
+        return str(self.query_one("#we-type", Select).value)
+
+    def collect_body(self) -> dict:
+        """The SPEC §9 body the widgets describe now (unvalidated)."""
+        settings_form = self.query_one("#we-settings", SettingsForm)
+        return {
+            "name": self.query_one("#we-name", Input).value.strip(),
+            "object_type": self.object_type,
+            "status": self.body.get("status", "draft"),
+            "schedule": self.query_one("#we-schedule", ScheduleForm).schedule_json(),
+            "criteria": self.query_one("#we-criteria", CriteriaEditor).groups,
+            "suppression": settings_form.suppression,
+            "unenrollment": settings_form.unenrollment,
+            "actions": self.query_one("#we-actions", ActionsEditor).actions,
+            "settings": settings_form.settings_value(self.body.get("settings")),
+        }
+
+    @property
+    def dirty(self) -> bool:
+        return self._baseline is not None and self.collect_body() != self._baseline
+
+    # ------------------------------------------------------------------ counting
+
+    @on(CriteriaEditor.Changed, "#we-criteria")
+    def _criteria_changed(self) -> None:
+        self.query_one("#err-criteria", Static).update("")
+        self._schedule_count()
+
+    @on(ScheduleForm.Changed)
+    def _schedule_changed(self, event: ScheduleForm.Changed) -> None:
+        # Day-relative filters count calendar days in the workflow's zone.
+        self._schedule_count()
+
+    @on(Select.Changed, "#we-type")
+    def _type_changed(self, event: Select.Changed) -> None:
+        if not self.is_mounted or not isinstance(event.value, str):
+            return
+        self.query_one("#we-criteria", CriteriaEditor).set_object_type(event.value)
+        self.query_one("#we-actions", ActionsEditor).set_object_type(event.value)
+        self.query_one("#we-settings", SettingsForm).set_object_type(event.value)
+        self._schedule_count()
+
+    def _schedule_count(self) -> None:
+        """Debounce: count once typing pauses, not on every key."""
+        if self._count_timer is not None:
+            self._count_timer.stop()
+        self._count_timer = self.set_timer(COUNT_DEBOUNCE_S, self._start_count)
+
+    def _start_count(self) -> None:
+        self.query_one("#we-count", Static).update("counting…")
+        tz = self.query_one("#we-schedule", ScheduleForm).timezone
+        self.count_records(self.object_type, self.query_one("#we-criteria", CriteriaEditor).groups, tz)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="count", name="count")
+    def count_records(self, object_type: str, groups: list, tz: str) -> tuple[str, int]:
+        """How many records meet the criteria now (a new edit cancels the wait for an old count)."""
+        from models.criteria import count_matching
+
+        return object_type, count_matching(object_type, groups, now=self.clock(), tz=tz)
+
+    # ------------------------------------------------------------------ saving
+
+    def action_save(self) -> None:
+        self._save()
+
+    def action_activate(self) -> None:
+        self._save(status="active")
+
+    def action_review(self) -> None:
+        self._save(then="review")
+
+    def _save(self, *, status: str | None = None, then: str | None = None) -> None:
+        body = self.collect_body()
+        if status:
+            body["status"] = status
+        self._after_save = then
+        self._clear_errors()
+        self.save_body(body, self.original_name)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save", name="save")
+    def save_body(self, body: dict, original_name: str | None) -> tuple[dict, str]:
+        """Validate and store through the service layer; returns the body and the saved name."""
+        from engine.workflows import save_workflow
+
+        wf = save_workflow(body, mode="update" if original_name else "create", original_name=original_name,
+                           now=self.clock())
+        return body, wf.name
+
+    def _saved(self, body: dict, name: str) -> None:
+        self.body["status"] = body["status"]
+        self.original_name = self.saved_name = name
+        self.query_one("#we-type", Select).disabled = True
+        self.query_one("#we-status", Static).update(self._status_text())
+        self.sub_title = f"Edit {name}"
+        self._baseline = self.collect_body()
+        self.notify(f"Saved “{name}”" + (" — active" if body["status"] == "active" else ""), title="Saved")
+        self.refresh_bindings()
+        then, self._after_save = self._after_save, None
+        if then == "review":
+            self._open_review(name)
+
+    def _open_review(self, name: str) -> None:
+        try:
+            from tui.screens.review import ReviewScreen
+        except ImportError:
+            self.notify("The review screen is not available in this build.", severity="warning")
+            return
+        self.app.push_screen(ReviewScreen(name))
+
+    def _clear_errors(self) -> None:
+        self.query_one("#we-name-error", Static).update("")
+        self.query_one("#we-name-error").display = False
+        self.query_one("#we-name", Input).remove_class("-invalid")
+        for err_id in ("err-criteria", "err-actions", "err-settings"):
+            self.query_one(f"#{err_id}", Static).update("")
+        self.query_one("#we-settings", SettingsForm).show_error(None)
+
+    def show_save_error(self, message: str) -> None:
+        """Put a service-layer message on its field and section, and toast it."""
+        self._after_save = None
+        section = section_for_error(message)
+        detail = message.split(":", 1)[1].strip() if ":" in message else message
+        if message.startswith(("name:", "object_type:")) or "exists already" in message:
+            self.query_one("#we-name-error", Static).update(message)
+            self.query_one("#we-name-error").display = True
+            self.query_one("#we-name", Input).add_class("-invalid")
+        elif section == "tab-schedule":
+            self.query_one("#we-schedule", ScheduleForm).show_error(detail)
+        elif section == "tab-criteria":
+            self.query_one("#err-criteria", Static).update(message)
+        elif section == "tab-actions":
+            self.query_one("#err-actions", Static).update(message)
+        elif section == "tab-settings":
+            self.query_one("#err-settings", Static).update(message)
+            if message.startswith("settings"):
+                self.query_one("#we-settings", SettingsForm).show_error(detail)
+        if section:
+            self.query_one("#we-tabs", TabbedContent).active = section
+        self.notify(message, title="Not saved", severity="error", timeout=8)
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """One place for worker results and failures: a toast, never a traceback."""
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS:
+            if worker.name == "save":
+                self._saved(*worker.result)
+            elif worker.name == "count":
+                object_type, count = worker.result
+                plural = get_type(object_type).plural.lower()
+                self.query_one("#we-count", Static).update(f"{count:,} {plural} meet the criteria now")
+        elif event.state == WorkerState.ERROR:
+            error = worker.error
+            if worker.name == "save":
+                if isinstance(error, RotaError):
+                    self.show_save_error(str(error))
+                else:
+                    log.exception("saving a workflow failed", exc_info=error)
+                    self.notify(f"Saving failed: {error}", title="Not saved", severity="error", timeout=8)
+            elif worker.name == "count":
+                text = str(error) if isinstance(error, RotaError) else "could not count (see the log)"
+                if not isinstance(error, RotaError):
+                    log.error("counting matching records failed", exc_info=error)
+                self.query_one("#we-count", Static).update(f"⚠ {text}")
+
+    # ------------------------------------------------------------------ moving about
+
+    def action_section(self, index: int) -> None:
+        self.query_one("#we-tabs", TabbedContent).active = SECTIONS[index]
+        self._focus_section()
+
+    def action_next_section(self) -> None:
+        tabs = self.query_one("#we-tabs", TabbedContent)
+        self.action_section((SECTIONS.index(tabs.active) + 1) % len(SECTIONS))
+
+    def _focus_section(self) -> None:
+        """Put the focus on the section's main control so its keys work at once."""
+        active = self.query_one("#we-tabs", TabbedContent).active
+        target = {"tab-schedule": "#sf-freq", "tab-criteria": "#we-criteria", "tab-actions": "#we-actions",
+                  "tab-settings": "#st-pause"}[active]
+        self.call_after_refresh(self.query_one(target).focus)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "activate" and self.body.get("status") == "active":
+            return None  # already active: saving keeps it active
+        return True
+
+    def action_close(self) -> None:
+        if not self.dirty:
+            self.dismiss(self.saved_name)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(self.saved_name)
+
+        self.app.push_screen(DiscardChanges(), answered)
