@@ -1,0 +1,504 @@
+"""The home screen: every workflow, its state and schedule, and the keys to act on it.
+
+The table is bounded (at most ``ROW_CAP`` rows, fixed column widths that fit 80
+columns) and keyed by workflow id. Engine events and saves trigger a reload in a
+worker; rows whose set and order did not change are refreshed with ``update_cell``,
+so the cursor and scroll position stay where the operator left them.
+
+Nothing here is proportional to the data: one query for the workflows, one for the
+newest run of each (``last_runs``), one for whether the database is empty.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Input, Static
+from textual.worker import Worker
+
+from models.errors import RotaError
+from tui.messages import EngineEventMessage, WorkflowsChanged
+from tui.screens import WorkerReports
+from tui.widgets import WrappingFooter
+
+ROW_CAP = 1000
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# (key, label, width): 65 characters of content + 2 of padding per column + 1 for the
+# scrollbar = 80, so no column is cut off in an 80-column terminal. Long names and
+# schedules are cropped in the table and shown whole in the detail line below it.
+COLUMNS = (
+    ("name", "Name", 12),
+    ("status", "Status", 6),
+    ("type", "Type", 7),
+    ("schedule", "Schedule", 11),
+    ("next", "Next run", 12),
+    ("last", "Last run", 9),
+    ("enrolled", "Enrolled", 8),
+)
+
+
+@dataclass(frozen=True)
+class WorkflowRow:
+    """What the table shows for one workflow (plain values, computed off the UI thread)."""
+
+    id: int
+    name: str
+    status: str
+    object_type: str
+    schedule_short: str
+    schedule_words: str
+    next_run: datetime | None
+    last_run: datetime | None
+    last_status: str | None
+    enrolled: int | None
+
+    def matches(self, needle: str) -> bool:
+        needle = needle.strip().lower()
+        return not needle or any(needle in v.lower() for v in (self.name, self.object_type, self.status))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    rows: list[WorkflowRow]
+    empty_database: bool
+
+
+def _hm(time: str) -> str:
+    """"08:00" → "8:00": one character matters in an 11-character column."""
+    return time[1:] if len(time) == 5 and time.startswith("0") else time
+
+
+def short_schedule(schedule: dict) -> str:
+    """At most about 11 characters for the table; the full sentence is in the detail line."""
+    kind = schedule.get("kind")
+    time = _hm(str(schedule.get("time", "")))
+    if kind == "daily":
+        return f"Daily {time}"
+    if kind == "weekly":
+        days = schedule.get("weekdays") or []
+        idx = sorted(WEEKDAYS.index(d) for d in days if d in WEEKDAYS)
+        if idx == [0, 1, 2, 3, 4]:
+            label = "Mon-Fri"
+        elif len(idx) == 1:
+            label = WEEKDAYS[idx[0]].capitalize()
+        else:
+            label = "".join(WEEKDAYS[i][:2].capitalize() for i in idx)
+        return f"{label} {time}"
+    if kind == "monthly_days":
+        return ",".join(str(d) for d in schedule.get("days") or []) + f" {time}"
+    if kind == "monthly_flexible":
+        flex = schedule.get("flex") or {}
+        ordinal = {"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "last": "Last"}.get(
+            flex.get("ordinal"), "?")
+        day = {"day": "day", "weekday": "wkd"}.get(flex.get("day"), str(flex.get("day", "")).capitalize())
+        return f"{ordinal} {day} {time}"
+    if kind == "yearly":
+        months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+        month = schedule.get("month", 1)
+        return f"{schedule.get('day', 0)} {months[month - 1] if 1 <= month <= 12 else '?'} {time}"
+    if kind == "cron":
+        return schedule.get("cron", "cron")
+    return str(kind)
+
+
+def age(then: datetime, now: datetime) -> str:
+    """How long ago, in at most 4 characters: "now", "42m", "5h", "12d", "3y"."""
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    if seconds < 365 * 86400:
+        return f"{int(seconds // 86400)}d"
+    return f"{int(seconds // (365 * 86400))}y"
+
+
+LAST_STATUS = {"failed": "failed", "missed": "missed", "coalesced": "merged", "running": "running"}
+
+
+def load_rows(default_timezone: str) -> Snapshot:
+    """Read the home screen's data: a handful of queries whatever the data size."""
+    from engine.schedule import parse_schedule
+    from engine.workflows import last_runs, list_workflows
+    from models.objects import list_types, record_model
+
+    types = {t.id: t for t in list_types()}
+    runs = last_runs()
+    rows = []
+    for wf in list_workflows()[:ROW_CAP]:
+        try:
+            words = parse_schedule(wf.schedule, default_timezone).describe()
+        except RotaError as exc:  # a stored schedule we cannot read: say so in the row
+            words = f"unreadable schedule: {exc}"
+        run = runs.get(wf.id)
+        otype = types.get(wf.object_type_id)
+        rows.append(WorkflowRow(
+            id=wf.id, name=wf.name, status=wf.status, object_type=otype.name if otype else "?",
+            schedule_short=short_schedule(wf.schedule or {}), schedule_words=words,
+            next_run=wf.next_run_at if wf.status == "active" else None,
+            last_run=(run.scheduled_for or run.started_at) if run else None,
+            last_status=run.status if run else None, enrolled=run.enrolled if run else None,
+        ))
+    empty = not rows and not any(record_model(t).select().limit(1).exists() for t in types.values())
+    return Snapshot(rows=rows, empty_database=empty)
+
+
+class WorkflowsScreen(WorkerReports, Screen):
+    """Home: the workflow list, a filter, a detail line and the engine status line."""
+
+    CSS_PATH = "workflows.tcss"
+    BINDINGS = [
+        Binding("n", "new", "New"),
+        Binding("enter", "open", "Open", priority=True),
+        Binding("a", "set('active')", "Activate", tooltip="Activate (or resume) the selected workflow"),
+        Binding("a", "set('paused')", "Pause", tooltip="Pause the selected workflow"),
+        Binding("c", "clone", "Clone"),
+        Binding("d", "delete", "Delete"),
+        Binding("e", "export", "Export"),
+        Binding("r", "review", "Review"),
+        Binding("s", "app.settings", "Settings"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+    ROW_ACTIONS = {"open", "set", "clone", "delete", "export", "review"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[int, WorkflowRow] = {}
+        self.loaded = False
+        self._demo_offered = False
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◷")
+        yield Input(placeholder="/ filter by name, type or status", id="filter")
+        table: DataTable = DataTable(id="workflows", cursor_type="row", zebra_stripes=True)
+        for key, label, width in COLUMNS:
+            table.add_column(label, width=width, key=key)
+        yield table
+        yield Static("", id="detail")
+        yield Static("", id="engine-status")
+        yield WrappingFooter(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+        self.refresh_status()
+        self.reload()
+
+    # -------------------------------------------------------------------- loading
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-load")
+    def reload(self) -> Snapshot:
+        from models.db import db
+
+        with db.connection_context():
+            return load_rows(self.app.settings.timezone)
+
+    def worker_succeeded(self, worker: Worker) -> None:
+        if worker.group == "workflows-load":
+            snapshot: Snapshot = worker.result
+            self.rows = {r.id: r for r in snapshot.rows}
+            self.loaded = True
+            self.show_rows()
+            if snapshot.empty_database and not self._demo_offered:
+                self._demo_offered = True
+                self.offer_demo()
+        elif worker.group == "workflows-change" and worker.result:
+            self.notify(str(worker.result))
+            self.reload()
+
+    def visible(self) -> list[WorkflowRow]:
+        needle = self.query_one("#filter", Input).value
+        return [r for r in self.rows.values() if r.matches(needle)]
+
+    def cells(self, row: WorkflowRow) -> tuple:
+        app = self.app
+        last = "—"
+        if row.last_run is not None:
+            ago = age(row.last_run, app.clock.now())
+            status = LAST_STATUS.get(row.last_status or "")
+            last = f"{status} {ago}" if status else f"{ago} ago" if ago != "now" else "just now"
+        enrolled = "—" if row.enrolled is None else (
+            f"{row.enrolled:,}" if row.enrolled < 100_000 else f"{row.enrolled // 1000:,}k")
+        return (row.name, row.status, row.object_type, row.schedule_short,
+                app.local_time(row.next_run) if row.next_run else "—", last, enrolled)
+
+    def show_rows(self) -> None:
+        """Update cells in place when the visible rows are the same; else rebuild,
+        keeping the cursor on the same workflow."""
+        table = self.query_one(DataTable)
+        wanted = self.visible()
+        current = [rk.value for rk in table.rows]
+        if current == [str(r.id) for r in wanted]:
+            for r in wanted:
+                for (key, _, _), value in zip(COLUMNS, self.cells(r)):
+                    table.update_cell(str(r.id), key, value)
+        else:
+            selected = self.selected_id()
+            table.clear()
+            for r in wanted:
+                table.add_row(*self.cells(r), key=str(r.id))
+            if selected is not None and str(selected) in table.rows:
+                table.move_cursor(row=table.get_row_index(str(selected)))
+        self.show_detail()
+        self.refresh_bindings()
+
+    def selected(self) -> WorkflowRow | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # noqa: BLE001 - cursor outside the rows: nothing selected
+            return None
+        return self.rows.get(int(key)) if key is not None else None
+
+    def selected_id(self) -> int | None:
+        row = self.selected()
+        return row.id if row else None
+
+    def show_detail(self) -> None:
+        row = self.selected()
+        detail = self.query_one("#detail", Static)
+        if row is None:
+            detail.update("No workflows yet: press n to create one." if not self.rows and self.loaded
+                          else "No workflow matches the filter." if self.loaded else "Loading…")
+            return
+        last = ""
+        if row.last_run is not None:
+            last = f" · last run {self.app.local_time(row.last_run)} {row.last_status}, {row.enrolled:,} enrolled"
+        detail.update(f"[b]{_escape(row.name)}[/b] ({row.status}, {row.object_type}) · "
+                      f"{_escape(row.schedule_words)}{last}")
+
+    def refresh_status(self) -> None:
+        self.query_one("#engine-status", Static).update(self.app.engine_line())
+
+    # ------------------------------------------------------------ events in
+
+    def on_engine_event_message(self, message: EngineEventMessage) -> None:
+        self.refresh_status()
+        if type(message.event).__name__ in ("RunFinished", "Misfire", "RunStarted"):
+            self.reload()
+
+    def on_workflows_changed(self, message: WorkflowsChanged) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_status()
+        if self.loaded:
+            self.reload()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+        self.refresh_bindings()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.show_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one(DataTable).focus()
+
+    # -------------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Row actions are shown but disabled (dim) when no workflow is selected.
+
+        "a" is bound twice (activate, pause); the one that does not apply to the
+        selected workflow is hidden, so the footer names what the key will do.
+        """
+        row = self.selected()
+        if action == "set":
+            if row is None:
+                return None if parameters == ("active",) else False
+            return (row.status == "active") == (parameters == ("paused",))
+        if action in self.ROW_ACTIONS and row is None:
+            return None
+        return True
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        self.query_one(DataTable).focus()
+
+    def action_new(self) -> None:
+        from models.objects import list_types
+        from tui.screens.create import CreateScreen
+
+        types = [(f"{t.label} ({t.name})" if not t.builtin else t.label, t.name) for t in list_types()]
+        taken = {r.name for r in self.rows.values()}
+        self.app.push_screen(CreateScreen(types, taken), self._created)
+
+    def _created(self, new) -> None:
+        if new is None:
+            return
+        body = {
+            "name": new.name, "object_type": new.object_type, "status": "draft",
+            "schedule": {"kind": "daily", "time": "08:00", "timezone": self.app.settings.timezone},
+            "criteria": [], "suppression": [], "unenrollment": [], "actions": [], "settings": {},
+        }
+        self.open_editor(body, None)
+
+    def open_editor(self, body: dict, original_name: str | None) -> None:
+        try:
+            from tui.screens.workflow_editor import WorkflowEditorScreen
+        except ImportError:
+            self.notify("The workflow editor is not available in this build.", severity="error")
+            return
+        self.app.push_screen(WorkflowEditorScreen(body, original_name=original_name), self._edited)
+
+    def _edited(self, name: str | None) -> None:
+        self.reload()
+
+    def action_open(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        from engine.workflows import get_workflow, workflow_body
+
+        try:
+            body = workflow_body(get_workflow(row.id))
+        except RotaError as exc:
+            self.notify(str(exc), severity="error")
+            self.reload()
+            return
+        self.open_editor(body, row.name)
+
+    def action_set(self, status: str) -> None:
+        row = self.selected()
+        if row is not None and row.status != status:
+            self.change_status(row.name, status)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-change")
+    def change_status(self, name: str, status: str) -> str:
+        from engine.workflows import set_status
+        from models.db import db
+
+        with db.connection_context():
+            wf = set_status(name, status, now=self.app.clock.now())
+        if status == "active":
+            self.app.wake_engine()
+            when = self.app.local_time(wf.next_run_at) if wf.next_run_at else "no next run"
+            return f'"{name}" is active; next run {when}.'
+        return f'"{name}" is paused.'
+
+    def action_clone(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        from tui.screens.confirm import AskScreen
+
+        taken = {r.name.lower() for r in self.rows.values()}
+        proposal, n = f"Copy of {row.name}", 2
+        while proposal.lower() in taken:
+            proposal, n = f"Copy {n} of {row.name}", n + 1
+        self.app.push_screen(AskScreen(f'Name for the copy of "{row.name}":', proposal, title="Clone workflow"),
+                             lambda new: new and self.clone(row.name, new))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-change")
+    def clone(self, name: str, new_name: str) -> str:
+        from engine.workflows import clone_workflow
+        from models.db import db
+
+        with db.connection_context():
+            clone_workflow(name, new_name, now=self.app.clock.now())
+        return f'Cloned "{name}" as "{new_name}" (a draft).'
+
+    def action_delete(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        question = (f'Delete "{row.name}"? Its runs and history go with it. '
+                    "The audit log keeps a copy of its last version.")
+        self.app.push_screen(ConfirmScreen(question, title="Delete workflow", yes="Delete"),
+                             lambda yes: yes and self.delete(row.name))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-change")
+    def delete(self, name: str) -> str:
+        from engine.workflows import delete_workflow
+        from models.db import db
+
+        with db.connection_context():
+            delete_workflow(name, now=self.app.clock.now())
+        return f'Deleted "{name}".'
+
+    def action_export(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        from tui.screens.confirm import AskScreen
+
+        default = safe_filename(row.name) + ".json"
+        self.app.push_screen(AskScreen("Write the workflow as JSON to:", default, title="Export workflow"),
+                             lambda path: path and self.export(row.name, path))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-change")
+    def export(self, name: str, path: str) -> str:
+        from engine.workflows import export_workflow
+        from models.db import db
+
+        with db.connection_context():
+            body = export_workflow(name)
+        target = Path(path).expanduser()
+        if target.is_dir():
+            target = target / (safe_filename(name) + ".json")
+        try:
+            target.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise RotaError(f"cannot write {target}: {exc.strerror}") from None
+        return f"Exported to {target.resolve()}"
+
+    def action_review(self) -> None:
+        row = self.selected()
+        if row is not None:
+            from tui.screens.review import ReviewScreen
+
+            self.app.push_screen(ReviewScreen(row.name), lambda _: self.reload())
+
+    # ------------------------------------------------------------------ demo
+
+    def offer_demo(self) -> None:
+        from tui.screens.demo_offer import DemoOfferScreen
+
+        self.app.push_screen(DemoOfferScreen(), self._demo_answer)
+
+    def _demo_answer(self, yes: bool | None) -> None:
+        if yes:
+            self.notify("Loading demo data…")
+            self.load_demo()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-change")
+    def load_demo(self) -> str:
+        from engine.demo import load_demo
+        from models.db import db
+
+        with db.connection_context():
+            load_demo(now=self.app.clock.now())
+        return "Demo data loaded."
+
+
+
+def safe_filename(name: str) -> str:
+    """A workflow name as a file name: path separators and control characters replaced."""
+    cleaned = "".join("-" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in name).strip(". ")
+    return cleaned or "workflow"
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
