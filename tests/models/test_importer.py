@@ -61,7 +61,7 @@ def test_bad_value_names_line_and_column_and_leaves_db_unchanged(any_db, tmp_pat
     assert _count("contact") == 2
 
 
-def test_number_error_message_matches_the_issue(any_db, tmp_path):
+def test_number_error_message_matches_the_issue(sqlite_db, tmp_path):
     path = _write(tmp_path, "Name,Number of Employees\nAcme,12\nBeta,abc\n")
     with pytest.raises(RotaError) as err:
         import_csv("company", path, now=NOW)
