@@ -52,18 +52,13 @@ from typing import Callable
 
 import peewee as pw
 
-from engine import runner
+from engine import executor, runner
 from engine.clock import Clock, SystemClock
 from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFinished, RunStarted, StepsRan
 from models.db import db, is_postgres, open_database
 from models.schema import EngineLease
 from models.settings import Settings, load_settings
 from models.timeutil import iso_z
-
-try:  # the action executor lands separately; the loop runs steps as soon as it exists
-    from engine import executor
-except ImportError:  # pragma: no cover - only until engine/executor.py is committed
-    executor = None
 
 log = logging.getLogger("rota.engine")
 
@@ -168,7 +163,10 @@ class Engine:
         self._ensure_database()
         with self._pass_lock:
             handled = self._process_due(now)
-            self._run_steps(now or self.clock.now())
+            # Drain the steps due now (a run may enroll more than one round's worth).
+            for _ in range(10_000):  # bounded: a step that keeps itself due cannot spin forever
+                if not self._run_steps(now or self.clock.now()):
+                    break
         return handled
 
     # ------------------------------------------------------------------ the loop
@@ -237,8 +235,7 @@ class Engine:
         deadlines = [self._renew_at]
         if active:
             deadlines.append(runner.next_due_at())
-            if executor is not None:
-                deadlines.append(executor.next_step_due())
+            deadlines.append(executor.next_step_due())
         present = [d for d in deadlines if d is not None]
         return min(present) if present else None
 
@@ -253,12 +250,18 @@ class Engine:
             handled += self._report_outcome(outcome, at)
         return handled
 
-    def _run_steps(self, now: datetime) -> None:
-        if executor is None or self._stopping.is_set():
-            return
+    def _run_steps(self, now: datetime) -> int:
+        """One round of due action steps (engine/executor.py claims its own rows).
+
+        The loop does one round per pass: if more are due, ``next_step_due`` is already
+        past and the loop comes straight back, after checking for due runs first.
+        """
+        if self._stopping.is_set():
+            return 0
         count = executor.run_due_steps(now, self.engine_id)
         if count:
             self._emit(StepsRan(at=now, count=count))
+        return count
 
     # ------------------------------------------------------------------ leases
 
