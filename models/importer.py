@@ -17,6 +17,7 @@ the same file twice creates the records twice.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -60,20 +61,31 @@ def _db_converter(prop_type: str) -> Callable[[Any], Any]:
     return lambda v: v
 
 
-def db_row_converter(props: Sequence[Prop]) -> Callable[[Sequence[Any]], tuple]:
-    """A function turning a row of Python values (in ``props`` order) into a driver row."""
-    converters = [_db_converter(p.type) for p in props]
-    if all(p.type not in ("datetime", "date") for p in props):
-        return tuple
-    return lambda row: tuple(c(v) for c, v in zip(converters, row))
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format (NULL is \\N; backslash escapes)."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.translate(_COPY_ESCAPES)
+    return text
 
 
 def bulk_insert(type_name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
                 batch_rows: int = BATCH_ROWS) -> int:
     """Insert driver-ready rows (instants as integer micros, dates ISO text) into a record table.
 
-    Uses one parameterised statement per batch: ``executemany`` on SQLite (the sqlite3
-    module loops in C), ``execute_values`` on PostgreSQL (many rows per round trip).
+    SQLite: one parameterised ``executemany`` per batch (the sqlite3 module loops in C).
+    PostgreSQL: ``COPY … FROM STDIN`` per batch, several times faster than multi-row
+    INSERTs because the server parses no SQL per row. COPY runs inside the caller's
+    transaction like any statement, so all-or-nothing still holds.
     The caller owns the transaction. Returns the number of rows inserted.
     """
     table = get_type(type_name).table_name
@@ -81,18 +93,16 @@ def bulk_insert(type_name: str, columns: Sequence[str], rows: Iterable[Sequence[
     cursor = db.cursor()
     count = 0
     if is_postgres():
-        from psycopg2.extras import execute_values
-
-        sql = f'INSERT INTO "{table}" ({cols}) VALUES %s'
+        sql = f'COPY "{table}" ({cols}) FROM STDIN'
         batch: list = []
         for row in rows:
-            batch.append(row)
+            batch.append("\t".join([_copy_text(v) for v in row]))
             if len(batch) >= batch_rows:
-                execute_values(cursor, sql, batch, page_size=batch_rows)
+                cursor.copy_expert(sql, io.StringIO("\n".join(batch) + "\n"))
                 count += len(batch)
                 batch = []
         if batch:
-            execute_values(cursor, sql, batch, page_size=batch_rows)
+            cursor.copy_expert(sql, io.StringIO("\n".join(batch) + "\n"))
             count += len(batch)
         return count
     sql = f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join("?" * len(columns))})'
@@ -110,6 +120,14 @@ def bulk_insert(type_name: str, columns: Sequence[str], rows: Iterable[Sequence[
 
 
 # ------------------------------------------------------------------------- CSV files
+
+
+def _strip_or_none(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def _coercer(prop: Prop, tz_name: str) -> Callable[[str], Any]:
+    return lambda raw: coerce_value(prop, raw, tz_name)
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -208,7 +226,10 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
             extra.append("createdate")
         if "updated_at" not in names:
             extra.append("updated_at")
-        to_db = [_db_converter(p.type) for p in props]
+        # Per column: text → Python value → driver value. Text columns (most of a CRM
+        # export) take a fast path with coerce_value's exact meaning: trimmed, "" unknown.
+        plan = [(i, prop, _strip_or_none if prop.type == "string" else _coercer(prop, tz_name),
+                 _db_converter(prop.type)) for i, prop in known]
         width = len(header)
         ci = names.index("createdate") if "createdate" in names else None
         ui = names.index("updated_at") if "updated_at" in names else None
@@ -232,10 +253,9 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
                     raise RotaError(f"{path}: line {start}: {len(row)} values, but the header has {width} "
                                     f"columns")
                 out = []
-                for (i, prop), conv in zip(known, to_db):
-                    raw = row[i]
+                for i, prop, parse, conv in plan:
                     try:
-                        value = coerce_value(prop, raw, tz_name)
+                        value = parse(row[i])
                     except ValueError as exc:
                         raise RotaError(f'{path}: line {start}, column "{header[i].strip()}": {exc}') from None
                     if value is None and prop.required:

@@ -146,3 +146,15 @@ def test_file_errors_are_one_line(sqlite_db, tmp_path):
 def test_header_only_file_imports_nothing(sqlite_db, tmp_path):
     result = import_csv("contact", _write(tmp_path, "First Name,Email\n"), now=NOW)
     assert result.count == 0 and _count("contact") == 0
+
+
+def test_awkward_text_survives_the_bulk_path(any_db, tmp_path):
+    """Newlines, tabs, backslashes and a literal \\N are data, not COPY/SQL syntax."""
+    path = tmp_path / "awkward.csv"
+    path.write_text('Job Title,City,Country,Email\n"Head of\nOperations","C:\\temp\\x","tab\there","\\N"\n'
+                    'plain,  padded  ,"",x@y.se\n', encoding="utf-8")
+    assert import_csv("contact", path, now=NOW).count == 2
+    rows = list(record_model("contact").select().order_by(record_model("contact").id).dicts())
+    assert (rows[0]["jobtitle"], rows[0]["city"], rows[0]["country"], rows[0]["email"]) == \
+        ("Head of\nOperations", "C:\\temp\\x", "tab\there", "\\N")
+    assert (rows[1]["city"], rows[1]["country"]) == ("padded", None)
