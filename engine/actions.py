@@ -127,6 +127,97 @@ def decode_path(step: int, path: str | None) -> tuple[Position, int]:
         return (step,), 0
 
 
+# ------------------------------------------------------------------ bulk statements
+
+
+def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> None:
+    """INSERT many rows with one prepared statement (``executemany`` on SQLite,
+    ``execute_values`` on PostgreSQL). A batch writes thousands of history, task and
+    notification rows; building each as a peewee expression tree costs more than the
+    database does. Values go through each field's ``db_value``, as peewee would."""
+    if not rows:
+        return
+    from models.db import db, is_postgres
+
+    names = list(rows[0])
+    fields = [model._meta.fields[n] for n in names]
+    table = model._meta.table_name
+    cols = ", ".join(f'"{f.column_name}"' for f in fields)
+    values = [tuple(f.db_value(r[n]) for f, n in zip(fields, names)) for r in rows]
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    cursor = db.cursor()
+    if is_postgres():
+        from psycopg2.extras import execute_values
+
+        execute_values(cursor, f'INSERT INTO "{table}" ({cols}) VALUES %s{tail}', values, page_size=1000)
+    else:
+        marks = ", ".join("?" for _ in fields)
+        cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks}){tail}', values)
+
+
+def update_ids(model, values: dict[str, Any], ids: list[int], *, where: dict[str, Any] | None = None) -> int:
+    """``UPDATE … SET values WHERE id IN (ids) [AND col = v …]`` as plain SQL, in
+    chunks; returns the rows changed. The id lists are what a batch is made of, and a
+    peewee expression per id costs more than the statement itself."""
+    if not ids:
+        return 0
+    from models.db import db, is_postgres
+
+    mark = "%s" if is_postgres() else "?"
+    meta = model._meta
+    set_fields = [(meta.fields[k], v) for k, v in values.items()]
+    sets = ", ".join(f'"{f.column_name}" = {mark}' for f, _ in set_fields)
+    params = [f.db_value(v) for f, v in set_fields]
+    cond_fields = [(meta.fields[k], v) for k, v in (where or {}).items()]
+    conds = "".join(f' AND "{f.column_name}" = {mark}' for f, _ in cond_fields)
+    cond_params = [f.db_value(v) for f, v in cond_fields]
+    changed = 0
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        sql = (f'UPDATE "{meta.table_name}" SET {sets} WHERE "id" IN ({", ".join(mark for _ in chunk)}){conds}')
+        cursor = db.cursor()
+        cursor.execute(sql, [*params, *chunk, *cond_params])
+        changed += cursor.rowcount
+    return changed
+
+
+def select_ids(model, ids: list[int]) -> list[dict]:
+    """Whole rows for ``ids`` as dicts of Python values (each field's ``python_value``)."""
+    from models.db import db, is_postgres
+
+    mark = "%s" if is_postgres() else "?"
+    meta = model._meta
+    fields = list(meta.sorted_fields)
+    cols = ", ".join(f'"{f.column_name}"' for f in fields)
+    names = [f.name for f in fields]
+    convert = [f.python_value for f in fields]
+    out = []
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        cursor = db.cursor()
+        cursor.execute(f'SELECT {cols} FROM "{meta.table_name}" WHERE "id" IN ({", ".join(mark for _ in chunk)})',
+                       chunk)
+        for row in cursor.fetchall():
+            out.append({n: (c(v) if v is not None else None) for n, c, v in zip(names, convert, row)})
+    return out
+
+
+def bulk_set(model, column: str, pairs: list[tuple[Any, int]], extra: dict[str, Any]) -> None:
+    """UPDATE one column to a per-row value (``(value, id)`` pairs), plus ``extra``
+    constant columns, as one prepared statement run many times."""
+    if not pairs:
+        return
+    from models.db import db, is_postgres
+
+    field = model._meta.fields[column]
+    extra_fields = [(model._meta.fields[k], v) for k, v in extra.items()]
+    mark = "%s" if is_postgres() else "?"
+    sets = ", ".join([f'"{field.column_name}" = {mark}'] + [f'"{f.column_name}" = {mark}' for f, _ in extra_fields])
+    sql = f'UPDATE "{model._meta.table_name}" SET {sets} WHERE "id" = {mark}'
+    consts = [f.db_value(v) for f, v in extra_fields]
+    db.cursor().executemany(sql, [(field.db_value(v), *consts, rid) for v, rid in pairs])
+
+
 # ------------------------------------------------------------------------ templates
 
 
@@ -147,15 +238,27 @@ def display_value(prop: Prop | None, value: Any, tz: ZoneInfo) -> str:
     return str(value)
 
 
+def compile_template(text: str, type_name: str) -> list[tuple[str, Prop | None, bool]]:
+    """``text`` as (literal, property, has_field) parts: properties looked up once,
+    not once per record (a lookup is a query; a batch renders thousands)."""
+    parts = []
+    for literal, name, _spec, _conv in string.Formatter().parse(text):
+        parts.append((literal, find_prop(type_name, name) if name else None, bool(name)))
+    return parts
+
+
+def fill(parts: list[tuple[str, Prop | None, bool]], record: dict, tz: ZoneInfo) -> str:
+    out = []
+    for literal, prop, has_field in parts:
+        out.append(literal)
+        if has_field and prop is not None:
+            out.append(display_value(prop, record.get(prop.name), tz))
+    return "".join(out)
+
+
 def render(text: str, record: dict, type_name: str, tz: ZoneInfo) -> str:
     """Fill ``{property}`` (name or label) from the record; unknown or empty → ""."""
-    out = []
-    for literal, name, _spec, _conv in string.Formatter().parse(text):
-        out.append(literal)
-        if name:
-            prop = find_prop(type_name, name)
-            out.append(display_value(prop, record.get(prop.name) if prop else None, tz))
-    return "".join(out)
+    return fill(compile_template(text, type_name), record, tz)
 
 
 def record_json(record: dict, props: dict[str, Prop]) -> dict:
@@ -214,18 +317,20 @@ class Context:
         self.now = now
         self.pause_dates = {date.fromisoformat(d) for d in (wf.settings or {}).get("pause_dates") or []}
         self._unenroll = None
+        self._templates: dict[str, list] = {}
         self.records: dict[int, dict] = {}
+
+    def render(self, text: str, record: dict) -> str:
+        parts = self._templates.get(text)
+        if parts is None:
+            parts = self._templates[text] = compile_template(text, self.type_name)
+        return fill(parts, record, self.tz)
 
     # --------------------------------------------------------------- record access
 
     def load_records(self, ids: list[int]) -> None:
-        """Fresh values for ``ids`` (one query per chunk); a missing id means deleted."""
-        self.records = {}
-        m = self.model
-        for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
-            for row in m.select().where(m.id.in_(chunk)).dicts():
-                self.records[row["id"]] = row
+        """Fresh values for ``ids``; a missing id means the record was deleted."""
+        self.records = {row["id"]: row for row in select_ids(self.model, ids)}
 
     def unenroll_test(self) -> Callable[[dict], bool] | None:
         groups = self.wf.unenrollment or []
@@ -357,11 +462,14 @@ def _prop_or_fail(ctx: Context, items: list[Item], pos: Position, base: dict, ke
 
 
 def _set_values(ctx: Context, prop: Prop, by_value: dict[Any, list[int]]) -> None:
+    """One ``UPDATE … WHERE id IN`` per distinct value when values repeat (a constant
+    is one statement for the whole group); a prepared per-row update when they do not."""
     m = ctx.model
-    col = getattr(m, prop.name)
+    if len(by_value) > 8:
+        bulk_set(m, prop.name, [(v, rid) for v, ids in by_value.items() for rid in ids], {"updated_at": ctx.now})
+        return
     for value, ids in by_value.items():
-        for i in range(0, len(ids), 900):
-            m.update({col: value, m.updated_at: ctx.now}).where(m.id.in_(ids[i:i + 900])).execute()
+        update_ids(m, {prop.name: value, "updated_at": ctx.now}, ids)
 
 
 def _run_set_property(ctx: Context, pos, step, items, base) -> None:
@@ -373,7 +481,7 @@ def _run_set_property(ctx: Context, pos, step, items, base) -> None:
     by_value: dict[Any, list[int]] = {}
     ok: list[tuple[Item, Any]] = []
     for it in items:
-        text = render(raw, ctx.records[it.record_id], ctx.type_name, ctx.tz) if templated else raw
+        text = ctx.render(raw, ctx.records[it.record_id]) if templated else raw
         try:
             value = coerce_value(prop, text, ctx.tz_name)
         except ValueError as exc:
@@ -417,14 +525,13 @@ def _run_create_task(ctx: Context, pos, step, items, base) -> None:
     rows, done = [], []
     for it in items:
         record = ctx.records[it.record_id]
-        title = render(step["title"], record, ctx.type_name, ctx.tz)
-        owner = render(step["owner"], record, ctx.type_name, ctx.tz) if step.get("owner") else record.get("owner")
+        title = ctx.render(step["title"], record)
+        owner = ctx.render(step["owner"], record) if step.get("owner") else record.get("owner")
         rows.append({"workflow": ctx.id, "object_type": ctx.object_type_id, "record_id": it.record_id,
                      "title": title, "due_date": due, "owner": owner or None, "done": False,
                      "created_at": ctx.now})
         done.append((it, title, owner))
-    for i in range(0, len(rows), 500):
-        Task.insert_many(rows[i:i + 500]).execute()
+    bulk_insert(Task, rows)
     for it, title, owner in done:
         ctx.succeed(it, pos, {**base, "title": title, "owner": owner, "due_date": due.isoformat()})
 
@@ -432,13 +539,12 @@ def _run_create_task(ctx: Context, pos, step, items, base) -> None:
 def _run_notify(ctx: Context, pos, step, items, base) -> None:
     rows, done = [], []
     for it in items:
-        message = render(step["message"], ctx.records[it.record_id], ctx.type_name, ctx.tz)
+        message = ctx.render(step["message"], ctx.records[it.record_id])
         for operator in step["to"]:
             rows.append({"operator": operator, "message": message, "workflow": ctx.id,
                          "record_id": it.record_id, "read": False, "created_at": ctx.now})
         done.append((it, message))
-    for i in range(0, len(rows), 500):
-        Notification.insert_many(rows[i:i + 500]).execute()
+    bulk_insert(Notification, rows)
     for it, message in done:
         detail = {**base, "message": message, "to": step["to"]}
         mail = it.extra.pop("mail", None)
@@ -468,14 +574,12 @@ def _run_list(ctx: Context, pos, step, items, base) -> None:
             ctx.fail(it, pos, str(exc), base)
         return
     ids = sorted({it.record_id for it in items})
-    if lst is not None:
+    if lst is not None and adding:
+        bulk_insert(ListMember, [{"list": lst.id, "record_id": r, "added_at": ctx.now} for r in ids],
+                    ignore_conflicts=True)
+    elif lst is not None:
         for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            if adding:
-                ListMember.insert_many([{"list": lst.id, "record_id": r, "added_at": ctx.now} for r in chunk]) \
-                    .on_conflict_ignore().execute()
-            else:
-                ListMember.delete().where((ListMember.list == lst.id) & ListMember.record_id.in_(chunk)).execute()
+            ListMember.delete().where((ListMember.list == lst.id) & ListMember.record_id.in_(ids[i:i + 500])).execute()
     for it in items:
         ctx.succeed(it, pos, {**base, "list": step["list"]})
 
@@ -568,7 +672,7 @@ def run_external(ctx: Context, pos: Position, step: dict, items: list[Item], poo
         from engine.webhook import backoff
 
         def mail(it: Item) -> str:
-            body = render(step["message"], ctx.records[it.record_id], ctx.type_name, ctx.tz)
+            body = ctx.render(step["message"], ctx.records[it.record_id])
             return send_mail(ctx.settings, step["email"], f"Rota: {ctx.name}", body)
 
         for it, error in zip(items, pool.map(mail, items)):

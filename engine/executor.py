@@ -32,6 +32,8 @@ from datetime import datetime, timedelta
 from engine.actions import (
     Context,
     Item,
+    bulk_insert,
+    update_ids,
     db_error_types,
     decode_path,
     encode_path,
@@ -84,7 +86,7 @@ def _claim(now: datetime, engine_id: str, limit: int) -> list[Item]:
         ids = [row[0] for row in query.tuples()]
         if not ids:
             return []
-        E.update(claimed_by=engine_id, claimed_until=now + LEASE).where(E.id.in_(ids)).execute()
+        update_ids(E, {"claimed_by": engine_id, "claimed_until": now + LEASE}, ids)
     rows = (E.select(E.id, E.run, E.workflow, E.record_id, E.manual, E.enrolled_at, E.next_step_at, E.step,
                      E.path, Run.scheduled_for)
             .join(Run, on=(E.run == Run.id)).where(E.id.in_(ids)).tuples())
@@ -108,11 +110,8 @@ def _release(engine_id: str, items: list[Item]) -> None:
     ids = [it.id for it in items]
     if not ids:
         return
-    E = Enrollment
     with _tx():
-        for i in range(0, len(ids), 900):
-            E.update(claimed_by=None, claimed_until=None).where(
-                E.id.in_(ids[i:i + 900]) & (E.claimed_by == engine_id)).execute()
+        update_ids(Enrollment, {"claimed_by": None, "claimed_until": None}, ids, where={"claimed_by": engine_id})
 
 
 # ------------------------------------------------------------------------- running
@@ -223,7 +222,6 @@ def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: li
 
 def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: list[Item]) -> None:
     """The round's pointers and history, grouped into few statements."""
-    E = Enrollment
     updates: dict[tuple, list[int]] = {}
     history: list[dict] = []
     for it in items:
@@ -246,17 +244,14 @@ def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: l
     changed = 0
     lease_end = now + LEASE
     for (state, step, path, next_at, continuing), ids in updates.items():
-        for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
-            changed += E.update(
-                state=state, step=step, path=path, next_step_at=next_at,
-                claimed_by=engine_id if continuing else None,
-                claimed_until=lease_end if continuing else None,
-            ).where(E.id.in_(chunk) & (E.claimed_by == engine_id)).execute()
+        changed += update_ids(Enrollment, {
+            "state": state, "step": step, "path": path, "next_step_at": next_at,
+            "claimed_by": engine_id if continuing else None,
+            "claimed_until": lease_end if continuing else None,
+        }, ids, where={"claimed_by": engine_id})
     if changed != sum(len(v) for v in updates.values()):
         raise _LostClaim()
-    for i in range(0, len(history), 1000):
-        HistoryEvent.insert_many(history[i:i + 1000]).execute()
+    bulk_insert(HistoryEvent, history)
 
 
 # ------------------------------------------------------------------------- waking

@@ -216,10 +216,10 @@ def test_record_meeting_unenrollment_criteria_leaves_before_next_step(any_db, db
     assert [e.type for e in events(record_id=leave)] == ["delayed", "unenrolled"]
 
 
-def test_manual_enrollment_runs_its_steps_at_once(any_db, db_url):
+def test_manual_enrollment_runs_its_steps_at_once(sqlite_db, sqlite_url):
     rid = create_record("contact", {"firstname": "Ann"}, now=T0)
     make_workflow([{"type": "create_task", "title": "Welcome {firstname}", "due_in_days": 0}])
-    engine, clock = engine_at(db_url)
+    engine, clock = engine_at(sqlite_url)
     runner.enroll_manual("wf", rid, now=clock.now())
     engine.run_pending()
     assert [t.title for t in Task.select()] == ["Welcome Ann"]

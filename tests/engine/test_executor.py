@@ -1,0 +1,164 @@
+"""Claiming and crash safety: a killed executor never runs a step twice or skips one;
+engines sharing a database never run the same enrollment's step twice."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import peewee as pw
+
+from engine import executor, runner
+from engine.workflows import get_workflow, set_status
+from models.db import close_database, open_database
+from models.objects import record_model
+from models.schema import Enrollment, HistoryEvent, Notification, Task
+from tests.engine.test_actions import T0, make_workflow
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_AT = T0 + timedelta(minutes=1)
+CRASH_STEPS = [
+    {"type": "set_property", "property": "city", "value": "X{firstname}"},
+    {"type": "create_task", "title": "A {firstname}", "due_in_days": 1},
+    {"type": "notify", "to": ["olga"], "message": "N {firstname}"},
+    {"type": "create_task", "title": "B {firstname}", "due_in_days": 1},
+    {"type": "add_to_list", "list": "Seen"},
+]
+
+
+def _records(n: int) -> None:
+    m = record_model("contact")
+    rows = [{"firstname": f"P{i}", "createdate": T0, "updated_at": T0} for i in range(n)]
+    for i in range(0, n, 500):
+        m.insert_many(rows[i:i + 500]).execute()
+
+
+def _enroll(actions, n: int):
+    _records(n)
+    wf = make_workflow(actions)
+    runner.execute_run(get_workflow(wf.id), RUN_AT, now=RUN_AT)
+    return wf
+
+
+def crash_worker(url: str) -> None:
+    """Run in a subprocess: execute steps until nothing is due, in small batches."""
+    open_database(url)
+    print("ready", flush=True)
+    while executor.run_due_steps(RUN_AT, "crashy", limit=20):
+        pass
+    print("finished", flush=True)
+
+
+def test_sigkill_at_random_moments_never_repeats_or_skips_a_step(sqlite_db, sqlite_url):
+    n = 1200
+    _enroll(CRASH_STEPS, n)
+    rng = random.Random(7)
+    code = f"from tests.engine.test_executor import crash_worker; crash_worker({sqlite_url!r})"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    interrupted = 0
+    for attempt in range(6):
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        if attempt < 5:
+            time.sleep(rng.uniform(0.05, 0.6))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+            done = Enrollment.select().where(Enrollment.state == "done").count()
+            if proc.returncode == -signal.SIGKILL and 0 < done < n:
+                interrupted += 1
+            if done == n:
+                break
+        else:
+            assert proc.wait(120) == 0
+    else:
+        pass
+    if Enrollment.select().where(Enrollment.state != "done").exists():  # the last kill came too late: finish
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
+    assert interrupted >= 1, "no kill landed in the middle of the work; the test proved nothing"
+    assert Enrollment.select().where(Enrollment.state == "done").count() == n
+    per_record = pw.fn.COUNT(Task.id)
+    counts = {t for (t,) in Task.select(per_record).group_by(Task.record_id, pw.fn.SUBSTR(Task.title, 1, 1)).tuples()}
+    assert counts == {1} and Task.select().count() == 2 * n
+    assert Notification.select().count() == n
+    assert Notification.select(Notification.record_id).distinct().count() == n
+    ok = HistoryEvent.select().where(HistoryEvent.type == "step_succeeded")
+    assert ok.count() == 5 * n
+    dup = (HistoryEvent.select(HistoryEvent.enrollment, HistoryEvent.step, pw.fn.COUNT(HistoryEvent.id))
+           .where(HistoryEvent.type == "step_succeeded").group_by(HistoryEvent.enrollment, HistoryEvent.step)
+           .having(pw.fn.COUNT(HistoryEvent.id) > 1))
+    assert dup.count() == 0
+    m = record_model("contact")
+    assert m.select().where(m.city.is_null()).count() == 0
+    assert Enrollment.select().where(Enrollment.claimed_by.is_null(False)).count() == 0
+
+
+def test_two_engines_share_the_work_without_duplicates_on_postgresql(pg_db, pg_url):
+    n = 1500
+    _enroll([{"type": "create_task", "title": "T {firstname}", "due_in_days": 0},
+             {"type": "set_property", "property": "jobtitle", "value": "ok"}], n)
+    close_database()
+    counts: dict[str, int] = {}
+    errors: list[BaseException] = []
+
+    def engine(name: str) -> None:
+        try:
+            total = 0
+            while True:
+                ran = executor.run_due_steps(RUN_AT, name, limit=40)
+                if not ran:
+                    break
+                total += ran
+            counts[name] = total
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            from models.db import db
+            db.close()
+
+    open_database(pg_url)
+    threads = [threading.Thread(target=engine, args=(f"e{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors
+    open_database(pg_url)
+    assert sum(counts.values()) == 2 * n and all(c > 0 for c in counts.values())
+    assert Task.select().count() == n
+    assert Task.select(Task.record_id).distinct().count() == n
+    assert Enrollment.select().where(Enrollment.state == "done").count() == n
+
+
+def test_a_claimed_enrollment_waits_for_its_lease(sqlite_db):
+    _enroll([{"type": "set_property", "property": "city", "value": "X"}], 3)
+    held = executor._claim(RUN_AT, "engine-a", 2)
+    assert len(held) == 2
+    assert executor.run_due_steps(RUN_AT, "engine-b") == 1  # only the unclaimed one
+    later = RUN_AT + executor.LEASE + timedelta(seconds=1)
+    assert executor.next_step_due() == RUN_AT + executor.LEASE
+    assert executor.run_due_steps(later, "engine-b") == 2  # engine-a's lease ran out
+    assert executor.next_step_due() is None
+
+
+def test_a_paused_workflow_parks_its_enrollments_until_resumed(sqlite_db):
+    wf = _enroll([{"type": "set_property", "property": "city", "value": "X"}], 2)
+    set_status(wf.name, "paused", actor="t", now=RUN_AT)
+    assert executor.run_due_steps(RUN_AT, "e") == 0
+    assert executor.next_step_due() == RUN_AT + executor.PARK
+    set_status(wf.name, "active", actor="t", now=RUN_AT)
+    assert executor.run_due_steps(RUN_AT + executor.PARK, "e") == 2
+    assert {e.state for e in Enrollment.select()} == {"done"}
+
+
+def test_next_step_due_is_the_earliest_waiting_step(sqlite_db):
+    assert executor.next_step_due() is None
+    _enroll([{"type": "delay", "minutes": 7}, {"type": "set_property", "property": "city", "value": "X"}], 2)
+    assert executor.next_step_due() == RUN_AT
+    executor.run_due_steps(RUN_AT, "e")
+    assert executor.next_step_due() == RUN_AT + timedelta(minutes=7)
