@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--lease", type=float, default=15.0)
     parser.add_argument("instants", nargs="*")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     open_database(args.db)
     if args.mode == "steps":
         clock = FakeClock(parse_instant(args.instants[0]))
