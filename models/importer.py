@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 from models.db import db, is_postgres
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, get_props, get_type
-from models.timeutil import to_micros, utcnow
+from models.timeutil import to_micros, utcnow, zone
 
 BATCH_ROWS = 2000
 DELIMITERS = (",", ";", "\t")
@@ -195,6 +195,7 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
         from models.settings import load_settings
 
         tz_name = load_settings().timezone
+    zone(tz_name)  # a bad --timezone is reported before reading, not on the first naive date-time
     now_micros = to_micros(now or utcnow())
     with _open_csv(path) as handle:
         try:

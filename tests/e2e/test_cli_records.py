@@ -47,6 +47,18 @@ def test_import_singular_and_quiet_when_every_column_is_known(run, tmp_path):
     assert (code, out, err) == (0, f"imported 1 company from {path}\n", "")
 
 
+def test_import_timezone_option(run, tmp_path):
+    path = tmp_path / "tz.csv"
+    path.write_text("Email,Create Date\na@x.se,2026-07-01 09:00\nb@x.se,2026-07-01T09:00:00Z\n", encoding="utf-8")
+    code, _, err = run("import", "contact", str(path), "--timezone", "America/New_York")
+    assert code == 0, err
+    model = record_model("contact")
+    created = [r.createdate.isoformat() for r in model.select().order_by(model.id)]
+    assert created == ["2026-07-01T13:00:00+00:00", "2026-07-01T09:00:00+00:00"]  # EDT; explicit Z kept
+    code, _, err = run("import", "contact", str(path), "--timezone", "Mars/Base")
+    assert code == 2 and 'unknown time zone "Mars/Base"' in err and _count("contact") == 2
+
+
 def test_bad_value_is_one_line_exit_2_and_nothing_imported(run, tmp_path):
     run("import", "contact", str(DATA / "contacts_semicolon.csv"))
     path = tmp_path / "companies.csv"

@@ -52,7 +52,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         wf = import_workflow_file(path)
     except RotaError as exc:
         message = str(exc)
-        raise RotaError(message if message.startswith(f"{path}") else f"{path}: {message}") from None
+        raise RotaError(message if str(path) in message else f"{path}: {message}") from None
     print(f'saved workflow "{wf.name}" ({wf.status})')
     return 0
 
