@@ -2,7 +2,7 @@
 
 The point is to see Rota at the scale it is meant for, so a million contacts must load
 in well under a minute. That rules out per-record ``create_record``: rows are generated
-column-wise from a seeded ``random.Random`` (the same seed gives the same data),
+column-wise from a seeded ``random.Random`` (the same seed and ``now`` give the same data),
 already in driver form (instants as integer microseconds, dates as ISO text), and go
 in through ``models.importer.bulk_insert`` in large batches inside ONE transaction.
 For a large load, the record table's secondary indexes are dropped first and rebuilt
@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
 from models.db import db, is_postgres
+from models.errors import RotaError
 from models.importer import bulk_insert
 from models.objects import get_type
 from models.timeutil import UTC, to_micros, utcnow
@@ -455,8 +456,6 @@ def load_demo(*, contacts: int = 5000, companies: int = 500, deals: int = 800, t
     """
     for label, n in (("contacts", contacts), ("companies", companies), ("deals", deals), ("tickets", tickets)):
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            from models.errors import RotaError
-
             raise RotaError(f"--{label}: expected a whole number, 0 or more")
     started = time.perf_counter()
     now = now or utcnow()
