@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
 
 from models.criteria import OPERATOR_LABELS, OPERATORS_BY_TYPE, validate_criteria
 from models.errors import RotaError
@@ -90,6 +90,7 @@ class FilterDialog(ModalScreen[dict | None]):
             with Horizontal(id="fd-buttons"):
                 yield Button("OK ^s", variant="primary", id="fd-ok", compact=True)
                 yield Button("Cancel esc", id="fd-cancel", compact=True)
+        yield Footer()
 
     async def on_mount(self) -> None:
         self._fill_operators(self.initial.get("operator"))

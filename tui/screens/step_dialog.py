@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from engine.steps import DELAY_UNITS, MASK, STEP_TYPES, WEEKDAYS, mask_headers, validate_actions
 from models.errors import RotaError
@@ -101,6 +101,7 @@ class StepDialog(ModalScreen[dict | None]):
             with Horizontal(id="sd-buttons"):
                 yield Button("OK ^s", variant="primary", id="sd-ok", compact=True)
                 yield Button("Cancel esc", id="sd-cancel", compact=True)
+        yield Footer()
 
     async def on_mount(self) -> None:
         await self._build_form()

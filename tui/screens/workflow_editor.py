@@ -25,9 +25,9 @@ from typing import Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, Select, Static, TabbedContent, TabPane
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from engine.schedule import BusinessCalendar
@@ -70,43 +70,11 @@ def section_for_error(message: str) -> str | None:
     return None
 
 
-class DiscardChanges(ModalScreen[bool]):
-    """Asks before closing the editor with unsaved changes: True means discard them."""
-
-    DEFAULT_CSS = """
-    DiscardChanges { align: center middle; }
-    DiscardChanges > Vertical { width: 52; height: auto; border: thick $warning; background: $surface;
-                                padding: 0 1; }
-    DiscardChanges Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    DiscardChanges Button { margin-left: 1; }
-    """
-    BINDINGS = [
-        Binding("y", "answer(True)", "Discard"),
-        Binding("n,escape", "answer(False)", "Keep editing"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label("This workflow has unsaved changes. Discard them?")
-            with Horizontal():
-                yield Button("Discard (y)", variant="error", id="discard", compact=True)
-                yield Button("Keep editing (n)", variant="primary", id="keep", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#keep").focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "discard")
-
-    def action_answer(self, discard: bool) -> None:
-        self.dismiss(discard)
-
-
 class WorkflowEditorScreen(Screen[str | None]):
     """Create (``original_name`` None) or edit a workflow given as a SPEC §9 body."""
 
     CSS_PATH = "workflow_editor.tcss"
+    HELP_TITLE = "Workflow editor"
     AUTO_FOCUS = "#we-name"
 
     BINDINGS = [
@@ -129,7 +97,7 @@ class WorkflowEditorScreen(Screen[str | None]):
         base = new_workflow_body(body.get("object_type") or "contact", settings.timezone)
         self.body = {**base, **copy.deepcopy(body)}
         self.original_name = original_name
-        self.clock = clock or utcnow
+        self._clock = clock
         self.settings = settings
         self.saved_name: str | None = None
         """The name last saved from this editor (what the screen dismisses with)."""
@@ -153,7 +121,7 @@ class WorkflowEditorScreen(Screen[str | None]):
         with TabbedContent(id="we-tabs"):
             with TabPane("1 Schedule", id="tab-schedule"):
                 yield ScheduleForm(body.get("schedule"), default_timezone=self.settings.timezone,
-                                   operator_timezone=self.settings.timezone, clock=self.clock,
+                                   operator_timezone=self.settings.timezone, clock=self.now,
                                    calendar=self._calendar(), id="we-schedule")
             with TabPane("2 Criteria", id="tab-criteria"):
                 with VerticalScroll():
@@ -171,6 +139,13 @@ class WorkflowEditorScreen(Screen[str | None]):
                 yield SettingsForm(body, body["object_type"], id="we-settings")
                 yield Static("", classes="we-error", id="err-settings")
         yield Footer()
+
+    def now(self) -> datetime:
+        """The injected clock's now (a callable or an object with ``.now()``, e.g. the app's)."""
+        clock = self._clock or getattr(self.app, "clock", None)
+        if clock is None:
+            return utcnow()
+        return clock.now() if hasattr(clock, "now") else clock()
 
     def _calendar(self) -> BusinessCalendar:
         try:
@@ -217,6 +192,11 @@ class WorkflowEditorScreen(Screen[str | None]):
 
     # ------------------------------------------------------------------ counting
 
+    @on(Input.Submitted, "#we-name")
+    def _name_submitted(self) -> None:
+        """Enter on the name goes on to the section showing, as a form's next field would."""
+        self._focus_section()
+
     @on(CriteriaEditor.Changed, "#we-criteria")
     def _criteria_changed(self) -> None:
         self.query_one("#err-criteria", Static).update("")
@@ -252,7 +232,7 @@ class WorkflowEditorScreen(Screen[str | None]):
         """How many records meet the criteria now (a new edit cancels the wait for an old count)."""
         from models.criteria import count_matching
 
-        return object_type, count_matching(object_type, groups, now=self.clock(), tz=tz)
+        return object_type, count_matching(object_type, groups, now=self.now(), tz=tz)
 
     # ------------------------------------------------------------------ saving
 
@@ -279,7 +259,7 @@ class WorkflowEditorScreen(Screen[str | None]):
         from engine.workflows import save_workflow
 
         wf = save_workflow(body, mode="update" if original_name else "create", original_name=original_name,
-                           now=self.clock())
+                           now=self.now())
         return body, wf.name
 
     def _saved(self, body: dict, name: str) -> None:
@@ -390,4 +370,7 @@ class WorkflowEditorScreen(Screen[str | None]):
             if discard:
                 self.dismiss(self.saved_name)
 
-        self.app.push_screen(DiscardChanges(), answered)
+        from tui.screens.confirm import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen("This workflow has unsaved changes. Discard them?",
+                                           title="Unsaved changes", yes="Discard", no="Keep editing"), answered)

@@ -88,7 +88,7 @@ class ScheduleForm(Widget):
         freq = "monthly" if kind.startswith("monthly") else kind
         flex = s.get("flex") or {}
         with Horizontal(id="sf-columns"):
-            with VerticalScroll(id="sf-fields"):
+            with VerticalScroll(id="sf-fields", can_focus=False):
                 with Horizontal(classes="sf-row"):
                     yield Label("Frequency", classes="sf-label")
                     yield Select(FREQUENCIES, value=freq if freq in dict(map(reversed, FREQUENCIES)) else "weekly",

@@ -1,0 +1,301 @@
+"""Shared by the editor tests: a tiny host app and keystroke helpers.
+
+The host app pushes only the editor (no engine, no home screen) so the tests do not
+depend on the rest of the app, and records what the editor dismissed with.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import App
+from textual.widgets import Input, Select
+
+from models.timeutil import UTC
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+
+class EditorHost(App):
+    """Hosts one screen (the editor, or a dialog); ``result`` is what it dismissed with."""
+
+    def __init__(self, make_screen) -> None:
+        super().__init__()
+        self.make_screen = make_screen
+        self.result = "not dismissed"
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make_screen(), self._done)
+
+    def _done(self, result) -> None:
+        self.result = result
+
+
+def editor_host(body: dict | None = None, original_name: str | None = None) -> EditorHost:
+    from tui.screens.workflow_editor import WorkflowEditorScreen, new_workflow_body
+
+    body = body or new_workflow_body("contact", "UTC")
+    return EditorHost(lambda: WorkflowEditorScreen(body, original_name, clock=lambda: NOW))
+
+
+async def settle(pilot) -> None:
+    """Let workers finish and their results reach the screen."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*text)
+
+
+async def replace_text(pilot, text: str) -> None:
+    """Clear the focused Input (ctrl+u deletes to the start; end first) and type."""
+    assert isinstance(pilot.app.focused, Input), pilot.app.focused
+    await pilot.press("end", "ctrl+u")
+    await type_text(pilot, text)
+
+
+async def choose(pilot, search: str) -> None:
+    """Pick from the focused Select by keyboard: open, type to search, enter."""
+    assert isinstance(pilot.app.focused, Select), pilot.app.focused
+    await pilot.press("enter")
+    await pilot.pause()
+    await type_text(pilot, search)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def to_section(pilot, tab_id: str) -> None:
+    """ctrl+n until the section is showing (it focuses the section's main control)."""
+    from textual.widgets import TabbedContent
+
+    for _ in range(4):
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        if pilot.app.screen.query_one("#we-tabs", TabbedContent).active == tab_id:
+            break
+    assert pilot.app.screen.query_one("#we-tabs", TabbedContent).active == tab_id
+    await pilot.pause()
+
+
+# ---------------------------------------------------------------------------- tests
+
+import pytest  # noqa: E402
+
+from engine.workflows import get_workflow, save_workflow, workflow_body  # noqa: E402
+
+
+async def fill_schedule(pilot, kind: str) -> None:
+    """Drive the schedule form for one kind, from the frequency select."""
+    await pilot.press("enter")                        # from the name on into the form
+    await pilot.pause()
+    assert pilot.app.focused.id == "sf-freq"
+    if kind == "daily":
+        await choose(pilot, "Dai")
+        await pilot.press("tab")                      # time
+        await replace_text(pilot, "07:30")
+        await pilot.press("tab")                      # time zone: type, accept the suggestion
+        await replace_text(pilot, "America/New_Y")
+        await pilot.press("right")
+    elif kind == "weekly":
+        await pilot.press("tab")                      # weekday grid, Monday already on
+        await pilot.press("right", "right", "right", "right", "space")   # Friday
+        await pilot.press("tab")
+        await replace_text(pilot, "14:00")
+    elif kind == "monthly_days":
+        await choose(pilot, "Mon")
+        await pilot.press("tab")                      # "specific days" is the default mode
+        await pilot.press("tab")                      # day grid, cursor on 1
+        await pilot.press("space", "down", "down", "space", "down", "down", "right", "right", "space")
+        await pilot.press("tab")
+        await replace_text(pilot, "06:00")
+    elif kind == "monthly_flexible":
+        await choose(pilot, "Mon")
+        await pilot.press("tab")
+        await choose(pilot, "Flex")
+        await pilot.press("tab")
+        await choose(pilot, "Last")
+        await pilot.press("tab")
+        await choose(pilot, "Busi")
+        await pilot.press("tab")
+        await replace_text(pilot, "17:00")
+    elif kind == "yearly":
+        await choose(pilot, "Year")
+        await pilot.press("tab")
+        await choose(pilot, "Feb")
+        await pilot.press("tab")
+        await replace_text(pilot, "29")
+        await pilot.press("tab")
+        await replace_text(pilot, "09:15")
+    elif kind == "cron":
+        await choose(pilot, "Adv")
+        await pilot.press("tab")
+        await replace_text(pilot, "0 8 * * 5")
+    await pilot.pause()
+
+
+EXPECTED_SCHEDULES = {
+    "daily": {"kind": "daily", "time": "07:30", "timezone": "America/New_York"},
+    "weekly": {"kind": "weekly", "weekdays": ["mon", "fri"], "time": "14:00", "timezone": "UTC"},
+    "monthly_days": {"kind": "monthly_days", "days": [1, 15, 31], "time": "06:00", "timezone": "UTC"},
+    "monthly_flexible": {"kind": "monthly_flexible", "flex": {"ordinal": "last", "day": "weekday"},
+                         "time": "17:00", "timezone": "UTC"},
+    "yearly": {"kind": "yearly", "month": 2, "day": 29, "time": "09:15", "timezone": "UTC"},
+    "cron": {"kind": "cron", "cron": "0 8 * * 5", "timezone": "UTC"},
+}
+
+
+CRITERIA_BY_KIND = {
+    "daily": [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["subscriber", "lead"]}]],
+    "weekly": [[{"property": "createdate", "operator": "more_than_days_ago", "value": 30}]],
+    "monthly_days": [[{"property": "email", "operator": "known"}]],
+    "monthly_flexible": [[{"property": "city", "operator": "eq", "value": "Malmö"}]],
+    "yearly": [[{"property": "lifecycle_stage", "operator": "is_none_of", "value": ["subscriber"]}]],
+    "cron": [[{"property": "last_activity_date", "operator": "between", "value": ["2026-01-01", "2026-02-28"]}]],
+}
+
+
+async def add_filter(pilot, kind: str) -> None:
+    """Criteria by keys, a different value editor per kind (checkboxes, days, none, text, pair)."""
+    await pilot.press("a")
+    await pilot.pause()
+    if kind in ("daily", "yearly"):
+        await choose(pilot, "Life")
+        await pilot.press("tab")
+        if kind == "yearly":
+            await choose(pilot, "none")
+        await pilot.press("tab")                      # the options' checkboxes
+        await pilot.press("space") if kind == "yearly" else await pilot.press("space", "down", "space")
+    elif kind == "weekly":
+        await choose(pilot, "Create")
+        await pilot.press("tab")
+        await choose(pilot, "more")
+        await pilot.press("tab")
+        await type_text(pilot, "30")
+    elif kind == "monthly_days":
+        await choose(pilot, "Ema")
+        await pilot.press("tab")
+        await choose(pilot, "is kn")
+    elif kind == "monthly_flexible":
+        await choose(pilot, "City")
+        await pilot.press("tab", "tab")               # "is" is the first operator
+        await type_text(pilot, " Malmö ")
+    elif kind == "cron":
+        await choose(pilot, "Last Act")
+        await pilot.press("tab")
+        await choose(pilot, "betw")
+        await pilot.press("tab")
+        await type_text(pilot, "2026-01-01")
+        await pilot.press("tab")
+        await type_text(pilot, "2026-02-28")
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
+STEP_BY_KIND = {
+    "daily": {"type": "create_task", "title": "Call {firstname}", "due_in_days": 2},
+    "weekly": {"type": "notify", "to": ["alice", "bob"], "message": "Check {email}"},
+    "monthly_days": {"type": "delay", "days": 2},
+    "monthly_flexible": {"type": "add_to_list", "list": "Q4 list"},
+    "yearly": {"type": "webhook", "url": "https://example.com/hook", "headers": {"Authorization": "Bearer s3cret"},
+               "timeout_s": 10, "retries": 3},
+    "cron": {"type": "set_property", "property": "lifecycle_stage", "value": "customer"},
+}
+
+
+async def add_step(pilot, kind: str) -> None:
+    """One step of a different type per kind, through the step dialog's form."""
+    await pilot.press("a")
+    await pilot.pause()
+    if kind == "daily":
+        await choose(pilot, "Create")
+        await pilot.press("tab")
+        await type_text(pilot, "Call {firstname}")
+        await pilot.press("tab")
+        await replace_text(pilot, "2")
+    elif kind == "weekly":
+        await choose(pilot, "Send int")
+        await pilot.press("tab")
+        await type_text(pilot, "alice, bob")
+        await pilot.press("tab")
+        await type_text(pilot, "Check {email}")
+    elif kind == "monthly_days":
+        await choose(pilot, "Delay")
+        await pilot.press("tab", "tab")               # unit "Days" is the default
+        await replace_text(pilot, "2")
+    elif kind == "monthly_flexible":
+        await choose(pilot, "Add to")
+        await pilot.press("tab")
+        await type_text(pilot, "Q4 list")
+    elif kind == "yearly":
+        await choose(pilot, "Send web")
+        await pilot.press("tab")
+        await type_text(pilot, "https://example.com/hook")
+        await pilot.press("tab")
+        await type_text(pilot, "Authorization: Bearer s3cret")
+    elif kind == "cron":
+        await choose(pilot, "Set prop")
+        await pilot.press("tab")
+        await choose(pilot, "Life")
+        await pilot.press("tab")
+        await type_text(pilot, "Customer")
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
+async def fill_settings(pilot, suppression: bool) -> None:
+    """Pause day and campaign; optionally suppression: Email is unknown."""
+    await to_section(pilot, "tab-settings")
+    assert pilot.app.focused.id == "st-pause"
+    await type_text(pilot, "2026-12-25")
+    await pilot.press("tab")
+    await type_text(pilot, "Q4 retention")
+    if suppression:
+        await pilot.press("tab")                      # the disabled checkbox is skipped
+        assert pilot.app.focused.id == "st-suppression"
+        await pilot.press("a")
+        await pilot.pause()
+        await choose(pilot, "Ema")
+        await pilot.press("tab")
+        await choose(pilot, "unk")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+
+async def test_create_and_activate_every_schedule_kind_by_keys(sqlite_db):
+    """One app session, six editors: each kind with criteria, an action and settings,
+    activated with ctrl+t; then the database holds exactly what was typed."""
+    from tui.screens.workflow_editor import WorkflowEditorScreen, new_workflow_body
+
+    app = editor_host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for n, kind in enumerate(EXPECTED_SCHEDULES):
+            if n:
+                app.push_screen(WorkflowEditorScreen(new_workflow_body("contact", "UTC"), clock=lambda: NOW),
+                                app._done)
+            await pilot.pause()
+            assert app.focused.id == "we-name"
+            await type_text(pilot, f"Flow {kind}")
+            await fill_schedule(pilot, kind)
+            assert app.screen.query_one("#we-schedule").error is None
+            await to_section(pilot, "tab-criteria")
+            await add_filter(pilot, kind)
+            await to_section(pilot, "tab-actions")
+            await add_step(pilot, kind)
+            await fill_settings(pilot, suppression=kind == "daily")
+            await pilot.press("ctrl+t")               # save as active
+            await settle(pilot)
+            assert app.screen.saved_name == f"Flow {kind}", kind
+            await pilot.press("escape")               # saved: leaves without asking
+            await pilot.pause()
+            assert app.result == f"Flow {kind}"
+    for kind, schedule in EXPECTED_SCHEDULES.items():
+        wf = get_workflow(f"Flow {kind}")
+        body = workflow_body(wf)
+        assert body["status"] == "active", kind
+        assert wf.next_run_at is not None, kind
+        assert body["schedule"] == schedule
+        assert body["criteria"] == CRITERIA_BY_KIND[kind]
+        assert body["actions"] == [STEP_BY_KIND[kind]]
+        assert body["settings"] == {"pause_dates": ["2026-12-25"], "campaign": "Q4 retention"}
+        assert body["suppression"] == ([[{"property": "email", "operator": "unknown"}]] if kind == "daily" else [])
