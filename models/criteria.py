@@ -62,7 +62,7 @@ import peewee as pw
 
 from models.db import db, fold, is_postgres
 from models.errors import RotaError
-from models.objects import Prop, find_prop, get_props, get_type, record_model
+from models.objects import Prop, get_props, get_type, record_model
 from models.timeutil import start_of_local_day, to_micros, zone
 
 # --------------------------------------------------------------------- vocabulary
@@ -181,7 +181,7 @@ def _validate_filter(raw, type_name: str, props: dict[str, Prop], at: str) -> di
     key = raw.get("property")
     if not isinstance(key, str) or not key.strip():
         raise RotaError(f'{at}: "property" is missing; name one of the {type_name} properties')
-    prop = find_prop(type_name, key)
+    prop = _find_prop(props, key)
     if prop is None:
         raise RotaError(f'{at}: {type_name} has no property "{key}"; use one of {_or_list(list(props))}')
     at = f"{at} ({prop.name})"
@@ -225,6 +225,15 @@ def _validate_filter(raw, type_name: str, props: dict[str, Prop], at: str) -> di
     else:
         norm["value"] = _scalar(prop, value, at, op)
     return norm
+
+
+def _find_prop(props: dict[str, Prop], key: str) -> Prop | None:
+    """``objects.find_prop`` over properties already loaded (one query per validation,
+    not one per filter)."""
+    k = key.strip().lower()
+    if k in props:
+        return props[k]
+    return next((p for p in props.values() if p.label.strip().lower() == k or p.name.lower() == k), None)
 
 
 def _sort_key(prop: Prop, v):
