@@ -137,13 +137,21 @@ def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> N
     database does. Values go through each field's ``db_value``, as peewee would."""
     if not rows:
         return
+    names = list(rows[0])
+    fields = [model._meta.fields[n] for n in names]
+    insert_tuples(model, names, [tuple(f.db_value(r[n]) for f, n in zip(fields, names)) for r in rows],
+                  ignore_conflicts=ignore_conflicts)
+
+
+def insert_tuples(model, names: list[str], values: list[tuple], *, ignore_conflicts: bool = False) -> None:
+    """Like ``bulk_insert`` for values that are already what the columns store."""
+    if not values:
+        return
     from models.db import db, is_postgres
 
-    names = list(rows[0])
     fields = [model._meta.fields[n] for n in names]
     table = model._meta.table_name
     cols = ", ".join(f'"{f.column_name}"' for f in fields)
-    values = [tuple(f.db_value(r[n]) for f, n in zip(fields, names)) for r in rows]
     tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     cursor = db.cursor()
     if is_postgres():
@@ -181,13 +189,14 @@ def update_ids(model, values: dict[str, Any], ids: list[int], *, where: dict[str
     return changed
 
 
-def select_ids(model, ids: list[int]) -> list[dict]:
-    """Whole rows for ``ids`` as dicts of Python values (each field's ``python_value``)."""
+def select_ids(model, ids: list[int], columns: tuple[str, ...] | None = None) -> list:
+    """Whole rows for ``ids`` as dicts of Python values (each field's ``python_value``);
+    with ``columns=("id",)``, just the ids that exist."""
     from models.db import db, is_postgres
 
     mark = "%s" if is_postgres() else "?"
     meta = model._meta
-    fields = list(meta.sorted_fields)
+    fields = [meta.fields[c] for c in columns] if columns else list(meta.sorted_fields)
     cols = ", ".join(f'"{f.column_name}"' for f in fields)
     names = [f.name for f in fields]
     convert = [f.python_value for f in fields]
@@ -197,6 +206,9 @@ def select_ids(model, ids: list[int]) -> list[dict]:
         cursor = db.cursor()
         cursor.execute(f'SELECT {cols} FROM "{meta.table_name}" WHERE "id" IN ({", ".join(mark for _ in chunk)})',
                        chunk)
+        if columns == ("id",):
+            out.extend(row[0] for row in cursor.fetchall())
+            continue
         for row in cursor.fetchall():
             out.append({n: (c(v) if v is not None else None) for n, c, v in zip(names, convert, row)})
     return out
@@ -328,9 +340,16 @@ class Context:
 
     # --------------------------------------------------------------- record access
 
-    def load_records(self, ids: list[int]) -> None:
-        """Fresh values for ``ids``; a missing id means the record was deleted."""
-        self.records = {row["id"]: row for row in select_ids(self.model, ids)}
+    def load_records(self, ids: list[int], full: bool = True) -> None:
+        """Fresh values for ``ids``; a missing id means the record was deleted.
+
+        ``full=False`` reads ids only (existence), for rounds whose steps do not look
+        at values — a constant "set property" — which is the bulk of a big batch.
+        """
+        if full:
+            self.records = {row["id"]: row for row in select_ids(self.model, ids)}
+        else:
+            self.records = {rid: {"id": rid} for rid in select_ids(self.model, ids, columns=("id",))}
 
     def unenroll_test(self) -> Callable[[dict], bool] | None:
         groups = self.wf.unenrollment or []
@@ -441,6 +460,17 @@ def step_detail(step: dict) -> dict:
     return {"action": step.get("type"), "description": describe_step(shown)}
 
 
+def needs_record(step: dict | None) -> bool:
+    """Whether running ``step`` reads the record's values (templates, copies,
+    criteria, payloads); a constant "set property" or a list change does not."""
+    if step is None:
+        return False
+    kind = step.get("type")
+    if kind == "set_property":
+        return isinstance(step.get("value"), str) and "{" in step["value"]
+    return kind not in ("delay", "add_to_list", "remove_from_list")
+
+
 def is_external(step: dict) -> bool:
     return step.get("type") in EXTERNAL_STEPS or (step.get("type") == "notify" and bool(step.get("email")))
 
@@ -480,15 +510,24 @@ def _run_set_property(ctx: Context, pos, step, items, base) -> None:
     templated = prop.type == "string" and isinstance(raw, str) and "{" in raw
     by_value: dict[Any, list[int]] = {}
     ok: list[tuple[Item, Any]] = []
-    for it in items:
-        text = ctx.render(raw, ctx.records[it.record_id]) if templated else raw
+    constant: Any = None
+    if not templated:  # one conversion for the whole group
         try:
-            value = coerce_value(prop, text, ctx.tz_name)
+            constant = coerce_value(prop, raw, ctx.tz_name)
         except ValueError as exc:
-            ctx.fail(it, pos, f"value for {prop.name}: {exc}", base)
-            continue
-        key = value
-        by_value.setdefault(key, []).append(it.record_id)
+            for it in items:
+                ctx.fail(it, pos, f"value for {prop.name}: {exc}", base)
+            return
+    for it in items:
+        if templated:
+            try:
+                value = coerce_value(prop, ctx.render(raw, ctx.records[it.record_id]), ctx.tz_name)
+            except ValueError as exc:
+                ctx.fail(it, pos, f"value for {prop.name}: {exc}", base)
+                continue
+        else:
+            value = constant
+        by_value.setdefault(value, []).append(it.record_id)
         ok.append((it, value))
     _set_values(ctx, prop, by_value)
     for it, value in ok:

@@ -32,12 +32,13 @@ from datetime import datetime, timedelta
 from engine.actions import (
     Context,
     Item,
-    bulk_insert,
+    insert_tuples,
     update_ids,
     db_error_types,
     decode_path,
     encode_path,
     is_external,
+    needs_record,
     path_label,
     resolve,
     run_db_step,
@@ -54,6 +55,7 @@ PARK = timedelta(seconds=60)  # how long a paused/draft workflow's enrollments a
 MAX_ROUNDS = 200  # a bound on steps per enrollment per call; the rest resumes next call
 ACTIVE_STATES = ("active", "waiting")
 HTTP_WORKERS = 16
+HISTORY_COLUMNS = ["workflow", "at", "type", "record_id", "run", "enrollment", "scheduled_for", "step", "detail"]
 
 
 class _LostClaim(Exception):
@@ -71,25 +73,30 @@ def _tx():
 # ------------------------------------------------------------------------ claiming
 
 
-def _due_condition(now: datetime, engine_id: str):
-    E = Enrollment
-    return ((E.next_step_at <= now) & E.state.in_(ACTIVE_STATES)
-            & (E.claimed_by.is_null() | (E.claimed_until < now) | (E.claimed_by == engine_id)))
-
-
 def _claim(now: datetime, engine_id: str, limit: int) -> list[Item]:
-    E = Enrollment
-    query = E.select(E.id).where(_due_condition(now, engine_id)).order_by(E.next_step_at).limit(limit)
+    """Take up to ``limit`` due, unclaimed (or lease-expired, or our own) enrollments.
+
+    Plain SQL: this runs for every batch, and a peewee expression per row costs more
+    than the database does. On PostgreSQL ``FOR UPDATE OF e SKIP LOCKED`` lets another
+    engine's concurrent claim pass over these rows instead of waiting for them.
+    """
+    pg = is_postgres()
+    mark = "%s" if pg else "?"
+    e, r = Enrollment._meta.table_name, Run._meta.table_name
+    sql = (f'SELECT e."id", e."run_id", e."workflow_id", e."record_id", e."manual", e."enrolled_at", '
+           f'e."next_step_at", e."step", e."path", r."scheduled_for" '
+           f'FROM "{e}" AS e JOIN "{r}" AS r ON r."id" = e."run_id" '
+           f'WHERE e."next_step_at" <= {mark} AND e."state" IN ({mark}, {mark}) '
+           f'AND (e."claimed_by" IS NULL OR e."claimed_until" < {mark} OR e."claimed_by" = {mark}) '
+           f'ORDER BY e."next_step_at" LIMIT {int(limit)}' + (" FOR UPDATE OF e SKIP LOCKED" if pg else ""))
+    now_us = to_micros(now)
     with _tx():
-        if is_postgres():
-            query = query.for_update(skip_locked=True)
-        ids = [row[0] for row in query.tuples()]
-        if not ids:
+        cursor = db.cursor()
+        cursor.execute(sql, (now_us, *ACTIVE_STATES, now_us, engine_id))
+        rows = cursor.fetchall()
+        if not rows:
             return []
-        update_ids(E, {"claimed_by": engine_id, "claimed_until": now + LEASE}, ids)
-    rows = (E.select(E.id, E.run, E.workflow, E.record_id, E.manual, E.enrolled_at, E.next_step_at, E.step,
-                     E.path, Run.scheduled_for)
-            .join(Run, on=(E.run == Run.id)).where(E.id.in_(ids)).tuples())
+        update_ids(Enrollment, {"claimed_by": engine_id, "claimed_until": now + LEASE}, [row[0] for row in rows])
     items = []
     for eid, run_id, wf_id, record_id, manual, enrolled_at, due, step, path, scheduled_for in rows:
         pos, tries = decode_path(step, path)
@@ -171,8 +178,8 @@ def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: li
             for it in its:
                 it.state, it.next_at, it.settled = "waiting", now + PARK, True
             continue
-        ctx.load_records(sorted({it.record_id for it in its}))
         leaves = ctx.unenroll_test()
+        pending = []
         for it in its:
             pos = resolve(ctx.actions, it.pos) if it.pos else None
             if pos is None:
@@ -180,6 +187,12 @@ def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: li
                 continue
             if pos != it.pos:
                 it.pos, it.tries = pos, 0
+            pending.append(it)
+        full = leaves is not None or any(needs_record(step_at(ctx.actions, p))
+                                         for p in {it.pos for it in pending})
+        ctx.load_records(sorted({it.record_id for it in pending}), full=full)
+        for it in pending:
+            pos = it.pos
             record = ctx.records.get(it.record_id)
             if record is None:
                 ctx.fail(it, pos, f"{ctx.type_name} {it.record_id} no longer exists")
@@ -223,7 +236,9 @@ def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: li
 def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: list[Item]) -> None:
     """The round's pointers and history, grouped into few statements."""
     updates: dict[tuple, list[int]] = {}
-    history: list[dict] = []
+    history: list[tuple] = []
+    now_us = to_micros(now)
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
     for it in items:
         if not it.settled:  # pragma: no cover - every item gets an outcome
             continue
@@ -233,14 +248,12 @@ def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: l
         key = (it.state, step, encode_path(it.pos, it.tries) if it.pos else None,
                to_micros(it.next_at) if it.next_at else None, continuing)
         updates.setdefault(key, []).append(it.id)
-        for kind, pos, detail in it.events:
-            body = {**detail, "path": path_label(pos)} if pos else detail
-            history.append({
-                "workflow": it.workflow_id, "at": now, "type": kind, "record_id": it.record_id,
-                "run": it.run_id, "enrollment": it.id, "scheduled_for": it.scheduled_for,
-                "step": pos[0] + 1 if pos else None,
-                "detail": json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str),
-            })
+        if it.events:
+            sched = to_micros(it.scheduled_for) if it.scheduled_for else None
+            for kind, pos, detail in it.events:
+                body = {**detail, "path": path_label(pos)} if pos else detail
+                history.append((it.workflow_id, now_us, kind, it.record_id, it.run_id, it.id, sched,
+                                pos[0] + 1 if pos else None, dumps(body)))
     changed = 0
     lease_end = now + LEASE
     for (state, step, path, next_at, continuing), ids in updates.items():
@@ -251,7 +264,7 @@ def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: l
         }, ids, where={"claimed_by": engine_id})
     if changed != sum(len(v) for v in updates.values()):
         raise _LostClaim()
-    bulk_insert(HistoryEvent, history)
+    insert_tuples(HistoryEvent, HISTORY_COLUMNS, history)
 
 
 # ------------------------------------------------------------------------- waking
