@@ -102,7 +102,8 @@ def history(workflow_name: str | int, *, record_id: int | None = None, type: str
     return out
 
 
-def _events(wf_id: int, record_id, type_, lo, hi, cursor, limit) -> list[tuple[tuple, dict]]:
+def events_query(wf_id: int, record_id, type_, lo, hi, cursor, limit):
+    """The ``history_event`` page: one index range scan, newest first, LIMITed."""
     H = HistoryEvent
     q = (H.select(H.id, H.at, H.type, H.record_id, H.scheduled_for, H.step, H.detail, H.run, H.enrollment)
          .where(H.workflow == wf_id))
@@ -117,9 +118,13 @@ def _events(wf_id: int, record_id, type_, lo, hi, cursor, limit) -> list[tuple[t
     if cursor is not None:
         at, src, a, _ = cursor
         q = q.where((H.at < at) | ((H.at == at) & (H.id < a))) if src == 1 else q.where(H.at < at)
+    return q.order_by(H.at.desc(), H.id.desc()).limit(limit)
+
+
+def _events(wf_id: int, record_id, type_, lo, hi, cursor, limit) -> list[tuple[tuple, dict]]:
     out = []
-    for eid, at, kind, rid, sched, step, detail, run_id, enr_id in q.order_by(H.at.desc(), H.id.desc()) \
-            .limit(limit).tuples():
+    for eid, at, kind, rid, sched, step, detail, run_id, enr_id in \
+            events_query(wf_id, record_id, type_, lo, hi, cursor, limit).tuples():
         at_m = _micros(at)
         out.append(((at_m, 1, eid, 0), {
             "at": iso_z(from_micros(at_m)), "type": kind, "record_id": rid,
