@@ -8,7 +8,7 @@ from datetime import datetime
 
 from models.errors import RotaError
 from models.schema import AuditEntry, Workflow, WorkflowVersion
-from models.timeutil import utcnow
+from models.timeutil import iso_z, utcnow
 
 AUDITED_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppression", "unenrollment",
                 "actions", "settings")
@@ -22,7 +22,7 @@ def current_actor(operator: str = "") -> str:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    ssh = os.environ.get("SSH_CLIENT", "").split()
+    ssh = (os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION") or "").split()
     return f"{user} (ssh from {ssh[0]})" if ssh else user
 
 
@@ -56,10 +56,48 @@ def describe_change(before: dict | None, after: dict | None) -> str:
     return ",".join(codes) or "saved_unchanged"
 
 
+MAX_DIFF_LINES = 60
+
+
+def _leaf_changes(path: str, old, new, out: list[str]) -> None:
+    """One line per changed leaf: objects by key, equal-length lists by position;
+    anything else (a list that grew or shrank, a changed type) as a whole value."""
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [k for k in new if k not in old]:
+            _leaf_changes(f"{path}.{key}", old.get(key, _MISSING), new.get(key, _MISSING), out)
+        return
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for i, (a, b) in enumerate(zip(old, new)):
+            _leaf_changes(f"{path}[{i + 1}]", a, b, out)
+        return
+    shown_old = "(none)" if old is _MISSING else _compact(old)
+    shown_new = "(none)" if new is _MISSING else _compact(new)
+    out.append(f"{path}: {shown_old} -> {shown_new}")
+
+
+class _Missing:
+    def __repr__(self) -> str:  # pragma: no cover - never shown
+        return "(none)"
+
+
+_MISSING = _Missing()
+
+
 def readable_diff(before: dict | None, after: dict | None) -> str:
-    lines = []
-    for key, old, new in diff_bodies(before, after):
-        lines.append(f"{key}: {old if old is not None else '(none)'} -> {new if new is not None else '(none)'}")
+    """Before/after, one changed value per line: ``schedule.time: "08:00" -> "09:00"``.
+
+    Lists count from 1 as the editor does (``actions[2].value``). Callers pass bodies
+    with secrets already masked, so a changed webhook secret shows as ``***``.
+    """
+    lines: list[str] = []
+    before, after = before or {}, after or {}
+    for key in AUDITED_KEYS:
+        if before.get(key, _MISSING) != after.get(key, _MISSING):
+            _leaf_changes(key, before.get(key, _MISSING), after.get(key, _MISSING), lines)
+    if len(lines) > MAX_DIFF_LINES:
+        lines = lines[:MAX_DIFF_LINES] + [f"… and {len(lines) - MAX_DIFF_LINES} more changes"]
     return "\n".join(lines)
 
 
@@ -82,6 +120,12 @@ def audit_entries(workflow_name: str | None = None, limit: int = 200) -> list[Au
     if workflow_name:
         q = q.where(AuditEntry.workflow_name == workflow_name)
     return list(q)
+
+
+def entry_as_dict(entry: AuditEntry) -> dict:
+    """An audit entry for display or JSON: who, when (ISO UTC), what, the diff lines."""
+    return {"at": iso_z(entry.at), "actor": entry.actor, "workflow": entry.workflow_name,
+            "action": entry.action, "diff": (entry.diff or "").splitlines()}
 
 
 def versions(workflow: Workflow) -> list[WorkflowVersion]:
