@@ -160,14 +160,15 @@ def validate_criteria(groups, type_name: str, *, where: str = "criteria") -> lis
         return []
     if not isinstance(groups, (list, tuple)):
         raise RotaError(f"{where} must be a list of filter groups (each a list of filters)")
-    props = get_props(type_name)
+    otype = get_type(type_name)  # one lookup; everything below reuses it
+    props = get_props(otype)
     out: list[list[dict]] = []
     for gi, group in enumerate(groups, 1):
         if not isinstance(group, (list, tuple)):
             raise RotaError(f"{where} group {gi} must be a list of filters")
         if not group:
             raise RotaError(f"{where} group {gi} has no filters: add a filter or remove the group")
-        out.append([_validate_filter(f, type_name, props, f"{where} group {gi}, filter {fi}")
+        out.append([_validate_filter(f, otype.name, props, f"{where} group {gi}, filter {fi}")
                     for fi, f in enumerate(group, 1)])
     return out
 
@@ -351,9 +352,9 @@ class _Plan:
     hi: Any = None  # date bound inclusive, micros bound exclusive
 
 
-def _plan(groups, type_name: str, now: datetime, tz: str) -> list[list[_Plan]]:
-    normal = validate_criteria(groups, type_name)
-    props = get_props(type_name)
+def _plan(groups, otype, now: datetime, tz: str) -> list[list[_Plan]]:
+    normal = validate_criteria(groups, otype)
+    props = get_props(otype)
     dated = lambda f: f["operator"] in _DATE_OPS and props[f["property"]].type in ("date", "datetime")  # noqa: E731
     if any(dated(f) for g in normal for f in g):
         if now is None or now.tzinfo is None:
@@ -394,12 +395,15 @@ def _column(model, prop: Prop, postgres: bool):
 
 
 def _sql_filter(p: _Plan, model, postgres: bool):
+    # Nullness is tested on the plain column: fold(NULL) is NULL and fold(text) is not,
+    # so it means the same, and on SQLite it spares a call into Python per row.
+    raw = getattr(model, p.prop.name)
     col = _column(model, p.prop, postgres)
     op, v = p.op, p.value
     if op == "unknown":
-        return col.is_null(True)
+        return raw.is_null(True)
     if op == "known":
-        return col.is_null(False)
+        return raw.is_null(False)
     if op in NEGATIVE_OPERATORS:
         if op == "neq":
             cond = col != v
@@ -407,7 +411,7 @@ def _sql_filter(p: _Plan, model, postgres: bool):
             cond = col.not_in(list(v))
         else:  # not_contains
             cond = _sql_contains(col, v, postgres) == 0
-        return col.is_null(True) | cond
+        return raw.is_null(True) | cond
     if op == "eq":
         cond = col == v
     elif op == "is_any_of":
@@ -441,7 +445,7 @@ def _sql_filter(p: _Plan, model, postgres: bool):
         raise AssertionError(op)
     # The guard makes the filter FALSE (not NULL) on an unknown value, so that negating
     # the compiled criteria is exact; SQLite folds it into the index range.
-    return col.is_null(False) & cond
+    return raw.is_null(False) & cond
 
 
 def _sql_contains(col, needle: str, postgres: bool):
@@ -462,10 +466,11 @@ def compile_criteria(groups, type_name: str, *, now: datetime, tz: str, empty: b
     criteria), False selects none (suppression, unenrollment). ``now`` (aware) and
     ``tz`` (IANA name) fix "today" for the day-relative operators.
     """
-    plans = _plan(groups, type_name, now, tz)
+    otype = get_type(type_name)
+    plans = _plan(groups, otype, now, tz)
     if not plans:
         return _TRUE if empty else _FALSE
-    model = record_model(type_name)
+    model = record_model(otype)
     postgres = is_postgres()
     ors = [reduce(_op.and_, [_sql_filter(p, model, postgres) for p in group]) for group in plans]
     return reduce(_op.or_, ors)
@@ -477,17 +482,19 @@ def matching_query(type_name: str, groups, *, now: datetime, tz: str, suppressio
     Built for the engine's INSERT … SELECT: the set is chosen in the database.
     Empty criteria select every record; empty (or no) suppression suppresses none.
     """
-    model = record_model(type_name)
-    where = compile_criteria(groups, type_name, now=now, tz=tz, empty=True)
+    otype = get_type(type_name)
+    model = record_model(otype)
+    where = compile_criteria(groups, otype, now=now, tz=tz, empty=True)
     if suppression:
-        where = where & ~compile_criteria(suppression, type_name, now=now, tz=tz, empty=False)
+        where = where & ~compile_criteria(suppression, otype, now=now, tz=tz, empty=False)
     return model.select(model.id).where(where)
 
 
 def count_matching(type_name: str, groups, *, now: datetime, tz: str) -> int:
     """How many records meet the criteria now (one aggregate query)."""
-    model = record_model(type_name)
-    where = compile_criteria(groups, type_name, now=now, tz=tz, empty=True)
+    otype = get_type(type_name)
+    model = record_model(otype)
+    where = compile_criteria(groups, otype, now=now, tz=tz, empty=True)
     return int(model.select(pw.fn.COUNT(pw.SQL("*"))).where(where).scalar() or 0)
 
 
@@ -556,7 +563,7 @@ def evaluator(groups, type_name: str, *, now: datetime, tz: str, empty: bool = T
 
     Validation, folding and day boundaries are worked out once, here.
     """
-    plans = _plan(groups, type_name, now, tz)
+    plans = _plan(groups, get_type(type_name), now, tz)
     if not plans:
         return lambda record: empty
     compiled = [[(p.prop.name, _py_filter(p)) for p in group] for group in plans]
@@ -579,8 +586,8 @@ _EQUALITY = frozenset({"eq", "is_any_of", "is_true", "is_false", "unknown"})
 _RANGE = frozenset({"lt", "lte", "gt", "gte", "between", "known"}) | _DATE_OPS
 
 
-def _index_columns(group: list[dict], props: dict[str, Prop]) -> list[tuple[str, str]]:
-    """(kind, property) in index order: equality columns, then range, then the rest.
+def _index_columns(group: list[dict], props: dict[str, Prop]) -> list[tuple[str, str, bool]]:
+    """(kind, property, folded) in index order: equality columns, then range, then the rest.
 
     Equality-like columns go first because a B-tree can seek on any number of them
     and then on one range; the remaining columns only make the index covering, so the
@@ -596,7 +603,11 @@ def _index_columns(group: list[dict], props: dict[str, Prop]) -> list[tuple[str,
         seen.add(name)
         kind = "eq" if _is_equality(f, props) else "range" if f["operator"] in _RANGE else "other"
         buckets[kind].append(name)
-    return [(k, n) for k in ("eq", "range", "other") for n in buckets[k]]
+    # Text compared by value is indexed folded, as the compiler compares it; text only
+    # tested for known/unknown is indexed plain, as the compiler tests it.
+    folded = {f["property"] for f in group
+              if props[f["property"]].type == "string" and f["operator"] not in ("known", "unknown")}
+    return [(k, n, n in folded) for k in ("eq", "range", "other") for n in buckets[k]]
 
 
 def _is_equality(f: dict, props: dict[str, Prop]) -> bool:
@@ -606,10 +617,10 @@ def _is_equality(f: dict, props: dict[str, Prop]) -> bool:
     return f["operator"] == "on" and props[f["property"]].type == "date"
 
 
-def _index_expression(prop: Prop, postgres: bool) -> str:
+def _index_expression(prop: Prop, folded: bool, postgres: bool) -> str:
     """Index text columns on the folded expression the compiler emits, so it is usable."""
     quoted = f'"{prop.name}"'
-    if prop.type == "string":
+    if folded:
         return f"(lower({quoted}))" if postgres else f"rota_fold({quoted})"
     return quoted
 
@@ -628,20 +639,21 @@ def ensure_criteria_indexes(type_name: str, groups) -> list[str]:
     index: it would only be scanned whole. Indexes no workflow uses any more are not
     dropped here (that needs every workflow's criteria).
     """
-    normal = validate_criteria(groups, type_name)
+    otype = get_type(type_name)
+    normal = validate_criteria(groups, otype)
     if not normal:
         return []
-    props = get_props(type_name)
-    table = get_type(type_name).table_name
+    props = get_props(otype)
+    table = otype.table_name
     postgres = is_postgres()
     names: list[str] = []
     for group in normal:
         cols = _index_columns(group, props)[:MAX_INDEX_COLUMNS]
         if not cols or cols[0][0] == "other":
             continue
-        if [n for _, n in cols] == ["createdate"]:
+        if [n for _, n, _ in cols] == ["createdate"]:
             continue  # the table already indexes createdate
-        exprs = [_index_expression(props[n], postgres) for _, n in cols]
+        exprs = [_index_expression(props[n], folded, postgres) for _, n, folded in cols]
         digest = hashlib.sha1(f"{table}|{','.join(exprs)}".encode()).hexdigest()[:12]
         name = f"rota_crit_{table}_{digest}"[:63]
         if name not in names:
@@ -656,11 +668,11 @@ def ensure_criteria_indexes(type_name: str, groups) -> list[str]:
 def describe_criteria(groups, type_name: str, *, empty: bool = True) -> str:
     """The criteria in plain words, e.g. "(Lifecycle Stage is any of Customer, Lead and
     Create Date is more than 30 days ago) or (Email is unknown)"."""
-    normal = validate_criteria(groups, type_name)
     otype = get_type(type_name)
+    normal = validate_criteria(groups, otype)
     if not normal:
         return f"every {otype.label.lower()}" if empty else f"no {otype.label.lower()}"
-    props = get_props(type_name)
+    props = get_props(otype)
     parts = [" and ".join(_describe_filter(f, props[f["property"]]) for f in group) for group in normal]
     if len(parts) == 1:
         return parts[0]
