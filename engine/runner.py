@@ -48,7 +48,7 @@ from models.errors import RotaError
 from models.objects import record_model
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run, Workflow
 from models.settings import Settings, load_settings
-from models.timeutil import UTC, iso_z, to_micros, utcnow
+from models.timeutil import UTC, from_micros, iso_z, to_micros, utcnow
 
 log = logging.getLogger("rota.engine")
 
@@ -293,10 +293,15 @@ def _due_instants(wf: Workflow, schedule: Schedule, calendar: BusinessCalendar,
 
 
 def process_next_due(now: datetime, engine_id: str | None = None, *, settings: Settings | None = None,
-                     clock_now=None) -> Outcome | None:
+                     clock_now=None, lead: timedelta = timedelta(0), sleep_until=None) -> Outcome | None:
     """Claim one due workflow and process everything due for it, in one transaction.
 
     Returns None when nothing is due (or every due workflow is held by another engine).
+    ``lead`` lets the engine claim an instant that is due within ``lead`` of ``now`` and
+    do the preparation (claim, misfire planning) before it; ``sleep_until(instant)`` then
+    waits for the instant itself, so the run starts on time rather than one preparation
+    later. A run never starts before its instant.
+
     A run that fails for a reason that retrying will not fix (criteria on a deleted
     property, …) is recorded as a ``failed`` run and the workflow moves on; database
     errors (locked, read-only, disk full, connection lost) propagate after a whole
@@ -308,7 +313,8 @@ def process_next_due(now: datetime, engine_id: str | None = None, *, settings: S
     failure: tuple[Workflow, datetime, str] | None = None
     try:
         with write_transaction():
-            wf = _claim_due(now)
+            horizon = now + lead
+            wf = _claim_due(horizon)
             if wf is None:
                 return None
             outcome = Outcome(wf.id, wf.name)
@@ -317,7 +323,7 @@ def process_next_due(now: datetime, engine_id: str | None = None, *, settings: S
             except RotaError as exc:
                 failure = (wf, wf.next_run_at, f"schedule: {exc}")
                 raise _Abandon() from None
-            due, complete = _due_instants(wf, schedule, calendar, now)
+            due, complete = _due_instants(wf, schedule, calendar, horizon)
             policy, grace = misfire_policy(wf, settings)
             plan = plan_misfires(due, now, policy, grace, complete=complete)
             _record_misfires(wf, plan.missed, "missed", now, engine_id)
@@ -325,6 +331,10 @@ def process_next_due(now: datetime, engine_id: str | None = None, *, settings: S
             outcome.missed, outcome.coalesced = plan.missed, plan.coalesced
             if plan.run_at is not None:
                 started = clock_now()
+                if started < plan.run_at and sleep_until is not None:
+                    sleep_until(plan.run_at)
+                    started = clock_now()
+                started = max(started, plan.run_at)
                 outcome.lag_ms = (started - plan.run_at).total_seconds() * 1000
                 try:
                     with db.atomic():
@@ -374,11 +384,15 @@ def _record_failure(wf: Workflow, at: datetime | None, message: str, *, now: dat
 
 
 def next_due_at() -> datetime | None:
-    """The earliest next run time of any active workflow (one indexed lookup)."""
-    row = (Workflow.select(Workflow.next_run_at)
-           .where(Workflow.next_run_at.is_null(False) & (Workflow.status == "active"))
-           .order_by(Workflow.next_run_at).limit(1).tuples().first())
-    return row[0] if row else None
+    """The earliest next run time of any active workflow (one indexed lookup).
+
+    Plain SQL: this runs on every wake-up, and building the query is most of its cost.
+    """
+    t = _table(Workflow)
+    row = db.execute_sql(
+        f'SELECT "next_run_at" FROM "{t}" WHERE "next_run_at" IS NOT NULL AND "status" = {db.obj.param} '
+        f'ORDER BY "next_run_at" LIMIT 1', ("active",)).fetchone()
+    return from_micros(row[0]) if row else None
 
 
 # ------------------------------------------------------------- manual enrollment

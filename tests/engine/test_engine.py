@@ -255,13 +255,14 @@ def test_thread_sleeps_until_the_earliest_run_and_wakes_on_changes(seeded):
         assert _wait_for(lambda: any(isinstance(e, RunFinished) for e in events))
         started = [e for e in events if isinstance(e, RunStarted)]
         assert started[0].lag_ms == 0
-        # Next run is tomorrow: it sleeps until its renewal at 07:21 …
-        assert _wait_for(lambda: engine.status.next_wake_at == datetime(2026, 3, 2, 7, 21, tzinfo=UTC))
+        # Next run is tomorrow: it sleeps until its lease renewal at 07:20 (the lease is
+        # written every 20 minutes, not at every wake-up) …
+        assert _wait_for(lambda: engine.status.next_wake_at == datetime(2026, 3, 2, 7, 20, tzinfo=UTC))
         # … until a schedule change re-arms the sleep for the new earliest instant.
         _save("W", {"kind": "cron", "cron": "10 7 * * *", "timezone": "UTC"}, clock.now())
         assert _wait_for(lambda: engine.status.next_wake_at == datetime(2026, 3, 2, 7, 10, tzinfo=UTC))
         workflows.set_status("W", "paused", now=clock.now())
-        assert _wait_for(lambda: engine.status.next_wake_at == datetime(2026, 3, 2, 7, 21, tzinfo=UTC))
+        assert _wait_for(lambda: engine.status.next_wake_at == datetime(2026, 3, 2, 7, 20, tzinfo=UTC))
         assert any(isinstance(e, EngineStatus) and e.running for e in events)
     finally:
         assert engine.stop(timeout=5)

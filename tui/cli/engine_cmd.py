@@ -8,11 +8,12 @@ from tui.cli import db_option, open_db
 
 
 def _engine(args) -> int:
-    from engine.engine import Engine, run_headless
+    from engine.engine import Engine, run_headless, tune_connection
 
     open_db(args)
     engine = Engine(getattr(args, "db", None))
     if args.once:
+        tune_connection()
         handled = engine.run_pending()
         print(f"processed {handled} due occurrence{'s' if handled != 1 else ''}")
         return 0

@@ -1,0 +1,172 @@
+"""Benchmark: one run enrolling 1,000,000 matching records (SQLite by default).
+
+    python tests/bench/bench_engine.py [--records 1000000] [--db PATH_OR_URL] [--sample 20000]
+
+Prints, measured in the same process on the same database:
+* the raw ceiling: a bare ``INSERT INTO enrollment … SELECT … FROM rec_contact`` (no run
+  row, no counts, no rollup) — the fastest the database can append these rows;
+* the engine's run (``runner.process_next_due``: claim, run row, INSERT … SELECT with
+  ON CONFLICT DO NOTHING, suppressed history, counts, daily rollup, next run time, all in
+  one transaction) as enrollments per second, and its ratio to the ceiling;
+* a per-record ORM loop (``Enrollment.create`` per record) on a sample, extrapolated,
+  and the engine's speed-up over it;
+* the engine process's peak RSS growth during the run.
+Targets (issue 4): ≥ 700,000 enrollments/s on SQLite; ≥ 40× the ORM loop; < 50 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+os.environ.setdefault("ROTA_TIMEZONE", "UTC")
+os.environ.setdefault("ROTA_CONFIG", str(Path(tempfile.gettempdir()) / "rota-bench-none.toml"))
+
+
+def rss_mb(field: str = "VmRSS") -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # resets VmHWM to the current RSS (Linux ≥ 4.0)
+    except OSError:
+        pass
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--sample", type=int, default=5_000)
+    parser.add_argument("--db", default=None, help="default: a fresh SQLite file in a temporary directory")
+    parser.add_argument("--pg", action="store_true", help="a fresh schema on $ROTA_TEST_PG_URL")
+    parser.add_argument("--engine-run", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.engine_run:
+        return engine_run(args.engine_run, args.records)
+    if args.pg:
+        from tests.dbutil import fresh_pg_schema, pg_base_url
+
+        base = pg_base_url()
+        if not base:
+            print("set ROTA_TEST_PG_URL for --pg", file=sys.stderr)
+            return 2
+        with fresh_pg_schema(base) as url:
+            return bench(args, url)
+    return bench(args, args.db)
+
+
+def bench(args, db_url: str | None) -> int:
+    from engine import runner, workflows
+    from models.db import db, is_postgres, open_database
+    from models.schema import Enrollment, Run, Workflow
+    from models.settings import load_settings
+    from models.timeutil import UTC, to_micros
+    from tests.engine.engine_proc import seed_contacts, workflow_body
+
+    tmp = tempfile.mkdtemp(prefix="rota-bench-")
+    url = db_url or str(Path(tmp) / "bench.db")
+    open_database(url)
+    kind = "PostgreSQL" if is_postgres() else "SQLite"
+    t0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    t = time.perf_counter()
+    with db.atomic():
+        seed_contacts(args.records, t0 - timedelta(days=10))
+    print(f"{kind}: seeded {args.records:,} contacts in {time.perf_counter() - t:.1f} s")
+    if is_postgres():
+        db.execute_sql("ANALYZE")
+    # Every record matches: empty criteria, no suppression (the issue's "1,000,000 matching").
+    wf = workflows.save_workflow(workflow_body("Bench", {"kind": "daily", "time": "08:00", "timezone": "UTC"},
+                                                criteria=[], suppression=[]), now=t0, actor="bench")
+    settings = load_settings()
+
+    # 1. The raw ceiling, on the empty table, then removed again.
+    scratch = Run.create(workflow=wf.id, scheduled_for=t0 - timedelta(days=1), kind="scheduled", status="succeeded")
+    now_us = to_micros(t0)
+    t = time.perf_counter()
+    with db.atomic():
+        cur = db.execute_sql(
+            f"INSERT INTO enrollment (run_id, workflow_id, manual, enrolled_at, state, step, next_step_at, record_id) "
+            f"SELECT {scratch.id}, {wf.id}, FALSE, {now_us}, 'done', 0, CAST(NULL AS BIGINT), id FROM rec_contact")
+    ceiling_s = time.perf_counter() - t
+    ceiling_rate = cur.rowcount / ceiling_s
+    print(f"raw INSERT … SELECT ceiling: {cur.rowcount:,} rows in {ceiling_s:.2f} s = {ceiling_rate:,.0f} rows/s")
+    with db.atomic():
+        Enrollment.delete().where(Enrollment.run == scratch.id).execute()
+        scratch.delete_instance()
+
+    # 2. The per-record ORM loop on a sample (rolled back), extrapolated.
+    scratch = Run.create(workflow=wf.id, scheduled_for=t0 - timedelta(days=2), kind="scheduled", status="running")
+    from models.objects import record_model
+
+    R = record_model("contact")
+    ids = [r[0] for r in R.select(R.id).order_by(R.id).limit(args.sample).tuples()]
+    t = time.perf_counter()
+    with db.atomic() as txn:
+        for rid in ids:
+            Enrollment.create(run=scratch.id, workflow=wf.id, record_id=rid, manual=False, enrolled_at=t0,
+                              state="done", step=0, next_step_at=None)
+        loop_s = time.perf_counter() - t
+        txn.rollback()
+    scratch.delete_instance()
+    loop_rate = len(ids) / loop_s
+    print(f"per-record ORM loop: {len(ids):,} rows in {loop_s:.2f} s = {loop_rate:,.0f} rows/s "
+          f"(extrapolated to {args.records:,}: {args.records / loop_rate:.1f} s)")
+
+    # 3. The engine's run, with all its bookkeeping, in one transaction — in a fresh
+    # process, so that its memory is the engine's alone (not this script's warm cache).
+    from models.db import close_database
+
+    close_database()
+    out = subprocess.run([sys.executable, __file__, "--engine-run", url, "--records", str(args.records)],
+                         capture_output=True, text=True, check=True)
+    run_s, peak_growth = (float(x) for x in out.stdout.split())
+    rate = args.records / run_s
+    print(f"engine run: {args.records:,} enrolled in {run_s:.2f} s = {rate:,.0f} enrollments/s "
+          f"(target ≥ 700,000 on SQLite)")
+    print(f"  ratio to the raw ceiling: {rate / ceiling_rate:.2f}")
+    print(f"  speed-up over the per-record ORM loop: {rate / loop_rate:.0f}× (target ≥ 40×)")
+    print(f"  engine memory growth during the run: +{peak_growth:.1f} MB peak RSS (target < 50 MB)")
+    return 0
+
+
+def engine_run(url: str, records: int) -> int:
+    """The child: open the database as the engine thread does, run, report time and memory."""
+    from engine import runner
+    from engine.engine import tune_connection
+    from models.db import open_database
+    from models.schema import Workflow
+    from models.settings import load_settings
+    from models.timeutil import UTC
+
+    open_database(url)
+    tune_connection()
+    settings = load_settings()
+    reset_peak()
+    rss0 = rss_mb()
+    at = datetime(2026, 3, 2, 8, 0, 0, 1000, tzinfo=UTC)
+    t = time.perf_counter()
+    outcome = runner.process_next_due(at, "bench", settings=settings)
+    run_s = time.perf_counter() - t
+    peak = max(rss_mb("VmHWM"), rss_mb())
+    run = outcome.run
+    assert run is not None and run.enrolled == records, (run and run.enrolled)
+    assert Workflow.get_by_id(run.workflow_id).next_run_at == datetime(2026, 3, 3, 8, tzinfo=UTC)
+    print(run_s, peak - rss0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
