@@ -299,3 +299,236 @@ async def test_create_and_activate_every_schedule_kind_by_keys(sqlite_db):
         assert body["actions"] == [STEP_BY_KIND[kind]]
         assert body["settings"] == {"pause_dates": ["2026-12-25"], "campaign": "Q4 retention"}
         assert body["suppression"] == ([[{"property": "email", "operator": "unknown"}]] if kind == "daily" else [])
+
+
+def _error_text(screen, selector: str) -> str:
+    widget = screen.query_one(selector)
+    return str(widget.render()) if widget.display else ""
+
+
+async def test_validation_messages_on_the_fields(sqlite_db):
+    """Each mistake is marked on its field with the reason, and nothing is saved."""
+    from models.schema import Workflow
+
+    app = editor_host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+s")                   # no name
+        await settle(pilot)
+        screen = app.screen
+        assert "name: give the workflow a name" in _error_text(screen, "#we-name-error")
+        assert screen.query_one("#we-name").has_class("-invalid")
+
+        await type_text(pilot, "Checks")
+        await pilot.press("enter", "tab")             # the weekday grid; Monday is on
+        await pilot.press("space")                    # … and now off
+        await pilot.pause()
+        assert "no weekday chosen" in _error_text(screen, "#err-weekdays")
+        assert screen.query_one("#sf-weekdays").has_class("-invalid")
+        assert "Fix the schedule" in str(screen.query_one("#sf-words").render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Workflow.select().count() == 0
+        assert "no weekday chosen" in _error_text(screen, "#err-weekdays")
+        await pilot.press("space")                    # Monday again: the mark goes
+        await pilot.pause()
+        assert _error_text(screen, "#err-weekdays") == ""
+
+        await pilot.press("tab")
+        await replace_text(pilot, "25:00")
+        await pilot.pause()
+        assert "25:00\" is out of range" in _error_text(screen, "#err-time")
+        await replace_text(pilot, "08:00")
+        await pilot.press("tab")
+        await replace_text(pilot, "Mars/Phobos")
+        await pilot.pause()
+        assert "unknown time zone" in _error_text(screen, "#err-tz")
+        assert screen.query_one("#sf-tz").has_class("-invalid")
+        await replace_text(pilot, "Europe/Stockholm")
+        await pilot.pause()
+        assert _error_text(screen, "#err-tz") == ""
+        assert "Every Monday at 08:00 (Europe/Stockholm)" in str(screen.query_one("#sf-words").render())
+
+        await to_section(pilot, "tab-settings")
+        await type_text(pilot, "2026-13-01")
+        await to_section(pilot, "tab-schedule")       # saving shows the section with the error
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.query_one("#we-tabs").active == "tab-settings"
+        assert "2026-13-01" in _error_text(screen, "#err-pause")
+        assert Workflow.select().count() == 0
+
+        await replace_text(pilot, "2026-12-24")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.saved_name == "Checks"
+    wf = get_workflow("Checks")
+    assert wf.status == "draft"
+    assert wf.settings["pause_dates"] == ["2026-12-24"]
+    assert wf.schedule["timezone"] == "Europe/Stockholm"
+
+
+async def test_duplicate_name_is_refused_on_create(sqlite_db):
+    save_workflow({"name": "Taken", "object_type": "contact", "schedule": {"kind": "daily", "time": "08:00"}},
+                  now=NOW)
+    app = editor_host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await type_text(pilot, "Taken")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "exists already" in _error_text(app.screen, "#we-name-error")
+        assert app.screen.saved_name is None
+
+
+async def test_filter_dialog_validates_and_offers_operators_by_type(sqlite_db):
+    from textual.widgets import Select
+
+    from models.criteria import OPERATORS_BY_TYPE
+    from tui.screens.filter_dialog import FilterDialog
+
+    app = EditorHost(lambda: FilterDialog("contact"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await choose(pilot, "Life")
+        ops = [value for _, value in app.screen.query_one("#fd-op", Select)._options if isinstance(value, str)]
+        assert ops == list(OPERATORS_BY_TYPE["enumeration"])
+        await choose(pilot, "Create")                 # a datetime: "is on" first, a date input
+        ops = [value for _, value in app.screen.query_one("#fd-op", Select)._options if isinstance(value, str)]
+        assert ops == list(OPERATORS_BY_TYPE["datetime"])
+        assert "YYYY-MM-DD" in app.screen.query_one("#fd-v1").placeholder
+        await pilot.press("tab", "tab")
+        await type_text(pilot, "31/02/2026")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.result == "not dismissed"
+        assert "31/02/2026" in str(app.screen.query_one("#fd-error").render())
+        await replace_text(pilot, "2026-02-28")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.result == {"property": "createdate", "operator": "on", "value": "2026-02-28"}
+
+
+async def test_step_dialog_masks_secrets_and_validates(sqlite_db):
+    from tui.screens.step_dialog import StepDialog
+
+    step = {"type": "webhook", "url": "https://example.com/a", "headers": {"Authorization": "Bearer s3cret",
+                                                                           "X-Source": "rota"},
+            "timeout_s": 5, "retries": 1}
+    app = EditorHost(lambda: StepDialog("contact", step))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.focused.id == "f-url"
+        headers = app.screen.query_one("#f-headers").value
+        assert "s3cret" not in headers and "Authorization: ***" in headers
+        await replace_text(pilot, "ftp://example.com")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.result == "not dismissed"
+        assert "must be an http:// or https:// address" in str(app.screen.query_one("#sd-error").render())
+        await replace_text(pilot, "https://example.com/b")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.result == {**step, "url": "https://example.com/b"}   # the secret kept, never shown
+
+
+async def test_edit_active_workflow_applies_at_once_with_nested_branch(sqlite_db):
+    """An active workflow stays active; the new time takes effect now; a branch is built
+    and filled by keys, steps reorder and delete; the count follows the criteria."""
+    from models.objects import create_record
+
+    for stage in ("customer", "customer", "lead"):
+        create_record("contact", {"firstname": "Ann", "lifecycle_stage": stage}, now=NOW)
+    save_workflow({"name": "Live", "object_type": "contact", "status": "active",
+                   "schedule": {"kind": "weekly", "weekdays": ["mon"], "time": "08:00", "timezone": "UTC"},
+                   "actions": [{"type": "add_to_list", "list": "A"}, {"type": "add_to_list", "list": "B"}]},
+                  now=NOW)
+    assert get_workflow("Live").next_run_at.isoformat().startswith("2026-03-09T08:00")
+    wf = get_workflow("Live")
+    app = editor_host(workflow_body(wf), "Live")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.query_one("#we-type").disabled      # the object type is fixed once saved
+        assert screen.check_action("activate", ()) is None
+        assert "3 contacts meet the criteria now" in str(screen.query_one("#we-count").render())
+
+        await pilot.press("enter", "tab", "tab")       # frequency → weekday grid → time
+        await replace_text(pilot, "10:00")
+
+        await to_section(pilot, "tab-criteria")
+        await pilot.press("a")
+        await pilot.pause()
+        await choose(pilot, "Life")
+        await pilot.press("tab", "tab", "down", "down", "down", "down", "down", "space", "ctrl+s")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert "2 contacts meet the criteria now" in str(screen.query_one("#we-count").render())
+
+        await to_section(pilot, "tab-actions")         # cursor on step 1 (list A)
+        await pilot.press("J")                         # A below B
+        await pilot.press("a")                         # after A: an if/then branch
+        await pilot.pause()
+        await choose(pilot, "If")
+        await pilot.press("tab")
+        assert app.focused.id == "f-criteria"
+        await pilot.press("a")
+        await pilot.pause()
+        await choose(pilot, "Ema")
+        await pilot.press("tab")
+        await choose(pilot, "is kn")
+        await pilot.press("ctrl+s")                    # the filter …
+        await pilot.pause()
+        await pilot.press("ctrl+s")                    # … and the step
+        await pilot.pause()
+        await pilot.press("down")                      # the branch's Then arm
+        await pilot.press("a")
+        await pilot.pause()
+        await choose(pilot, "Dela")
+        await pilot.press("tab", "tab")
+        await replace_text(pilot, "3")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("up", "up", "up", "d")       # delete B (the first step now)
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.saved_name == "Live"
+        await pilot.press("escape")
+        await pilot.pause()
+    wf = get_workflow("Live")
+    body = workflow_body(wf)
+    assert body["status"] == "active"
+    assert body["schedule"]["time"] == "10:00"
+    assert wf.next_run_at.isoformat().startswith("2026-03-02T10:00")   # today, not next week
+    assert body["criteria"] == [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["customer"]}]]
+    assert body["actions"] == [
+        {"type": "add_to_list", "list": "A"},
+        {"type": "branch", "criteria": [[{"property": "email", "operator": "known"}]],
+         "then": [{"type": "delay", "days": 3}], "else": []},
+    ]
+    assert wf.version == 2
+
+
+async def test_escape_with_unsaved_changes_asks_first(sqlite_db):
+    app = editor_host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("escape")                    # nothing typed: leaves at once
+        await pilot.pause()
+        assert app.result is None
+    app = editor_host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await type_text(pilot, "Draft")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("n")                         # keep editing
+        await pilot.pause()
+        assert type(app.screen).__name__ == "WorkflowEditorScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.result is None

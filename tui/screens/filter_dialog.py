@@ -74,7 +74,7 @@ class FilterDialog(ModalScreen[dict | None]):
         prop_name = self.initial.get("property")
         with Vertical(id="fd-box") as box:
             box.border_title = "Edit filter" if self.initial else "Add filter"
-            with VerticalScroll(id="fd-body"):
+            with VerticalScroll(id="fd-body", can_focus=False):
                 with Horizontal(classes="fd-row"):
                     yield Label("Property", classes="fd-label")
                     yield Select([(p.label, p.name) for p in self.props.values()], prompt="type to search",

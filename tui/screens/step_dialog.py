@@ -90,7 +90,7 @@ class StepDialog(ModalScreen[dict | None]):
         kind = self.initial.get("type")
         with Vertical(id="sd-box") as box:
             box.border_title = "Edit step" if self.initial else "Add step"
-            with VerticalScroll(id="sd-body"):
+            with VerticalScroll(id="sd-body", can_focus=False):
                 with Horizontal(classes="sd-row"):
                     yield Label("Step type", classes="sd-label")
                     yield Select([(label, k) for k, label in STEP_TYPES.items()], prompt="type to search",
@@ -105,8 +105,9 @@ class StepDialog(ModalScreen[dict | None]):
 
     async def on_mount(self) -> None:
         await self._build_form()
-        if self.initial:
-            self.focus_next()  # the type is fixed when editing: start on its first field
+        first = next((w for w in self.query_one("#sd-form").query("*") if w.focusable), None)
+        if self.initial and first is not None:
+            first.focus()  # the type is fixed when editing: start on its first field
         else:
             self.query_one("#sd-type").focus()
 

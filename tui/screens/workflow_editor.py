@@ -124,7 +124,7 @@ class WorkflowEditorScreen(Screen[str | None]):
                                    operator_timezone=self.settings.timezone, clock=self.now,
                                    calendar=self._calendar(), id="we-schedule")
             with TabPane("2 Criteria", id="tab-criteria"):
-                with VerticalScroll():
+                with VerticalScroll(can_focus=False):
                     yield Static("", id="we-count")
                     yield Label("Enroll records that meet (groups are ORed, filters in a group ANDed):",
                                 classes="we-hint")
@@ -132,7 +132,7 @@ class WorkflowEditorScreen(Screen[str | None]):
                                          empty_text="No criteria: every record", id="we-criteria")
                     yield Static("", classes="we-error", id="err-criteria")
             with TabPane("3 Actions", id="tab-actions"):
-                with VerticalScroll():
+                with VerticalScroll(can_focus=False):
                     yield ActionsEditor(body.get("actions"), body["object_type"], id="we-actions")
                     yield Static("", classes="we-error", id="err-actions")
             with TabPane("4 Settings", id="tab-settings"):
@@ -312,6 +312,7 @@ class WorkflowEditorScreen(Screen[str | None]):
                 self.query_one("#we-settings", SettingsForm).show_error(detail)
         if section:
             self.query_one("#we-tabs", TabbedContent).active = section
+        self.call_after_refresh(self._focus_error, section, message)
         self.notify(message, title="Not saved", severity="error", timeout=8)
 
     @on(Worker.StateChanged)
@@ -355,6 +356,20 @@ class WorkflowEditorScreen(Screen[str | None]):
         target = {"tab-schedule": "#sf-freq", "tab-criteria": "#we-criteria", "tab-actions": "#we-actions",
                   "tab-settings": "#st-pause"}[active]
         self.call_after_refresh(self.query_one(target).focus)
+
+    def _focus_error(self, section: str | None, message: str) -> None:
+        """Focus the marked field, so fixing it is the next keystroke."""
+        if section is None:
+            self.query_one("#we-name").focus()
+        elif section == "tab-schedule":
+            self.query_one("#we-schedule", ScheduleForm).focus_error()
+        elif section == "tab-settings" and message.startswith("settings"):
+            self.query_one("#st-pause").focus()
+        elif section == "tab-settings":
+            which = "#st-suppression" if message.startswith("suppression") else "#st-unenrollment"
+            self.query_one(which).focus()
+        else:
+            self._focus_section()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "activate" and self.body.get("status") == "active":

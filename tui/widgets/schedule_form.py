@@ -235,6 +235,11 @@ class ScheduleForm(Widget):
             if widget_id:
                 self.query_one(widget_id).set_class(bool(text), "-invalid")
 
+    def focus_error(self) -> None:
+        """Focus the field marked invalid (the frequency if none is)."""
+        marked = [w for w in self.query(".-invalid") if w.focusable]
+        (marked[0] if marked else self.query_one("#sf-freq")).focus()
+
     def _field_for(self, message: str) -> str:
         """The row a parse_schedule message names; 'other' if its row is not on screen."""
         kind = self.kind
