@@ -177,8 +177,8 @@ def _compile_cron(expr: str) -> _CronRule:
     minutes, hours, dom, months, dow = expanded
     days = [d for d in dom if d != "l"]
     rule = _CronRule(
-        minutes=tuple(sorted(int(m) for m in minutes)),
-        hours=tuple(sorted(int(h) for h in hours)),
+        minutes=tuple(range(60)) if minutes == ["*"] else tuple(sorted(int(m) for m in minutes)),
+        hours=tuple(range(24)) if hours == ["*"] else tuple(sorted(int(h) for h in hours)),
         days=None if dom == ["*"] or not days else frozenset(int(d) for d in days),
         last_day="l" in dom,
         months=frozenset(range(1, 13)) if months == ["*"] else frozenset(int(m) for m in months),

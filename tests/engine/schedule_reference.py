@@ -137,7 +137,7 @@ def reference_between(spec: dict, start: datetime, end: datetime, **kw) -> list[
     return sorted(found)
 
 
-def reference_next_n(spec: dict, instant: datetime, n: int, *, horizon_days: int = 4000, **kw) -> list[datetime]:
+def reference_next_n(spec: dict, instant: datetime, n: int, *, horizon_days: int = 6500, **kw) -> list[datetime]:
     """The first ``n`` runs strictly after ``instant``, by walking dates one at a time."""
     tz = ZoneInfo(spec.get("timezone", "UTC"))
     reading = reference_reading(instant, tz)
@@ -158,3 +158,27 @@ def reference_next_n(spec: dict, instant: datetime, n: int, *, horizon_days: int
                 stop = day + timedelta(days=2)  # later dates can't resolve earlier
         day += timedelta(days=1)
     return sorted(found)[:n]
+
+
+@lru_cache(maxsize=4000)
+def transitions_in_year(zone_name: str, year: int) -> tuple[datetime, ...]:
+    """The instants in ``year`` at which the zone's UTC offset changes (for biasing tests)."""
+    tz = ZoneInfo(zone_name)
+    out = []
+    t = datetime(year, 1, 1, tzinfo=UTC)
+    offset = t.astimezone(tz).utcoffset()
+    while t.year == year:
+        nxt = t + timedelta(hours=12)
+        new = nxt.astimezone(tz).utcoffset()
+        if new != offset:
+            a, b = t, nxt
+            while b - a > timedelta(seconds=1):
+                mid = a + (b - a) // 2
+                if mid.astimezone(tz).utcoffset() == offset:
+                    a = mid
+                else:
+                    b = mid
+            out.append(a.replace(microsecond=0) + timedelta(seconds=1))
+            offset = new
+        t = nxt
+    return tuple(out)
