@@ -451,8 +451,13 @@ def tune_connection() -> None:
             db.execute_sql(f"PRAGMA {name} = {int(value)}")
 
 
-def run_headless(engine: Engine, *, install_signals: bool = True) -> int:
-    """``rota engine``: run until Ctrl-C or SIGTERM, then stop cleanly."""
+def run_headless(engine: Engine, *, install_signals: bool = True, announce=None) -> int:
+    """``rota engine``: run until Ctrl-C or SIGTERM, then stop cleanly.
+
+    The signal handlers only set a flag; the engine thread finishes (commits or rolls
+    back) the transaction in progress and releases its lease. ``announce(engine)`` is
+    called once the handlers are in place and the thread runs.
+    """
     import signal
 
     stop = threading.Event()
@@ -463,9 +468,11 @@ def run_headless(engine: Engine, *, install_signals: bool = True) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
     engine.start()
+    if announce is not None:
+        announce(engine)
     try:
         while not stop.is_set() and engine._thread is not None and engine._thread.is_alive():
             stop.wait(1.0)
     finally:
-        engine.stop(timeout=30)
-    return 0
+        ended = engine.stop(timeout=60)
+    return 0 if ended else 1

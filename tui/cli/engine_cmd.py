@@ -17,8 +17,13 @@ def _engine(args) -> int:
         handled = engine.run_pending()
         print(f"processed {handled} due occurrence{'s' if handled != 1 else ''}")
         return 0
-    print(f"engine {engine.engine_id} running; Ctrl-C to stop", file=sys.stderr)
-    return run_headless(engine)
+
+    def announce(e) -> None:
+        print(f"engine {e.engine_id} running; Ctrl-C to stop", file=sys.stderr, flush=True)
+
+    code = run_headless(engine, announce=announce)
+    print(f"engine {engine.engine_id} stopped", file=sys.stderr)
+    return code
 
 
 def _enroll(args) -> int:
