@@ -125,10 +125,13 @@ def _release(engine_id: str, items: list[Item]) -> None:
 
 
 def run_due_steps(now: datetime, engine_id: str, limit: int = 500) -> int:
-    """Claim up to ``limit`` due enrollments and run their steps; returns steps run.
+    """Claim up to ``limit`` due enrollments and run their steps.
 
     Every enrollment is taken as far as it can go now: to its end, a delay, a pause
-    day, a retry wait or a failure. Safe to call from several engines at once.
+    day, a retry wait or a failure. Returns the outcomes recorded — steps run, plus
+    one for each enrollment that only waited, left or was parked — so 0 means nothing
+    was due and ``while run_due_steps(now, id): pass`` drains everything due. Safe to
+    call from several engines at once.
     """
     items = _claim(now, engine_id, limit)
     if not items:
@@ -230,7 +233,9 @@ def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: li
                     it.events, it.settled, it.steps_run = [], False, 0
                     ctx.fail(it, pos, f"internal error: {type(exc).__name__}: {exc}".splitlines()[0])
         _write(now, engine_id, contexts, live)
-    return sum(it.steps_run for it in live)
+    # An enrollment that only waited, left or was parked still counts once, so that
+    # "0" means exactly "nothing was due" and callers can loop until it.
+    return sum(it.steps_run or 1 for it in live)
 
 
 def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: list[Item]) -> None:

@@ -1,13 +1,16 @@
 """Benchmark: set-property steps per second through the executor (target: 5,000/s on
 SQLite). Prints figures; it is not a test.
 
-    python tests/bench/bench_steps.py [N] [--limit L] [--pg URL]
+    python tests/bench/bench_steps.py [N] [--limit L] [--pg URL] [--history M]
 
 N contacts are enrolled by one scheduled run of a one-step workflow ("set property
 value", a constant), then ``run_due_steps`` is called until nothing is due. Also
 times a templated value (one distinct value per record) and a three-step workflow, and
 compares with a naive baseline: one ``update_record`` + one history row per step,
 each in its own transaction, on a sample.
+
+``--history M`` also fills a workflow with M history events (and a run of M/10
+enrollments) and times history pages: newest, one record, one type, 50 pages deep.
 """
 from __future__ import annotations
 
@@ -100,15 +103,66 @@ def bench(url: str, n: int, limit: int) -> None:
         dbmod.close_database()
 
 
+def bench_history(url: str, m: int) -> None:
+    """Time history pages over ``m`` events: each must cost about the same as at 10."""
+    from engine.actions import insert_tuples
+    from engine.history import history
+    from models.schema import Enrollment, Run
+    from models.timeutil import to_micros
+
+    dbmod.open_database(url)
+    try:
+        wf_id = _setup(1000, "history bench", [])
+        base = to_micros(T0)
+        kinds = ["step_succeeded", "step_succeeded", "delayed", "step_failed", "paused"]
+        t0 = time.perf_counter()
+        with db.atomic():
+            for start in range(0, m, 50_000):
+                rows = [(wf_id, base + i * 1_000_000, kinds[i % 5], i % 100_000, None, None, None, 1, "{}")
+                        for i in range(start, min(m, start + 50_000))]
+                insert_tuples(HistoryEvent, ["workflow", "at", "type", "record_id", "run", "enrollment",
+                                             "scheduled_for", "step", "detail"], rows)
+            run = Run.create(workflow=wf_id, scheduled_for=T0 + timedelta(days=400), status="succeeded")
+            at = base + m * 1_000_000
+            for start in range(0, m // 10, 50_000):
+                insert_tuples(Enrollment, ["run", "workflow", "record_id", "manual", "enrolled_at", "state", "step"],
+                              [(run.id, wf_id, r, False, at, "done", 0)
+                               for r in range(start, min(m // 10, start + 50_000))])
+        print(f"  filled {m:,} events + {m // 10:,} enrollments in {time.perf_counter() - t0:.1f} s")
+
+        def timed(label, **kw):
+            t = time.perf_counter()
+            rows = history("history bench", **kw)
+            print(f"  {label:<34} {len(rows):>4} rows in {(time.perf_counter() - t) * 1000:8.1f} ms")
+            return rows
+
+        timed("newest 200 (merged)")
+        timed("one record", record_id=4242)
+        timed("type step_failed", type="step_failed")
+        timed("type enrolled", type="enrolled")
+        rows, t = [], time.perf_counter()
+        cursor = None
+        for _ in range(50):
+            rows = history("history bench", limit=200, before=cursor)
+            cursor = rows[-1]["cursor"]
+        print(f"  {'50 pages of 200 (keyset)':<34} {50 * 200:>4} rows in {(time.perf_counter() - t) * 1000:8.1f} ms")
+    finally:
+        dbmod.close_database()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("n", nargs="?", type=int, default=50_000)
     parser.add_argument("--limit", type=int, default=500)
     parser.add_argument("--pg", metavar="URL", help="also run on this (empty) PostgreSQL database/schema")
+    parser.add_argument("--history", metavar="M", type=int, default=0, help="also time history over M events")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         print(f"SQLite, {args.n:,} enrollments, batches of {args.limit}:")
         bench(str(Path(tmp) / "bench.db"), args.n, args.limit)
+        if args.history:
+            print(f"SQLite history, {args.history:,} events:")
+            bench_history(str(Path(tmp) / "history.db"), args.history)
     if args.pg:
         print(f"PostgreSQL, {args.n:,} enrollments, batches of {args.limit}:")
         bench(args.pg, args.n, args.limit)

@@ -149,7 +149,9 @@ def test_a_claimed_enrollment_waits_for_its_lease(sqlite_db):
 def test_a_paused_workflow_parks_its_enrollments_until_resumed(sqlite_db):
     wf = _enroll([{"type": "set_property", "property": "city", "value": "X"}], 2)
     set_status(wf.name, "paused", actor="t", now=RUN_AT)
+    assert executor.run_due_steps(RUN_AT, "e") == 2  # looked at, set aside
     assert executor.run_due_steps(RUN_AT, "e") == 0
+    assert HistoryEvent.select().count() == 0
     assert executor.next_step_due() == RUN_AT + executor.PARK
     set_status(wf.name, "active", actor="t", now=RUN_AT)
     assert executor.run_due_steps(RUN_AT + executor.PARK, "e") == 2
