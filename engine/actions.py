@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import peewee as pw
 
 from engine.steps import WEEKDAYS, describe_step, mask_headers, parse_time
+from models.db import db, is_postgres
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, find_prop, get_props, record_model, to_json_value
 from models.schema import ListMember, Notification, StaticList, Task, Workflow
@@ -147,8 +148,6 @@ def insert_tuples(model, names: list[str], values: list[tuple], *, ignore_confli
     """Like ``bulk_insert`` for values that are already what the columns store."""
     if not values:
         return
-    from models.db import db, is_postgres
-
     fields = [model._meta.fields[n] for n in names]
     table = model._meta.table_name
     cols = ", ".join(f'"{f.column_name}"' for f in fields)
@@ -169,8 +168,6 @@ def update_ids(model, values: dict[str, Any], ids: list[int], *, where: dict[str
     peewee expression per id costs more than the statement itself."""
     if not ids:
         return 0
-    from models.db import db, is_postgres
-
     mark = "%s" if is_postgres() else "?"
     meta = model._meta
     set_fields = [(meta.fields[k], v) for k, v in values.items()]
@@ -192,8 +189,6 @@ def update_ids(model, values: dict[str, Any], ids: list[int], *, where: dict[str
 def select_ids(model, ids: list[int], columns: tuple[str, ...] | None = None) -> list:
     """Whole rows for ``ids`` as dicts of Python values (each field's ``python_value``);
     with ``columns=("id",)``, just the ids that exist."""
-    from models.db import db, is_postgres
-
     mark = "%s" if is_postgres() else "?"
     meta = model._meta
     fields = [meta.fields[c] for c in columns] if columns else list(meta.sorted_fields)
@@ -219,8 +214,6 @@ def bulk_set(model, column: str, pairs: list[tuple[Any, int]], extra: dict[str, 
     constant columns, as one prepared statement run many times."""
     if not pairs:
         return
-    from models.db import db, is_postgres
-
     field = model._meta.fields[column]
     extra_fields = [(model._meta.fields[k], v) for k, v in extra.items()]
     mark = "%s" if is_postgres() else "?"
@@ -598,7 +591,11 @@ def _run_notify(ctx: Context, pos, step, items, base) -> None:
 def _static_list(ctx: Context, name: str, create: bool) -> StaticList | None:
     lst = StaticList.get_or_none(StaticList.name == name)
     if lst is None and create:
-        lst = StaticList.create(name=name, object_type=ctx.object_type_id, created_at=ctx.now)
+        try:
+            with db.atomic():  # another engine may create it at the same moment
+                lst = StaticList.create(name=name, object_type=ctx.object_type_id, created_at=ctx.now)
+        except pw.IntegrityError:
+            lst = StaticList.get(StaticList.name == name)
     if lst is not None and lst.object_type_id != ctx.object_type_id:
         raise RotaError(f'list "{name}" holds another object type')
     return lst
@@ -710,11 +707,14 @@ def run_external(ctx: Context, pos: Position, step: dict, items: list[Item], poo
         from engine.notify import SMTP_RETRIES, send_mail
         from engine.webhook import backoff
 
-        def mail(it: Item) -> str:
-            body = ctx.render(step["message"], ctx.records[it.record_id])
+        # Rendered here, not in the pool: a first render looks properties up in the
+        # database, and worker threads must not open connections of their own.
+        bodies = [ctx.render(step["message"], ctx.records[it.record_id]) for it in items]
+
+        def mail(body: str) -> str:
             return send_mail(ctx.settings, step["email"], f"Rota: {ctx.name}", body)
 
-        for it, error in zip(items, pool.map(mail, items)):
+        for it, error in zip(items, pool.map(mail, bodies)):
             attempt = it.tries + 1
             if error and attempt <= SMTP_RETRIES and ctx.settings.smtp_host:
                 ctx.retry(it, pos, ctx.now + backoff(attempt),
