@@ -13,11 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from models.criteria import OPERATOR_LABELS, OPERATORS_BY_TYPE, validate_criteria
 from models.errors import RotaError
 from models.objects import Prop, get_props
+from tui.widgets import WrappingFooter
 
 NO_VALUE = {"known", "unknown", "is_true", "is_false"}
 LIST_VALUE = {"is_any_of", "is_none_of"}
@@ -90,7 +91,7 @@ class FilterDialog(ModalScreen[dict | None]):
             with Horizontal(id="fd-buttons"):
                 yield Button("OK ^s", variant="primary", id="fd-ok", compact=True)
                 yield Button("Cancel esc", id="fd-cancel", compact=True)
-        yield Footer()
+        yield WrappingFooter(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:
         self._fill_operators(self.initial.get("operator"))

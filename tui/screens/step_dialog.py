@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from engine.steps import DELAY_UNITS, MASK, STEP_TYPES, WEEKDAYS, mask_headers, validate_actions
 from models.errors import RotaError
 from models.objects import get_props
 from tui.widgets.criteria_editor import CriteriaEditor
+from tui.widgets import WrappingFooter
 
 
 def _csv(text: str) -> list[str]:
@@ -101,7 +102,7 @@ class StepDialog(ModalScreen[dict | None]):
             with Horizontal(id="sd-buttons"):
                 yield Button("OK ^s", variant="primary", id="sd-ok", compact=True)
                 yield Button("Cancel esc", id="sd-cancel", compact=True)
-        yield Footer()
+        yield WrappingFooter(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:
         await self._build_form()

@@ -27,7 +27,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Select, Static, TabbedContent, TabPane
+from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from engine.schedule import BusinessCalendar
@@ -39,6 +39,7 @@ from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.criteria_editor import CriteriaEditor
 from tui.widgets.schedule_form import ScheduleForm
 from tui.widgets.settings_form import SettingsForm
+from tui.widgets import WrappingFooter
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class WorkflowEditorScreen(Screen[str | None]):
         Binding("ctrl+r", "review", "Review", priority=True),
         Binding("p", "review", "Review and publish", show=False),
         Binding("ctrl+t", "activate", "Activate", priority=True),
-        Binding("ctrl+n", "next_section", "Section", priority=True),
+        Binding("ctrl+n", "next_section", "Next", priority=True),
         Binding("1", "section(0)", "Schedule", show=False),
         Binding("2", "section(1)", "Criteria", show=False),
         Binding("3", "section(2)", "Actions", show=False),
@@ -138,7 +139,7 @@ class WorkflowEditorScreen(Screen[str | None]):
             with TabPane("4 Settings", id="tab-settings"):
                 yield SettingsForm(body, body["object_type"], id="we-settings")
                 yield Static("", classes="we-error", id="err-settings")
-        yield Footer()
+        yield WrappingFooter(compact=True, show_command_palette=False)
 
     def now(self) -> datetime:
         """The injected clock's now (a callable or an object with ``.now()``, e.g. the app's)."""

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from engine.steps import STEP_TYPES, describe_step
+from engine.steps import describe_step
 from tui.widgets.criteria_editor import describe_filter
 
 Path = tuple  # (index,) or (index, "then"|"else", index, …)
@@ -45,7 +45,7 @@ class ActionsEditor(Tree):
     """
 
     BINDINGS = [
-        Binding("a", "add", "Add step"),
+        Binding("a", "add", "Add"),
         Binding("e,enter", "edit", "Edit"),
         Binding("K", "move(-1)", "Move up"),
         Binding("J", "move(1)", "Move down"),
@@ -87,11 +87,11 @@ class ActionsEditor(Tree):
     # ------------------------------------------------------------------ drawing
 
     def _label(self, number: str, step: dict) -> Text:
-        kind = step.get("type")
-        words = branch_words(step, self.object_type) if kind == "branch" else describe_step(step)
         text = Text(f"{number} ", style="dim")
-        text.append(f"{STEP_TYPES.get(kind, kind)}: ", style="bold")
-        text.append(words)
+        if step.get("type") == "branch":
+            text.append(branch_words(step, self.object_type), style="bold")
+        else:
+            text.append(describe_step(step))
         return text
 
     def _add_steps(self, node: TreeNode, steps: list, parent: Path, prefix: str) -> None:

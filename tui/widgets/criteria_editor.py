@@ -37,8 +37,8 @@ class CriteriaEditor(OptionList):
     """
 
     BINDINGS = [
-        Binding("a", "add_filter", "Add filter"),
-        Binding("o", "add_group", "Add OR group"),
+        Binding("a", "add_filter", "Add"),
+        Binding("o", "add_group", "Or group"),
         Binding("e", "edit", "Edit"),
         Binding("enter", "edit", "Edit", show=False),
         Binding("d,delete", "delete", "Delete"),
