@@ -269,7 +269,8 @@ class Engine:
             outcome = runner.process_next_due(
                 at, self.engine_id, settings=self.settings,
                 clock_now=(lambda: at) if now else self.clock.now,
-                lead=timedelta(0) if now else self.lead, sleep_until=self._sleep_until)
+                lead=timedelta(0) if now else self.lead, sleep_until=self._sleep_until,
+                on_start=self._report_start)
             if outcome is None:
                 break
             handled += self._report_outcome(outcome, at)
@@ -381,6 +382,10 @@ class Engine:
 
     # ------------------------------------------------------------------ reporting
 
+    def _report_start(self, outcome: runner.Outcome, started: datetime) -> None:
+        self._emit(RunStarted(at=started, workflow_id=outcome.workflow_id, workflow_name=outcome.workflow_name,
+                              scheduled_for=outcome.scheduled_for, lag_ms=outcome.lag_ms or 0.0))
+
     def _report_outcome(self, outcome: runner.Outcome, now: datetime) -> int:
         handled = len(outcome.missed) + len(outcome.coalesced)
         for status, instants in (("missed", outcome.missed), ("coalesced", outcome.coalesced)):
@@ -391,10 +396,6 @@ class Engine:
         if run is not None or outcome.failed:
             handled += 1
             lag = outcome.lag_ms or 0.0
-            started_at = run.started_at if run is not None and run.started_at else now
-            self._emit(RunStarted(at=started_at, workflow_id=outcome.workflow_id,
-                                  workflow_name=outcome.workflow_name,
-                                  scheduled_for=run.scheduled_for if run else None, lag_ms=lag))
             self._emit(RunFinished(
                 at=self.clock.now(), workflow_id=outcome.workflow_id, workflow_name=outcome.workflow_name,
                 run_id=run.id if run else None, scheduled_for=run.scheduled_for if run else None,

@@ -257,6 +257,7 @@ class Outcome:
     missed: list[datetime] = field(default_factory=list)
     coalesced: list[datetime] = field(default_factory=list)
     failed: str | None = None
+    scheduled_for: datetime | None = None  # the instant run (or attempted)
     lag_ms: float | None = None
     duration_ms: float = 0.0
 
@@ -293,14 +294,16 @@ def _due_instants(wf: Workflow, schedule: Schedule, calendar: BusinessCalendar,
 
 
 def process_next_due(now: datetime, engine_id: str | None = None, *, settings: Settings | None = None,
-                     clock_now=None, lead: timedelta = timedelta(0), sleep_until=None) -> Outcome | None:
+                     clock_now=None, lead: timedelta = timedelta(0), sleep_until=None,
+                     on_start=None) -> Outcome | None:
     """Claim one due workflow and process everything due for it, in one transaction.
 
     Returns None when nothing is due (or every due workflow is held by another engine).
     ``lead`` lets the engine claim an instant that is due within ``lead`` of ``now`` and
     do the preparation (claim, misfire planning) before it; ``sleep_until(instant)`` then
     waits for the instant itself, so the run starts on time rather than one preparation
-    later. A run never starts before its instant.
+    later. A run never starts before its instant. ``on_start(outcome, started)`` is
+    called just before the enrollment statement (for "run started" reports).
 
     A run that fails for a reason that retrying will not fix (criteria on a deleted
     property, …) is recorded as a ``failed`` run and the workflow moves on; database
@@ -336,6 +339,9 @@ def process_next_due(now: datetime, engine_id: str | None = None, *, settings: S
                     started = clock_now()
                 started = max(started, plan.run_at)
                 outcome.lag_ms = (started - plan.run_at).total_seconds() * 1000
+                outcome.scheduled_for = plan.run_at
+                if on_start is not None:
+                    on_start(outcome, started)
                 try:
                     with db.atomic():
                         outcome.run = execute_run(wf, plan.run_at, now=started, engine_id=engine_id,
