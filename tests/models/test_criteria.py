@@ -372,12 +372,16 @@ def test_advisor_index_is_composite_equality_first_and_used(sqlite_db):
 def test_advisor_indexes_text_on_the_folded_expression(sqlite_db):
     groups = [[f("firstname", "is_any_of", ["Anna", "Åsa"]), f("createdate", "in_last_days", 7)],
               [f("email", "neq", "x@y.z")]]  # negatives only: nothing to seek, no index
+    planned = C.criteria_index_plan("contact", groups)
+    assert [name for name, _ in planned] == [name for name, _ in C.criteria_index_plan("contact", groups)]
+    assert db.execute_sql("SELECT count(*) FROM sqlite_master WHERE name = ?", (planned[0][0],)).fetchone()[0] == 0
     names = C.ensure_criteria_indexes("contact", groups)
-    assert len(names) == 1
-    assert 'rota_fold("firstname"), "createdate"' in _sqlite_index_sql(names[0])
+    assert names == [name for name, _ in planned]
+    # folded value first (what the SQL compares), the plain column last (covering)
+    assert 'rota_fold("firstname"), "createdate", "firstname")' in _sqlite_index_sql(names[0])
     model = record_model("contact")
     one_group = model.select(model.id).where(C.compile_criteria(groups[:1], "contact", now=NOW, tz=TZ))
-    assert f"INDEX {names[0]}" in _sqlite_plan(one_group)
+    assert f"COVERING INDEX {names[0]}" in _sqlite_plan(one_group)
     create_record("contact", {"firstname": " ÅSA ", "createdate": NOW})  # writes still work with the index
     assert C.count_matching("contact", groups[:1], now=NOW, tz=TZ) == 1
 
@@ -386,6 +390,10 @@ def test_advisor_caps_index_width(sqlite_db):
     group = [f(p, "eq", "x") for p in ("firstname", "lastname", "email", "phone", "city", "country", "jobtitle")]
     (name,) = C.ensure_criteria_indexes("contact", [group])
     assert _sqlite_index_sql(name).count("rota_fold(") == C.MAX_INDEX_COLUMNS
+    assert "jobtitle" not in _sqlite_index_sql(name)
+    # text tested only for known/unknown is indexed plain, as the compiler tests it
+    (plain,) = C.ensure_criteria_indexes("contact", [[f("email", "unknown"), f("createdate", "in_last_days", 3)]])
+    assert '("email", "createdate")' in _sqlite_index_sql(plain)
 
 
 def test_advisor_on_postgres_uses_lower_and_the_planner_can_use_it(pg_db):
