@@ -19,7 +19,13 @@ What wakes it
     the loop on every ``NOTIFY`` (sent by this module's change hook and by manual
     enrollment); the lease renewal is the fallback.
 * Shutdown (:meth:`Engine.stop`, Ctrl-C, SIGTERM in ``rota engine``) and, under a
-  ``FakeClock``, every move of the clock.
+  ``FakeClock``, every move of the clock. Real-clock waits are cut into slices of at
+  most a minute so that a wall-clock step (NTP, suspend) is noticed.
+
+On time: on the real clock the loop wakes ``lead`` (25 ms) before the earliest instant,
+claims the workflow and plans the misfires, then starts the run on the instant itself;
+a run never starts before its instant. A wake-up with nothing due costs two indexed
+reads; the lease row is written only every third of its term.
 
 Several engines, one database
 * SQLite: one engine at a time holds the ``store`` lease (``engine_lease`` row: holder,
@@ -44,7 +50,6 @@ import os
 import select
 import socket
 import threading
-import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta

@@ -17,7 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -38,7 +38,7 @@ def main() -> int:
     from models.db import db, is_postgres, open_database
     from models.objects import get_type
     from models.schema import Run, Workflow
-    from models.timeutil import UTC, to_micros, utcnow
+    from models.timeutil import to_micros, utcnow
     from tests.engine.engine_proc import seed_contacts, workflow_body
 
     url = args.db or str(Path(tempfile.mkdtemp(prefix="rota-bench-")) / "wake.db")

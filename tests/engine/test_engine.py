@@ -2,7 +2,6 @@
 misfires, clock jumps, pause/resume, wake-ups, leases, errors."""
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime, timedelta
 

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg2
-import pytest
 
 from engine import workflows
 from engine.clock import FakeClock

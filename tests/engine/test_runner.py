@@ -8,7 +8,7 @@ import peewee as pw
 import pytest
 
 from engine import runner, workflows
-from engine.runner import enroll_manual, execute_run, plan_misfires, runs_as_json
+from engine.runner import enroll_manual, execute_run, plan_misfires
 from models.errors import RotaError
 from models.objects import record_model
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run, Workflow
