@@ -41,6 +41,7 @@ with an unusual calendar) is skipped, never moved into the next month.
 from __future__ import annotations
 
 import calendar as _calendar
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -238,10 +239,24 @@ class Schedule:
     day: int | None = None                        # yearly
     cron: str | None = None                       # cron: 5 fields, single-spaced
     _tz: ZoneInfo = field(init=False, repr=False, compare=False, hash=False)
+    _hash: int = field(init=False, repr=False, compare=False, hash=False)
+    _times: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False, hash=False)
+    _rule: _CronRule | None = field(init=False, repr=False, compare=False, hash=False)
+    _weekday_set: frozenset[int] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
         self._validate()
         object.__setattr__(self, "_tz", zone(self.timezone))
+        rule = _compile_cron(self.cron) if self.kind == "cron" else None
+        object.__setattr__(self, "_rule", rule)
+        object.__setattr__(self, "_times", rule.times if rule else (self.time,))
+        object.__setattr__(self, "_weekday_set", frozenset(self.weekdays))
+        # Hashed once: bulk evaluation looks every workflow's schedule up in a dict.
+        object.__setattr__(self, "_hash", hash((self.kind, self.timezone, self.time, self.weekdays, self.days,
+                                                self.ordinal, self.flex_day, self.month, self.day, self.cron)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     # ---------------------------------------------------------------- construction
 
@@ -280,7 +295,19 @@ class Schedule:
 
     @classmethod
     def from_json(cls, data: dict, default_timezone: str = "UTC") -> "Schedule":
-        """Parse a SPEC §9 schedule object; every mistake is a RotaError saying what to fix."""
+        """Parse a SPEC §9 schedule object; every mistake is a RotaError saying what to fix.
+
+        Equal JSON gives the same (immutable) object from a cache, so loading 100,000
+        workflows that share a few thousand schedules validates each schedule once.
+        """
+        try:
+            key = json.dumps(data, sort_keys=True)
+        except (TypeError, ValueError):  # not plain JSON: let the checks below explain
+            return cls._from_json(data, default_timezone)
+        return _parse_cached(key, default_timezone)
+
+    @classmethod
+    def _from_json(cls, data: dict, default_timezone: str) -> "Schedule":
         if not isinstance(data, dict):
             raise RotaError('a schedule must be a JSON object such as {"kind": "daily", "time": "08:00"}')
         kind = data.get("kind")
@@ -345,8 +372,7 @@ class Schedule:
         limit = min(start.year + _SEARCH_YEARS, 9999)
         kind = self.kind
         if kind in ("daily", "weekly", "cron"):
-            rule = _compile_cron(self.cron) if kind == "cron" else None
-            weekdays = frozenset(self.weekdays)
+            rule, weekdays = self._rule, self._weekday_set
             day, one = start, timedelta(days=1)
             while day.year <= limit:
                 if kind == "daily" or (rule.matches(day) if rule else day.weekday() in weekdays):
@@ -377,24 +403,53 @@ class Schedule:
 
     def _wall_times(self, start: date, calendar: BusinessCalendar) -> Iterator[datetime]:
         """Every local wall time this schedule names on ``start`` or later, ascending."""
-        times = _compile_cron(self.cron).times if self.kind == "cron" else (self.time,)
+        times = self._times
         for day in self._dates_from(start, calendar):
             for hour, minute in times:
                 yield datetime(day.year, day.month, day.day, hour, minute)
 
-    def _occurrences_after(self, instant: datetime, calendar: BusinessCalendar) -> Iterator[datetime]:
-        """Resolved instants strictly after ``instant``, ascending, each once."""
+    def _occurrences_after(self, instant: datetime, calendar: BusinessCalendar, *,
+                           reading: datetime | None = None,
+                           resolved: dict[datetime, datetime] | None = None) -> Iterator[datetime]:
+        """Resolved instants strictly after ``instant``, ascending, each once.
+
+        ``reading`` (the local clock at ``instant``) and ``resolved`` (a wall time ->
+        instant memo for this zone) let :func:`next_runs_bulk` share both between all
+        schedules in one zone.
+        """
         after = _to_utc(instant)
         tz = self._tz
-        reading = after.astimezone(tz).replace(tzinfo=None)
+        if reading is None:
+            reading = after.astimezone(tz).replace(tzinfo=None)
         last = after
         for wall in self._wall_times(reading.date(), calendar):
             if wall <= reading:  # resolves at or before ``after``: the clock already read it
                 continue
-            at = resolve_wall(wall, tz)
+            if resolved is None:
+                at = resolve_wall(wall, tz)
+            else:
+                at = resolved.get(wall)
+                if at is None:
+                    at = resolved[wall] = resolve_wall(wall, tz)
             if at > last:  # drops fall-back repeats before ``after`` and gap collapses
                 last = at
                 yield at
+
+    def _first_after(self, after: datetime, reading: datetime, calendar: BusinessCalendar,
+                     resolved: dict[datetime, datetime]) -> datetime | None:
+        """``next(self._occurrences_after(...))`` without the generator layers, for bulk use."""
+        tz, times = self._tz, self._times
+        for day in self._dates_from(reading.date(), calendar):
+            for hour, minute in times:
+                wall = datetime(day.year, day.month, day.day, hour, minute)
+                if wall <= reading:
+                    continue
+                at = resolved.get(wall)
+                if at is None:
+                    at = resolved[wall] = resolve_wall(wall, tz)
+                if at > after:
+                    return at
+        return None
 
     # ---------------------------------------------------------------- queries
 
@@ -638,9 +693,16 @@ def _flex_date(year: int, month: int, length: int, ordinal: str, flex_day: str,
     if flex_day == "day":
         return date(year, month, length if ordinal == "last" else ORDINALS.index(ordinal) + 1)
     if flex_day == "weekday":
-        business = [d for d in range(1, length + 1) if calendar.is_business_day(date(year, month, d))]
-        index = -1 if ordinal == "last" else ORDINALS.index(ordinal)
-        return date(year, month, business[index]) if len(business) > max(index, -1 - index) else None
+        # Count business days from the month's start (from its end for "last").
+        wanted = 1 if ordinal == "last" else ORDINALS.index(ordinal) + 1
+        days = range(length, 0, -1) if ordinal == "last" else range(1, length + 1)
+        for d in days:
+            candidate = date(year, month, d)
+            if calendar.is_business_day(candidate):
+                wanted -= 1
+                if wanted == 0:
+                    return candidate
+        return None
     weekday = WEEKDAY_NAMES.index(flex_day)
     if ordinal == "last":
         return date(year, month, length - (date(year, month, length).weekday() - weekday) % 7)
@@ -696,6 +758,11 @@ def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[dat
     return out
 
 
+@lru_cache(maxsize=65536)
+def _parse_cached(key: str, default_timezone: str) -> Schedule:
+    return Schedule._from_json(json.loads(key), default_timezone)
+
+
 def parse_schedule(data: dict, default_timezone: str = "UTC") -> Schedule:
     """Same as :meth:`Schedule.from_json`."""
     return Schedule.from_json(data, default_timezone)
@@ -709,11 +776,28 @@ def next_runs_bulk(items: Iterable[tuple[Any, Schedule]], after: datetime, *,
     distinct schedule is computed once and its answer shared by every key that uses it.
     """
     after_utc = _to_utc(after)
+    # Parsing interns schedules, so most share one object: look up by id first (a C-level
+    # int hash), then by value. The entry keeps the schedule alive, so its id stays its own.
+    by_id: dict[int, tuple[Schedule, datetime | None]] = {}
     memo: dict[Schedule, datetime | None] = {}
+    per_zone: dict[str, tuple[datetime, dict[datetime, datetime]]] = {}
     out: dict[Any, datetime | None] = {}
     for key, schedule in items:
-        try:
+        entry = by_id.get(id(schedule))
+        if entry is not None and entry[0] is schedule:
+            out[key] = entry[1]
+            continue
+        if schedule in memo:
             out[key] = memo[schedule]
-        except KeyError:
-            out[key] = memo[schedule] = schedule.next_after(after_utc, calendar=calendar)
+            by_id[id(schedule)] = (schedule, out[key])
+            continue
+        # Schedules in one zone share the local reading of ``after`` and resolved wall
+        # times ("tomorrow 08:00 in Stockholm" answers many daily and weekly schedules).
+        shared = per_zone.get(schedule.timezone)
+        if shared is None:
+            reading = after_utc.astimezone(schedule.zoneinfo).replace(tzinfo=None)
+            shared = per_zone[schedule.timezone] = (reading, {})
+        found = schedule._first_after(after_utc, shared[0], calendar, shared[1])
+        out[key] = memo[schedule] = found
+        by_id[id(schedule)] = (schedule, found)
     return out
