@@ -26,17 +26,19 @@ of a workflow that is not active are parked and looked at again a minute later.
 from __future__ import annotations
 
 import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+
+import peewee as pw
 
 from engine.actions import (
     Context,
     Item,
-    insert_tuples,
-    update_ids,
     db_error_types,
     decode_path,
     encode_path,
+    insert_tuples,
     is_external,
     needs_record,
     path_label,
@@ -44,11 +46,14 @@ from engine.actions import (
     run_db_step,
     run_external,
     step_at,
+    update_ids,
 )
 from models.db import db, is_postgres
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
 from models.settings import load_settings
 from models.timeutil import from_micros, to_micros
+
+log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # longer than a round can take (webhook timeouts are ≤ 300 s)
 PARK = timedelta(seconds=60)  # how long a paused/draft workflow's enrollments are set aside
@@ -114,11 +119,19 @@ def _instant(value) -> datetime | None:
 
 
 def _release(engine_id: str, items: list[Item]) -> None:
+    """Let go of enrollments still held (round cap reached, or a round failed).
+
+    Best effort: if the database is unwell this fails too, and the lease running out
+    (or this engine's next claim, which may take its own rows back) does the job.
+    """
     ids = [it.id for it in items]
     if not ids:
         return
-    with _tx():
-        update_ids(Enrollment, {"claimed_by": None, "claimed_until": None}, ids, where={"claimed_by": engine_id})
+    try:
+        with _tx():
+            update_ids(Enrollment, {"claimed_by": None, "claimed_until": None}, ids, where={"claimed_by": engine_id})
+    except (pw.OperationalError, pw.InterfaceError) as exc:
+        log.warning("could not release %d claimed enrollments: %s", len(ids), exc)
 
 
 # ------------------------------------------------------------------------- running

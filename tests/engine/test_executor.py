@@ -164,3 +164,45 @@ def test_next_step_due_is_the_earliest_waiting_step(sqlite_db):
     assert executor.next_step_due() == RUN_AT
     executor.run_due_steps(RUN_AT, "e")
     assert executor.next_step_due() == RUN_AT + timedelta(minutes=7)
+
+
+def test_a_step_that_cannot_run_is_recorded_and_the_rest_of_the_round_goes_on(sqlite_db, monkeypatch):
+    import engine.actions as actions
+
+    _enroll([{"type": "create_task", "title": "T", "due_in_days": 0}], 2)
+    make_workflow([{"type": "set_property", "property": "city", "value": "ok"}], name="other")
+    runner.execute_run(get_workflow("other"), RUN_AT, now=RUN_AT)
+
+    def broken(*args):
+        raise ValueError("task table on fire")
+
+    monkeypatch.setitem(actions._RUNNERS, "create_task", broken)
+    executor.run_due_steps(RUN_AT, "e")
+    failed = list(HistoryEvent.select().where(HistoryEvent.type == "step_failed"))
+    assert len(failed) == 2 and all("internal error: ValueError: task table on fire" in e.detail for e in failed)
+    m = record_model("contact")
+    assert m.select().where(m.city == "ok").count() == 2  # the other workflow's group committed
+
+
+def test_a_database_failure_mid_round_commits_nothing_and_the_step_runs_later(sqlite_db, monkeypatch):
+    import engine.actions as actions
+
+    _enroll([{"type": "create_task", "title": "T", "due_in_days": 0}], 3)
+    real = actions._RUNNERS["create_task"]
+
+    def flaky(*args):
+        real(*args)  # the tasks are written …
+        raise pw.OperationalError("disk I/O error")  # … then the database fails
+
+    monkeypatch.setitem(actions._RUNNERS, "create_task", flaky)
+    try:
+        executor.run_due_steps(RUN_AT, "e")
+    except pw.OperationalError:
+        pass
+    else:
+        raise AssertionError("a database error must reach the engine loop")
+    assert Task.select().count() == 0 and HistoryEvent.select().count() == 0
+    assert Enrollment.select().where(Enrollment.claimed_by.is_null(False)).count() == 0  # released
+    monkeypatch.setitem(actions._RUNNERS, "create_task", real)
+    assert executor.run_due_steps(RUN_AT, "e") == 3
+    assert Task.select().count() == 3
