@@ -245,6 +245,11 @@ class Schedule:
     _weekday_set: frozenset[int] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
+        # Sets are stored sorted and without repeats, so equal schedules are equal values.
+        object.__setattr__(self, "weekdays", tuple(sorted(set(self.weekdays))))
+        object.__setattr__(self, "days", tuple(sorted(set(self.days))))
+        if self.time is not None:
+            object.__setattr__(self, "time", tuple(self.time))
         self._validate()
         object.__setattr__(self, "_tz", zone(self.timezone))
         rule = _compile_cron(self.cron) if self.kind == "cron" else None
@@ -263,6 +268,13 @@ class Schedule:
     def _validate(self) -> None:
         if self.kind not in KINDS:
             raise RotaError(f'unknown schedule kind "{self.kind}": use one of {", ".join(KINDS)}')
+        own = {"weekly": {"weekdays"}, "monthly_days": {"days"}, "monthly_flexible": {"ordinal", "flex_day"},
+               "yearly": {"month", "day"}, "cron": {"cron"}}.get(self.kind, set())
+        for name in ("weekdays", "days", "ordinal", "flex_day", "month", "day", "cron"):
+            if name not in own and getattr(self, name) not in (None, ()):
+                raise RotaError(f'a {self.kind} schedule has no "{name}"')
+        if self.kind == "cron" and self.time is not None:
+            raise RotaError('a cron schedule has no "time": the cron expression says when')
         if self.kind == "cron":
             if not isinstance(self.cron, str) or not self.cron.strip():
                 raise RotaError('a cron schedule needs "cron": a 5-field expression such as "0 8 * * 5"')

@@ -390,3 +390,12 @@ def test_between_spans_a_year_of_business_days_quickly_and_exactly():
     got = list(schedule.between(NOW, NOW + timedelta(days=365)))
     assert len(got) == 12
     assert all(at.astimezone(ZoneInfo("Europe/Stockholm")).weekday() < 5 for at in got)
+
+
+def test_direct_construction_normalises_and_refuses_foreign_fields():
+    built = Schedule(kind="weekly", timezone="UTC", time=[8, 0], weekdays=(4, 0, 4))
+    assert built == parse_schedule({"kind": "weekly", "weekdays": ["mon", "fri"], "time": "08:00"})
+    with pytest.raises(RotaError, match='a daily schedule has no "weekdays"'):
+        Schedule(kind="daily", time=(8, 0), weekdays=(1,))
+    with pytest.raises(RotaError, match='a cron schedule has no "time"'):
+        Schedule(kind="cron", cron="0 8 * * *", time=(8, 0))
