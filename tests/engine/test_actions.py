@@ -9,7 +9,9 @@ import pytest
 
 from engine import runner
 from engine.clock import FakeClock
+from engine.audit import audit_entries
 from engine.engine import Engine
+from engine.history import history
 from engine.workflows import save_workflow
 from models.objects import add_property, create_record, get_record, update_record
 from models.schema import Enrollment, HistoryEvent, ListMember, Notification, StaticList, Task
@@ -103,6 +105,10 @@ def test_every_step_type_runs_end_to_end(any_db, db_url, monkeypatch):
     hook = [e for e in events("step_succeeded") if json.loads(e.detail)["action"] == "webhook"]
     assert json.loads(hook[0].detail)["headers"] == {"Authorization": "***", "X-Plain": "v"}
     assert all(secret not in (e.detail or "") and "s3cr3t" not in (e.detail or "") for e in events())
+    shown = history("wf", limit=1000)  # what `rota history` and the history screen read
+    assert {r["type"] for r in shown} == {"enrolled", "step_succeeded", "delayed"}
+    assert shown[0]["detail"]["action"] == "webhook" and "s3cr3t" not in json.dumps(shown)
+    assert [e.action for e in audit_entries("wf")] == ["created"]
 
 
 def test_webhook_retries_with_backoff_then_fails(sqlite_db, sqlite_url):
@@ -196,6 +202,7 @@ def test_pause_day_waits_until_same_wall_time_next_open_day(any_db, db_url):
     assert get_record("contact", rid)["city"] == "Done"
     assert [e.type for e in events() if e.enrollment_id == first.id] == ["delayed", "paused", "step_succeeded"]
     assert [e.type for e in events() if e.enrollment_id == second.id] == ["paused", "delayed"]
+    assert len(history("wf", type="paused")) == 2
 
 
 def test_record_meeting_unenrollment_criteria_leaves_before_next_step(any_db, db_url):
@@ -214,6 +221,7 @@ def test_record_meeting_unenrollment_criteria_leaves_before_next_step(any_db, db
     states = {e.record_id: e.state for e in Enrollment.select()}
     assert states == {stay: "done", leave: "unenrolled"}
     assert [e.type for e in events(record_id=leave)] == ["delayed", "unenrolled"]
+    assert [r["type"] for r in history("wf", record_id=leave)] == ["unenrolled", "delayed", "enrolled"]
 
 
 def test_manual_enrollment_runs_its_steps_at_once(sqlite_db, sqlite_url):
