@@ -7,6 +7,9 @@ blocking the engine while the UI is busy).
 Messages whose only effect is "reload from the database" or "show the latest status"
 set ``can_replace``: when several are queued, Textual drops the older ones, so a burst
 of engine activity costs one refresh, not hundreds.
+
+They do not bubble: the app posts them to itself and then hands a copy to each
+screen; a bubbling copy would come back to the app and go round for ever.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from typing import Any
 from textual.message import Message
 
 
-class EngineEventMessage(Message):
+class EngineEventMessage(Message, bubble=False):
     """Something the engine reported (a run started or finished, its status, …).
 
     ``event`` is the engine's own frozen dataclass (``engine/events.py``).
@@ -36,7 +39,7 @@ class EngineEventMessage(Message):
         )
 
 
-class WorkflowsChanged(Message):
+class WorkflowsChanged(Message, bubble=False):
     """A workflow was created, changed or deleted (by this app, the CLI or another
     operator's save in this process). Consumers reload; hence replaceable."""
 

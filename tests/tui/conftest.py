@@ -73,8 +73,19 @@ def make_app(clock):
     return make
 
 
-async def settle(pilot, app) -> None:
-    """Wait until workers are done and the screen has caught up with their results."""
+async def settle(pilot, app, timeout: float = 20.0) -> None:
+    """Wait until no worker is pending or running and the screens have handled the
+    results. (``wait_for_complete`` raises on the exclusive workers a newer reload
+    cancelled, which is normal here.)"""
+    import time
+
+    from textual.worker import WorkerState
+
+    deadline = time.monotonic() + timeout
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    while any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"workers still running: {list(app.workers)}")
+        await pilot.pause(0.02)
+    await pilot.pause()
     await pilot.pause()

@@ -487,9 +487,14 @@ class WorkflowsScreen(WorkerReports, Screen):
         from models.db import db
 
         with db.connection_context():
-            load_demo(now=self.app.clock.now())
+            load_demo(now=self.app.clock.now(), **DEMO_SIZE)
         return "Demo data loaded."
 
+
+
+# What "load demo data" adds from the first-run offer: enough to look around, quick to
+# load; `rota demo --contacts N` makes more.
+DEMO_SIZE = {"contacts": 2000, "companies": 200, "deals": 300, "tickets": 200}
 
 
 def safe_filename(name: str) -> str:
