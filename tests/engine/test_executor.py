@@ -56,17 +56,17 @@ def crash_worker(url: str) -> None:
 
 
 def test_sigkill_at_random_moments_never_repeats_or_skips_a_step(sqlite_db, sqlite_url):
-    n = 1200
+    n = 800
     _enroll(CRASH_STEPS, n)
     rng = random.Random(7)
     code = f"from tests.engine.test_executor import crash_worker; crash_worker({sqlite_url!r})"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     interrupted = 0
-    for attempt in range(6):
+    for attempt in range(4):
         proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
         assert proc.stdout.readline().strip() == "ready"
-        if attempt < 5:
-            time.sleep(rng.uniform(0.05, 0.6))
+        if attempt < 3:
+            time.sleep(rng.uniform(0.05, 0.4))
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
             done = Enrollment.select().where(Enrollment.state == "done").count()
@@ -76,8 +76,6 @@ def test_sigkill_at_random_moments_never_repeats_or_skips_a_step(sqlite_db, sqli
                 break
         else:
             assert proc.wait(120) == 0
-    else:
-        pass
     if Enrollment.select().where(Enrollment.state != "done").exists():  # the last kill came too late: finish
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
     assert interrupted >= 1, "no kill landed in the middle of the work; the test proved nothing"
