@@ -41,7 +41,6 @@ with an unusual calendar) is skipped, never moved into the next month.
 from __future__ import annotations
 
 import calendar as _calendar
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -312,11 +311,17 @@ class Schedule:
         Equal JSON gives the same (immutable) object from a cache, so loading 100,000
         workflows that share a few thousand schedules validates each schedule once.
         """
-        try:
-            key = json.dumps(data, sort_keys=True)
-        except (TypeError, ValueError):  # not plain JSON: let the checks below explain
+        if type(data) is not dict:
             return cls._from_json(data, default_timezone)
-        return _parse_cached(key, default_timezone)
+        # repr() of JSON data (dict, list, str, int, float, bool, None) is exact and cheap.
+        key = (repr(data), default_timezone)
+        found = _PARSED.get(key)
+        if found is None:
+            found = cls._from_json(data, default_timezone)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[key] = found
+        return found
 
     @classmethod
     def _from_json(cls, data: dict, default_timezone: str) -> "Schedule":
@@ -770,9 +775,8 @@ def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[dat
     return out
 
 
-@lru_cache(maxsize=65536)
-def _parse_cached(key: str, default_timezone: str) -> Schedule:
-    return Schedule._from_json(json.loads(key), default_timezone)
+_PARSED: dict[tuple[str, str], Schedule] = {}
+_PARSED_MAX = 65536
 
 
 def parse_schedule(data: dict, default_timezone: str = "UTC") -> Schedule:
