@@ -129,7 +129,7 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
 
         with db.connection_context():
             size = save_as_static_list(self.workflow_name, list_name, now=self.app.clock.now())
-        return f'Saved static list "{list_name}" with {size:,} records.'
+        return f'Saved static list "{list_name}" with {size:,} record{"" if size == 1 else "s"}.'
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.group == "review-load":

@@ -22,6 +22,13 @@ from tui.widgets import WrappingFooter
 POLICY_LABELS = {"run_once_late": "Run once, late (within the grace window)", "record_missed": "Record as missed"}
 
 
+def env_overrides() -> list[str]:
+    """The ROTA_… variables that override saved settings (so "saved" is not a surprise)."""
+    import os
+
+    return [f"ROTA_{f.name.upper()}" for f in dataclasses.fields(Settings) if f"ROTA_{f.name.upper()}" in os.environ]
+
+
 class SettingsScreen(Screen[bool]):
     """Dismisses True when saved, False when left unchanged."""
 
@@ -38,6 +45,10 @@ class SettingsScreen(Screen[bool]):
 
         yield Header(icon="◷")
         with VerticalScroll(id="settings-form"):
+            overridden = env_overrides()
+            if overridden:
+                yield Static("Set in the environment, which wins over this file: " + ", ".join(overridden),
+                             classes="hint", id="env-note")
             yield Label("Default time zone (IANA, e.g. Europe/Stockholm)")
             yield Input(s.timezone, id="timezone")
             yield Label("Database file or postgresql:// URL — takes effect at next start")
