@@ -215,6 +215,8 @@ class Engine:
                         db.connect(reuse_if_open=True)
                         tune_connection()
                     deadline = self._one_pass()
+                    if backoff:  # recovered: the error is history (it stays in the log)
+                        self._set_status(last_error=None)
                     backoff = 0.0
                 except (pw.DatabaseError, pw.InterfaceError, OSError) as exc:
                     backoff = min(max(backoff * 2, BACKOFF_MIN_S), BACKOFF_MAX_S)

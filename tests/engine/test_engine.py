@@ -296,6 +296,7 @@ def test_a_database_error_rolls_the_run_back_whole_and_is_retried(seeded, monkey
         assert Workflow.get(Workflow.name == "W").next_run_at == datetime(2026, 3, 2, 8, tzinfo=UTC)
         clock.advance(timedelta(seconds=1))  # past the back-off: the retry commits whole
         assert _wait_for(lambda: Run.select().where(Run.status == "succeeded").count() == 1)
+        assert _wait_for(lambda: engine.status.last_error is None)  # recovered
     finally:
         engine.stop()
     run = Run.get()
