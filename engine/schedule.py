@@ -502,14 +502,12 @@ class Schedule:
         """A plain-language sentence, e.g. "Every Friday at 08:00 (Europe/Stockholm)"."""
         where = f"({self.timezone})"
         if self.kind == "cron":
-            return f'At the times of cron "{self.cron}" {where}'
+            return f'{_describe_cron(self._rule)} ({self.timezone}; cron "{self.cron}")'
         at = f"at {_fmt_time(self.time)} {where}"
         if self.kind == "daily":
             return f"Every day {at}"
         if self.kind == "weekly":
-            if self.weekdays == (0, 1, 2, 3, 4):
-                return f"Every weekday, Monday to Friday, {at}"
-            return f"Every {_join([WEEKDAY_LABELS[d] for d in self.weekdays])} {at}"
+            return f"Every {_weekday_phrase(self.weekdays)} {at}"
         if self.kind == "monthly_days":
             return f"On the {_join([_ordinal_suffix(d) for d in self.days])} of every month {at}"
         if self.kind == "monthly_flexible":
@@ -725,6 +723,40 @@ def _flex_date(year: int, month: int, length: int, ordinal: str, flex_day: str,
         return date(year, month, length - (date(year, month, length).weekday() - weekday) % 7)
     first = 1 + (weekday - date(year, month, 1).weekday()) % 7
     return date(year, month, first + 7 * ORDINALS.index(ordinal))
+
+
+def _weekday_phrase(weekdays: Iterable[int]) -> str:
+    """"Friday", "Monday and Thursday", "Monday to Friday", "day" (all seven)."""
+    days = sorted(set(weekdays))
+    if len(days) == 7:
+        return "day"
+    if len(days) >= 3 and days[-1] - days[0] == len(days) - 1:
+        return f"{WEEKDAY_LABELS[days[0]]} to {WEEKDAY_LABELS[days[-1]]}"
+    return _join([WEEKDAY_LABELS[d] for d in days])
+
+
+def _describe_cron(rule: _CronRule) -> str:
+    """Plain words for a parsed cron rule: "Every Monday and Friday at 08:00"."""
+    times = rule.times
+    if len(times) <= 4:
+        when = "at " + _join([_fmt_time(t) for t in times])
+    elif len(rule.hours) == 24 and len(rule.minutes) == 60:
+        when = "every minute"
+    else:
+        when = f"{len(times)} times a day, from {_fmt_time(times[0])} to {_fmt_time(times[-1])}"
+    dom = [_ordinal_suffix(d) for d in sorted(rule.days or ())] + (["last day"] if rule.last_day else [])
+    dow = _weekday_phrase(rule.weekdays) if rule.weekdays is not None else ""
+    if dom and dow:  # both restricted: cron means either
+        days = f"On the {_join(dom)} of the month, and every {dow},"
+    elif dom:
+        days = f"On the {_join(dom)} of the month"
+    elif dow:
+        days = f"Every {dow}"
+    else:
+        days = "Every day"
+    if len(rule.months) < 12:
+        days += f" in {_join([MONTH_LABELS[m] for m in sorted(rule.months)])}"
+    return f"{days} {when}"
 
 
 def _month_skip_warnings(days: Iterable[int], months: Iterable[int]) -> list[str]:

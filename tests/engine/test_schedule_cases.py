@@ -14,6 +14,9 @@ from models.errors import RotaError
 from models.timeutil import UTC, iso_z, parse_instant
 
 
+NAMES_ALL = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 def sched(kind: str, tz: str = "UTC", **fields) -> Schedule:
     return parse_schedule({"kind": kind, **fields, "timezone": tz})
 
@@ -245,7 +248,20 @@ DESCRIBE = [
      "On the 1st, 22nd and 31st of every month at 06:30 (UTC)"),
     ({"kind": "yearly", "month": 2, "day": 29, "time": "12:00"}, "Every year on February 29 at 12:00 (UTC)"),
     ({"kind": "daily", "time": "00:00"}, "Every day at 00:00 (UTC)"),
-    ({"kind": "cron", "cron": "0 8 * * 5"}, 'At the times of cron "0 8 * * 5" (UTC)'),
+    ({"kind": "weekly", "weekdays": ["mon", "tue", "wed", "thu", "fri"], "time": "09:00"},
+     "Every Monday to Friday at 09:00 (UTC)"),
+    ({"kind": "weekly", "weekdays": list(NAMES_ALL), "time": "09:00"}, "Every day at 09:00 (UTC)"),
+    ({"kind": "cron", "cron": "0 8 * * 5", "timezone": "Europe/Stockholm"},
+     'Every Friday at 08:00 (Europe/Stockholm; cron "0 8 * * 5")'),
+    ({"kind": "cron", "cron": "30 6 1,15 jan,jul *"},
+     'On the 1st and 15th of the month in January and July at 06:30 (UTC; cron "30 6 1,15 jan,jul *")'),
+    ({"kind": "cron", "cron": "0 12 13 * 5"},
+     'On the 13th of the month, and every Friday, at 12:00 (UTC; cron "0 12 13 * 5")'),
+    ({"kind": "cron", "cron": "*/15 9-17 * * 1-5"},
+     'Every Monday to Friday 36 times a day, from 09:00 to 17:45 '
+     '(UTC; cron "*/15 9-17 * * 1-5")'),
+    ({"kind": "cron", "cron": "0 9 L * *"}, 'On the last day of the month at 09:00 (UTC; cron "0 9 L * *")'),
+    ({"kind": "cron", "cron": "* * * * *"}, 'Every day every minute (UTC; cron "* * * * *")'),
 ]
 
 
@@ -267,6 +283,9 @@ def test_warnings_for_short_months_and_leap_days():
     assert sched("cron", cron="0 8 30 * *").warnings(NOW) == [
         "day 30 skips 1 month a year (February): it is skipped, not moved"]
     assert sched("monthly_days", days=[1, 28], time="08:00").warnings(NOW) == []
+    assert sched("cron", cron="0 0 29 2 *").warnings(NOW) == [
+        "Feb 29 runs every 4 years (only in leap years; 2100 is not one)"]
+    assert sched("cron", cron="0 0 31 * 1").warnings(NOW) == []  # "the 31st or a Monday": no month is skipped
 
 
 def test_warnings_for_dst_gap_and_overlap_in_the_coming_year():
