@@ -282,7 +282,16 @@ class WorkflowEditorScreen(Screen[str | None]):
         except ImportError:
             self.notify("The review screen is not available in this build.", severity="warning")
             return
-        self.app.push_screen(ReviewScreen(name))
+        self.app.push_screen(ReviewScreen(name), self._reviewed)
+
+    def _reviewed(self, status: str | None) -> None:
+        """The review screen may have activated or paused the workflow: show its status,
+        and save that status from now on (it is not an unsaved change)."""
+        if status in ("draft", "active", "paused") and status != self.body.get("status"):
+            self.body["status"] = status
+            self.query_one("#we-status", Static).update(self._status_text())
+            self._baseline = {**(self._baseline or self.collect_body()), "status": status}
+            self.refresh_bindings()
 
     def _clear_errors(self) -> None:
         self.query_one("#we-name-error", Static).update("")
