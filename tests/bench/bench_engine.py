@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,9 +54,12 @@ def main() -> int:
     parser.add_argument("--db", default=None, help="default: a fresh SQLite file in a temporary directory")
     parser.add_argument("--pg", action="store_true", help="a fresh schema on $ROTA_TEST_PG_URL")
     parser.add_argument("--engine-run", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--ceiling-run", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_run:
         return engine_run(args.engine_run, args.records)
+    if args.ceiling_run:
+        return ceiling_run(args.ceiling_run)
     if args.pg:
         from tests.dbutil import fresh_pg_schema, pg_base_url
 
@@ -92,20 +96,26 @@ def bench(args, db_url: str | None) -> int:
                                                 criteria=[], suppression=[]), now=t0, actor="bench")
     settings = load_settings()
 
-    # 1. The raw ceiling, on the empty table, then removed again.
-    scratch = Run.create(workflow=wf.id, scheduled_for=t0 - timedelta(days=1), kind="scheduled", status="succeeded")
-    now_us = to_micros(t0)
-    t = time.perf_counter()
-    with db.atomic():
-        cur = db.execute_sql(
-            f"INSERT INTO enrollment (run_id, workflow_id, manual, enrolled_at, state, step, next_step_at, record_id) "
-            f"SELECT {scratch.id}, {wf.id}, FALSE, {now_us}, 'done', 0, CAST(NULL AS BIGINT), id FROM rec_contact")
-    ceiling_s = time.perf_counter() - t
-    ceiling_rate = cur.rowcount / ceiling_s
-    print(f"raw INSERT … SELECT ceiling: {cur.rowcount:,} rows in {ceiling_s:.2f} s = {ceiling_rate:,.0f} rows/s")
-    with db.atomic():
-        Enrollment.delete().where(Enrollment.run == scratch.id).execute()
-        scratch.delete_instance()
+    # 1. The raw ceiling, on the empty table, then removed again — in a fresh process
+    # with the engine's connection settings, exactly as the engine's run below.
+    from models.db import close_database
+
+    target = url
+    if not is_postgres():  # SQLite: on an identical copy of the file, so both start equal
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        close_database()
+        target = str(Path(url).with_suffix(".ceiling.db"))
+        shutil.copyfile(url, target)
+    close_database()
+    out = subprocess.run([sys.executable, __file__, "--ceiling-run", target, "--records", str(args.records)],
+                         capture_output=True, text=True, check=True)
+    if target != url:
+        for suffix in ("", "-wal", "-shm"):
+            Path(target + suffix).unlink(missing_ok=True)
+    rows, ceiling_s = (float(x) for x in out.stdout.split())
+    ceiling_rate = rows / ceiling_s
+    print(f"raw INSERT … SELECT ceiling: {int(rows):,} rows in {ceiling_s:.2f} s = {ceiling_rate:,.0f} rows/s")
+    open_database(url)
 
     # 2. The per-record ORM loop on a sample (rolled back), extrapolated.
     scratch = Run.create(workflow=wf.id, scheduled_for=t0 - timedelta(days=2), kind="scheduled", status="running")
@@ -127,8 +137,6 @@ def bench(args, db_url: str | None) -> int:
 
     # 3. The engine's run, with all its bookkeeping, in one transaction — in a fresh
     # process, so that its memory is the engine's alone (not this script's warm cache).
-    from models.db import close_database
-
     close_database()
     out = subprocess.run([sys.executable, __file__, "--engine-run", url, "--records", str(args.records)],
                          capture_output=True, text=True, check=True)
@@ -139,6 +147,33 @@ def bench(args, db_url: str | None) -> int:
     print(f"  ratio to the raw ceiling: {rate / ceiling_rate:.2f}")
     print(f"  speed-up over the per-record ORM loop: {rate / loop_rate:.0f}× (target ≥ 40×)")
     print(f"  engine memory growth during the run: +{peak_growth:.1f} MB peak RSS (target < 50 MB)")
+    return 0
+
+
+def ceiling_run(url: str) -> int:
+    """The child: the bare statement, timed; then its rows are removed (not timed)."""
+    from engine.engine import tune_connection
+    from models.db import db, open_database
+    from models.schema import Enrollment, Run, Workflow
+    from models.timeutil import UTC, to_micros
+
+    open_database(url)
+    tune_connection()
+    wf = Workflow.get(Workflow.name == "Bench")
+    t0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+    scratch = Run.create(workflow=wf.id, scheduled_for=t0 - timedelta(days=1), kind="scheduled", status="succeeded")
+    t = time.perf_counter()
+    with db.atomic():
+        cur = db.execute_sql(
+            f"INSERT INTO enrollment (run_id, workflow_id, manual, enrolled_at, state, step, next_step_at, record_id) "
+            f"SELECT {scratch.id}, {wf.id}, FALSE, {to_micros(t0)}, 'done', 0, CAST(NULL AS BIGINT), id "
+            f"FROM rec_contact WHERE (1 = 1)")
+    elapsed = time.perf_counter() - t
+    rows = cur.rowcount
+    with db.atomic():
+        Enrollment.delete().where(Enrollment.run == scratch.id).execute()
+        scratch.delete_instance()
+    print(rows, elapsed)
     return 0
 
 
