@@ -425,36 +425,28 @@ class Schedule:
             for hour, minute in times:
                 yield datetime(day.year, day.month, day.day, hour, minute)
 
-    def _occurrences_after(self, instant: datetime, calendar: BusinessCalendar, *,
-                           reading: datetime | None = None,
-                           resolved: dict[datetime, datetime] | None = None) -> Iterator[datetime]:
-        """Resolved instants strictly after ``instant``, ascending, each once.
-
-        ``reading`` (the local clock at ``instant``) and ``resolved`` (a wall time ->
-        instant memo for this zone) let :func:`next_runs_bulk` share both between all
-        schedules in one zone.
-        """
+    def _occurrences_after(self, instant: datetime, calendar: BusinessCalendar) -> Iterator[datetime]:
+        """Resolved instants strictly after ``instant``, ascending, each once."""
         after = _to_utc(instant)
         tz = self._tz
-        if reading is None:
-            reading = after.astimezone(tz).replace(tzinfo=None)
+        reading = after.astimezone(tz).replace(tzinfo=None)
         last = after
         for wall in self._wall_times(reading.date(), calendar):
             if wall <= reading:  # resolves at or before ``after``: the clock already read it
                 continue
-            if resolved is None:
-                at = resolve_wall(wall, tz)
-            else:
-                at = resolved.get(wall)
-                if at is None:
-                    at = resolved[wall] = resolve_wall(wall, tz)
+            at = resolve_wall(wall, tz)
             if at > last:  # drops fall-back repeats before ``after`` and gap collapses
                 last = at
                 yield at
 
     def _first_after(self, after: datetime, reading: datetime, calendar: BusinessCalendar,
                      resolved: dict[datetime, datetime]) -> datetime | None:
-        """``next(self._occurrences_after(...))`` without the generator layers, for bulk use."""
+        """The first of :meth:`_occurrences_after`, for :func:`next_runs_bulk`.
+
+        ``reading`` is the local clock at ``after`` and ``resolved`` a wall time -> instant
+        memo, both shared by every schedule in this zone; no generator layers, as this
+        runs once per distinct schedule of every active workflow.
+        """
         tz, times = self._tz, self._times
         for day in self._dates_from(reading.date(), calendar):
             for hour, minute in times:
