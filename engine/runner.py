@@ -361,30 +361,32 @@ def process_next_due(now: datetime, engine_id: str | None = None, *, settings: S
     except _Abandon:
         pass
     assert failure is not None
-    return _record_failure(*failure, now=now, engine_id=engine_id, settings=settings, calendar=calendar)
+    return _record_failure(*failure, now=now, horizon=now + lead, engine_id=engine_id, settings=settings,
+                           calendar=calendar)
 
 
 class _Abandon(Exception):
     """Roll the run transaction back whole; a failed run is recorded on its own."""
 
 
-def _record_failure(wf: Workflow, at: datetime | None, message: str, *, now: datetime, engine_id: str | None,
-                    settings: Settings, calendar: BusinessCalendar) -> Outcome:
+def _record_failure(wf: Workflow, at: datetime | None, message: str, *, now: datetime, horizon: datetime,
+                    engine_id: str | None, settings: Settings, calendar: BusinessCalendar) -> Outcome:
+    """Record a run that cannot succeed as ``failed`` and move the workflow past it."""
     log.error("run of %s at %s failed: %s", wf.name, iso_z(at), message)
     outcome = Outcome(wf.id, wf.name, failed=message)
     with write_transaction():
         fresh = Workflow.get_or_none(Workflow.id == wf.id)
-        if fresh is None or fresh.next_run_at is None or fresh.next_run_at > now:
+        if fresh is None or fresh.next_run_at is None or fresh.next_run_at > horizon:
             return outcome  # changed meanwhile (fixed, paused, deleted): nothing to record
         try:
-            nxt = workflow_schedule(fresh, settings).next_after(now, calendar=calendar)
+            nxt = workflow_schedule(fresh, settings).next_after(max(now, at or now), calendar=calendar)
         except RotaError:
             nxt = None  # an unparseable schedule waits for an edit, which sets next_run_at
         if at is not None and not Run.select().where((Run.workflow == wf.id) & (Run.scheduled_for == at)).exists():
             outcome.run = Run.create(workflow=wf.id, scheduled_for=at, kind="scheduled", status="failed",
                                      started_at=now, finished_at=now, engine_id=engine_id, detail=message[:2000])
-        last = max(a for a in (at, fresh.last_scheduled_for) if a is not None) if (at or fresh.last_scheduled_for) \
-            else None
+        known = [a for a in (at, fresh.last_scheduled_for) if a is not None]
+        last = max(known) if known else None
         Workflow.update(next_run_at=nxt, last_scheduled_for=last).where(Workflow.id == wf.id).execute()
     return outcome
 
