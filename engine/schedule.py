@@ -88,6 +88,8 @@ class BusinessCalendar:
     holidays: frozenset[date] = frozenset()
 
     def __post_init__(self):
+        object.__setattr__(self, "weekdays", frozenset(self.weekdays))
+        object.__setattr__(self, "holidays", frozenset(self.holidays))
         if not self.weekdays or not set(self.weekdays) <= set(range(7)):
             raise RotaError("business days must be one or more of mon, tue, wed, thu, fri, sat, sun")
 
@@ -429,12 +431,18 @@ class Schedule:
         """Resolved instants strictly after ``instant``, ascending, each once."""
         after = _to_utc(instant)
         tz = self._tz
-        reading = after.astimezone(tz).replace(tzinfo=None)
+        try:
+            reading = after.astimezone(tz).replace(tzinfo=None)
+        except OverflowError:  # the local clock is already past year 9999
+            return
         last = after
         for wall in self._wall_times(reading.date(), calendar):
             if wall <= reading:  # resolves at or before ``after``: the clock already read it
                 continue
-            at = resolve_wall(wall, tz)
+            try:
+                at = resolve_wall(wall, tz)
+            except OverflowError:  # past year 9999: there is no next time
+                return
             if at > last:  # drops fall-back repeats before ``after`` and gap collapses
                 last = at
                 yield at
@@ -455,7 +463,10 @@ class Schedule:
                     continue
                 at = resolved.get(wall)
                 if at is None:
-                    at = resolved[wall] = resolve_wall(wall, tz)
+                    try:
+                        at = resolved[wall] = resolve_wall(wall, tz)
+                    except OverflowError:  # past year 9999: there is no next time
+                        return None
                 if at > after:
                     return at
         return None
@@ -820,7 +831,7 @@ def next_runs_bulk(items: Iterable[tuple[Any, Schedule]], after: datetime, *,
     # int hash), then by value. The entry keeps the schedule alive, so its id stays its own.
     by_id: dict[int, tuple[Schedule, datetime | None]] = {}
     memo: dict[Schedule, datetime | None] = {}
-    per_zone: dict[str, tuple[datetime, dict[datetime, datetime]]] = {}
+    per_zone: dict[str, tuple[datetime | None, dict[datetime, datetime]]] = {}
     out: dict[Any, datetime | None] = {}
     for key, schedule in items:
         entry = by_id.get(id(schedule))
@@ -835,9 +846,12 @@ def next_runs_bulk(items: Iterable[tuple[Any, Schedule]], after: datetime, *,
         # times ("tomorrow 08:00 in Stockholm" answers many daily and weekly schedules).
         shared = per_zone.get(schedule.timezone)
         if shared is None:
-            reading = after_utc.astimezone(schedule.zoneinfo).replace(tzinfo=None)
+            try:
+                reading = after_utc.astimezone(schedule.zoneinfo).replace(tzinfo=None)
+            except OverflowError:  # the local clock is already past year 9999
+                reading = None
             shared = per_zone[schedule.timezone] = (reading, {})
-        found = schedule._first_after(after_utc, shared[0], calendar, shared[1])
+        found = None if shared[0] is None else schedule._first_after(after_utc, shared[0], calendar, shared[1])
         out[key] = memo[schedule] = found
         by_id[id(schedule)] = (schedule, found)
     return out

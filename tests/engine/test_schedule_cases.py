@@ -418,3 +418,17 @@ def test_direct_construction_normalises_and_refuses_foreign_fields():
         Schedule(kind="daily", time=(8, 0), weekdays=(1,))
     with pytest.raises(RotaError, match='a cron schedule has no "time"'):
         Schedule(kind="cron", cron="0 8 * * *", time=(8, 0))
+
+
+def test_the_end_of_time_has_no_next_run():
+    end = datetime(9999, 12, 31, 12, 0, tzinfo=UTC)
+    schedule = sched("daily", "Pacific/Kiritimati", time="08:00")
+    assert schedule.next_after(end) is None
+    assert next_runs_bulk([("k", schedule)], end) == {"k": None}
+    assert sched("daily", time="13:00").next_n(end, 3) == [datetime(9999, 12, 31, 13, 0, tzinfo=UTC)]
+
+
+def test_calendar_accepts_plain_sets():
+    cal = BusinessCalendar({0, 1}, {date(2026, 1, 5)})
+    assert hash(cal) == hash(BusinessCalendar(frozenset({0, 1}), frozenset({date(2026, 1, 5)})))
+    assert not cal.is_business_day(date(2026, 1, 5)) and cal.is_business_day(date(2026, 1, 6))
