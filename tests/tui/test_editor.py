@@ -37,10 +37,19 @@ def editor_host(body: dict | None = None, original_name: str | None = None) -> E
     return EditorHost(lambda: WorkflowEditorScreen(body, original_name, clock=lambda: NOW))
 
 
-async def settle(pilot) -> None:
-    """Let workers finish and their results reach the screen."""
+async def settle(pilot, timeout: float = 30.0) -> None:
+    """Let workers finish and their results reach the screen. (Not wait_for_complete:
+    it raises for an exclusive count worker that a newer edit cancelled, which is normal.)"""
+    import time
+
+    from textual.worker import WorkerState
+
+    deadline = time.monotonic() + timeout
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    while any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers):
+        assert time.monotonic() < deadline, f"workers still running: {list(pilot.app.workers)}"
+        await pilot.pause(0.02)
+    await pilot.pause()
     await pilot.pause()
 
 
@@ -105,8 +114,8 @@ async def fill_schedule(pilot, kind: str) -> None:
     elif kind == "monthly_days":
         await choose(pilot, "Mon")
         await pilot.press("tab")                      # "specific days" is the default mode
-        await pilot.press("tab")                      # day grid, cursor on 1
-        await pilot.press("space", "down", "down", "space", "down", "down", "right", "right", "space")
+        await pilot.press("tab")                      # day grid: the 1st is on, the cursor on it
+        await pilot.press("down", "down", "space", "down", "down", "right", "right", "space")
         await pilot.press("tab")
         await replace_text(pilot, "06:00")
     elif kind == "monthly_flexible":

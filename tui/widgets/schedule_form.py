@@ -83,6 +83,8 @@ class ScheduleForm(Widget):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        # Fields of the other kinds start from a sensible choice (Monday, the 1st), so
+        # switching the frequency shows a working schedule rather than an error.
         s = self._initial
         kind = s.get("kind", "weekly")
         freq = "monthly" if kind.startswith("monthly") else kind
@@ -100,12 +102,12 @@ class ScheduleForm(Widget):
                 with Vertical(classes="sf-block", id="row-weekdays"):
                     yield Label("Weekdays (space toggles)", classes="sf-label")
                     yield ToggleGrid([(n, n.capitalize()) for n in WEEKDAY_NAMES], columns=7,
-                                     selected=s.get("weekdays") or [], id="sf-weekdays")
+                                     selected=s.get("weekdays") or ["mon"], id="sf-weekdays")
                     yield Static("", classes="sf-error", id="err-weekdays")
                 with Vertical(classes="sf-block", id="row-days"):
                     yield Label("Days of the month (space toggles)", classes="sf-label")
                     yield ToggleGrid([(d, str(d)) for d in range(1, 32)], columns=7,
-                                     selected=s.get("days") or [], id="sf-days")
+                                     selected=s.get("days") or [1], id="sf-days")
                     yield Static("", classes="sf-error", id="err-days")
                 with Vertical(classes="sf-block", id="row-flex"):
                     with Horizontal(classes="sf-row"):
