@@ -12,7 +12,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 GENERAL = [
-    ("ctrl+p", "Command palette: every action by name"),
     ("tab / shift+tab", "Move between fields"),
     ("escape", "Back / cancel"),
 ]
@@ -27,12 +26,21 @@ class HelpScreen(ModalScreen[None]):
         self.keys = self.collect(screen)
 
     def collect(self, screen: Screen) -> list[tuple[str, str, bool]]:
-        """(key, what it does, enabled now) for every described binding of ``screen``."""
+        """(key, what it does, enabled now) for the screen's own described bindings and
+        the app's footer keys. A focused widget's keys (cursor movement in a table,
+        editing in an input) are left out: they are what the widget always does."""
         out: list[tuple[str, str, bool]] = []
         seen: set[str] = set()
+        declared = set()  # actions the screen's own classes bind (not Textual's defaults)
+        for cls in type(screen).__mro__:
+            if not cls.__module__.startswith("textual"):
+                for b in cls.__dict__.get("BINDINGS", []):
+                    declared.add(b.action if isinstance(b, Binding) else b[1])
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if not binding.description or binding.action == "command_palette" or key in seen:
+            own = (active.node is screen and binding.action in declared) or (
+                active.node is self.app and binding.show)
+            if not own or not binding.description or key in seen:
                 continue
             seen.add(key)
             what = binding.tooltip or binding.description

@@ -69,7 +69,7 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
     BINDINGS = [
         Binding("a", "set('active')", "Activate", tooltip="Activate (or resume) the workflow"),
         Binding("a", "set('paused')", "Pause", tooltip="Pause the workflow"),
-        Binding("l", "save_list", "Save as list", tooltip="Save the records meeting the criteria as a static list"),
+        Binding("l", "save_list", "Save list", tooltip="Save the records meeting the criteria as a static list"),
         Binding("f", "recount", "Recount"),
         Binding("escape", "back", "Back"),
     ]
