@@ -161,17 +161,21 @@ def _create_type(name: str, label: str, plural: str, properties: list, builtin: 
         otype = ObjectType.create(
             name=name, label=label, plural=plural, builtin=builtin, table_name=f"rec_{name}", created_at=utcnow()
         )
+        rows = []
         for pos, spec in enumerate(list(COMMON_PROPERTIES) + list(properties)):
             pname, plabel, ptype = spec[0], spec[1], spec[2]
             options = spec[3] if len(spec) > 3 else None
             required = spec[4] if len(spec) > 4 else False
             if ptype not in PROPERTY_TYPES:
                 raise RotaError(f'property "{pname}": type "{ptype}" is unknown: use one of {", ".join(PROPERTY_TYPES)}')
-            PropertyDef.create(
-                object_type=otype, name=pname, label=plabel, type=ptype,
-                options=_normalise_options(options) if ptype == "enumeration" else None,
-                required=required, builtin=builtin or pname in RESERVED, position=pos,
-            )
+            rows.append({
+                "object_type": otype.id, "name": pname, "label": plabel, "type": ptype,
+                "options": _normalise_options(options) if ptype == "enumeration" else None,
+                "required": required, "builtin": builtin or pname in RESERVED, "position": pos,
+            })
+        if len({r["name"] for r in rows}) != len(rows):
+            raise RotaError(f"object type {name}: property names must be unique")
+        PropertyDef.insert_many(rows).execute()
         invalidate_cache()
         db.create_tables([record_model(otype)], safe=True)
     return otype

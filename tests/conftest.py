@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from models import db as dbmod
-from tests.dbutil import PG_SKIP_REASON, fresh_pg_schema, pg_base_url
+from tests.dbutil import PG_SKIP_REASON, fresh_pg_schema, pg_base_url, reset_pg
 
 
 @pytest.fixture(autouse=True)
@@ -35,13 +35,26 @@ def sqlite_db(sqlite_url):
     dbmod.close_database()
 
 
-@pytest.fixture
-def pg_url():
+@pytest.fixture(scope="session")
+def pg_session_url():
+    """One PostgreSQL schema per test process, built once; tests reset it (reset_pg)."""
     base = pg_base_url()
     if not base:
-        pytest.skip(PG_SKIP_REASON)
+        yield None
+        return
     with fresh_pg_schema(base) as url:
+        dbmod.open_database(url)
+        dbmod.close_database()
         yield url
+
+
+@pytest.fixture
+def pg_url(pg_session_url):
+    """The URL of an empty, current PostgreSQL schema of this test process's own."""
+    if not pg_session_url:
+        pytest.skip(PG_SKIP_REASON)
+    reset_pg(pg_session_url)
+    yield pg_session_url
 
 
 @pytest.fixture
@@ -58,11 +71,7 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield str(tmp_path / "rota.db")
         return
-    base = pg_base_url()
-    if not base:
-        pytest.skip(PG_SKIP_REASON)
-    with fresh_pg_schema(base) as url:
-        yield url
+    yield request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

@@ -39,3 +39,37 @@ def fresh_pg_schema(base: str):
         with conn.cursor() as cur:
             cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         conn.close()
+
+
+def reset_pg(url: str) -> None:
+    """Bring a PostgreSQL schema built by Rota back to a fresh state, fast.
+
+    Creating ~20 tables costs seconds per test on a busy machine; emptying them and
+    re-installing the built-in object types costs a tenth of that. Record tables are
+    dropped (tests add columns and custom types), sequences restart at 1.
+    """
+    from models import db as dbmod
+    from models import objects
+    from models.schema import STATIC_MODELS, SchemaVersion
+
+    database = dbmod.open_database(url, migrate=False)
+    try:
+        with database.atomic():
+            database.execute_sql("SET LOCAL lock_timeout = '20s'")
+            rec = [r[0] for r in database.execute_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'rec\\_%%'"
+            ).fetchall()]
+            if rec:
+                database.execute_sql("DROP TABLE " + ", ".join(f'"{r}"' for r in rec) + " CASCADE")
+            for model in reversed(STATIC_MODELS):
+                if model is not SchemaVersion:
+                    database.execute_sql(f'DELETE FROM "{model._meta.table_name}"')
+            database.execute_sql(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c "
+                "WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace"
+            )
+            objects.invalidate_cache()
+            objects.install_builtin_types()
+    finally:
+        dbmod.close_database()
+        objects.invalidate_cache()

@@ -92,7 +92,7 @@ def test_schedule_change_on_active_workflow_takes_effect_at_once(any_db):
     assert Workflow.get_by_id(wf.id).next_run_at == datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
     entry = AuditEntry.select().order_by(AuditEntry.id.desc()).first()
     assert entry.action == "schedule_changed"
-    assert "schedule: " in entry.diff and "18:00" in entry.diff
+    assert 'schedule.time: "08:00" -> "18:00"' in entry.diff
 
 
 def test_listeners_hear_every_committed_change(any_db):
