@@ -26,7 +26,14 @@ Two facts about that rule keep the search short and exact:
 
 We deliberately do not let croniter or dateutil's rrule produce instants: croniter
 7.0.0 fires twice on fall-back nights and rrule yields wall times that do not exist.
-croniter is used only to parse and expand cron fields.
+croniter is used only to parse and expand cron fields (names, ranges, steps, "L"); the
+tests read our RRULE export back with dateutil to check that it names the same times.
+
+Many workflows, one pass
+------------------------
+:func:`next_runs_bulk` answers "next run after t" for every active workflow: parsing
+interns equal schedules, each distinct schedule is computed once, and schedules in one
+zone share the local reading of ``t`` and every wall time already resolved.
 
 Business days
 -------------

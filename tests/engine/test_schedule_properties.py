@@ -5,7 +5,7 @@ random instants from 2000 to 2100 — half of them within a day of a clock chang
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from croniter import CroniterBadDateError, croniter
