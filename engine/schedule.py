@@ -534,7 +534,7 @@ class Schedule:
         elif self.kind == "yearly":
             out += _month_skip_warnings((self.day,), (self.month,))
         elif self.kind == "cron":
-            rule = _compile_cron(self.cron)
+            rule = self._rule
             if rule.days is not None and rule.weekdays is None:
                 out += _month_skip_warnings(sorted(rule.days), sorted(rule.months))
         out += self._dst_warnings(_to_utc(now), calendar)
@@ -598,7 +598,7 @@ class Schedule:
     def _rrule_bodies(self, calendar: BusinessCalendar) -> list[str]:
         ical_days = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
         if self.kind == "cron":
-            rule = _compile_cron(self.cron)
+            rule = self._rule
             base = "FREQ=DAILY"
             if len(rule.months) < 12:
                 base += ";BYMONTH=" + ",".join(map(str, sorted(rule.months)))
