@@ -64,6 +64,10 @@ def _validate_settings(value: Any) -> dict:
         return {}
     if not isinstance(value, dict):
         raise RotaError('settings: expected an object such as {"pause_dates": ["2026-12-25"], "campaign": "Q4"}')
+    if "action_times" in value:
+        from engine.review import ACTION_TIMES_REASON
+
+        raise RotaError(f"settings.action_times: {ACTION_TIMES_REASON}")
     unknown = [k for k in value if k not in SETTING_KEYS]
     if unknown:
         raise RotaError(f'settings: unknown field "{unknown[0]}" (known: {", ".join(SETTING_KEYS)})')

@@ -74,7 +74,7 @@ class Workflow(Base):
 class Run(Base):
     """One occurrence of a workflow: exactly one row per (workflow, scheduled instant)."""
 
-    workflow = pw.ForeignKeyField(Workflow, backref="runs", on_delete="CASCADE")
+    workflow = pw.ForeignKeyField(Workflow, backref="runs", on_delete="CASCADE", index=False)
     scheduled_for = InstantField(null=True)  # null for a manual enrollment
     kind = pw.CharField(max_length=10, default="scheduled")  # scheduled manual
     status = pw.CharField(max_length=10, default="running")  # running succeeded failed missed coalesced
@@ -87,7 +87,10 @@ class Run(Base):
     detail = pw.TextField(null=True)
 
     class Meta:
-        indexes = ((("workflow", "scheduled_for"), True),)
+        indexes = (
+            (("workflow", "scheduled_for"), True),
+            (("workflow", "id"), False),  # newest runs of one workflow without a backward scan
+        )
 
 
 class Enrollment(Base):

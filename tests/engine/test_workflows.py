@@ -62,6 +62,7 @@ def test_spec_example_round_trips_exactly(any_db):
     ({"criteria": [[{"property": "shoe_size", "operator": "eq", "value": 3}]]}, "criteria group 1, filter 1"),
     ({"actions": [{"type": "create_task", "title": ""}]}, "actions step 1 (create_task): title"),
     ({"settings": {"pause_dates": ["25/12"]}}, "settings.pause_dates[1]"),
+    ({"settings": {"action_times": ["09:00-17:00"]}}, "Not available for scheduled workflows"),
 ])
 def test_invalid_bodies_name_the_field_and_write_nothing(any_db, change, message):
     with pytest.raises(RotaError) as err:
