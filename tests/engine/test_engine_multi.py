@@ -154,8 +154,8 @@ def test_four_engine_processes_on_postgresql_share_the_runs():
         _prepare(url)
         try:
             killed = _run_engines(url, 4, seconds=4.0, kill_holder=True)
-            engines = _verify(min_instants=8)
-            _assert_taken_over(killed)
-            assert len(engines) >= 2  # SKIP LOCKED spread the due workflows over engines
+            _verify(min_instants=8)
+            _assert_taken_over(killed)  # the others carried on (how SKIP LOCKED shares the
+            # work is tested deterministically in test_runner.py)
         finally:
             dbmod.close_database()

@@ -205,3 +205,40 @@ def test_cli_enroll_and_runs_json(seeded, db_url, capsys):
     assert cli_main(["runs", "W", "--db", db_url]) == 0
     assert "2026-03-02T08:00:00Z" in capsys.readouterr().out
     assert cli_main(["runs", "Nope", "--db", db_url]) == 2
+
+
+def test_postgresql_engines_skip_a_workflow_another_engine_has_claimed(pg_db):
+    """SELECT … FOR UPDATE SKIP LOCKED: a due workflow locked by one engine's run
+    transaction is skipped by another, which takes the next due one instead."""
+    import threading
+
+    from models.db import db
+
+    seed_contacts(20, T0 - timedelta(days=1))
+    a = _wf("A")
+    b = _wf("B")
+    locked, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def other_engine():  # holds A's row lock as a long run would
+        with db.atomic():
+            Workflow.select().where(Workflow.id == a.id).for_update().get()
+            locked.set()
+            release.wait(10)
+        db.close()
+        done.set()
+
+    thread = threading.Thread(target=other_engine)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        now = datetime(2026, 3, 2, 8, 0, 1, tzinfo=UTC)
+        first = runner.process_next_due(now, "e2")
+        assert first is not None and first.workflow_id == b.id and first.run is not None
+        assert runner.process_next_due(now, "e2") is None  # A is held elsewhere: skipped, not waited for
+    finally:
+        release.set()
+        thread.join(10)
+    assert done.is_set()
+    second = runner.process_next_due(now, "e2")
+    assert second is not None and second.workflow_id == a.id
+    assert Run.select().count() == 2
