@@ -54,8 +54,9 @@ def scenario(draw):
     now = draw(st.sampled_from(NOWS))
     today = now.astimezone(zone(tz)).date()
     day = st.integers(-DAYS, DAYS).map(lambda n: today + timedelta(days=n))
-    # Instants sit on local midnights (or a microsecond off), where an off-by-one shows.
-    nudge = st.sampled_from([timedelta(microseconds=-1), timedelta(0), timedelta(microseconds=1)])
+    # Instants sit on local midnights (or a microsecond off), where an off-by-one shows;
+    # exactly on midnight first, as hypothesis favours the first choice.
+    nudge = st.sampled_from([timedelta(0), timedelta(microseconds=-1), timedelta(microseconds=1)])
     instant = st.builds(lambda d, n: start_of_local_day(d, zone(tz)) + n, day, nudge)
 
     record = st.fixed_dictionaries({
@@ -105,7 +106,8 @@ def scenario(draw):
         return out
 
     groups = draw(st.lists(st.lists(a_filter(), min_size=1, max_size=2), min_size=0, max_size=3))
-    return now, tz, records, groups
+    singles = draw(st.lists(a_filter(), min_size=3, max_size=8))  # checked one by one
+    return now, tz, records, groups, singles
 
 
 @pytest.fixture
@@ -114,11 +116,11 @@ def thing_db(any_db):
     return any_db
 
 
-@settings(max_examples=60, deadline=None, database=None,
+@settings(max_examples=50, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=scenario(), empty=st.booleans())
 def test_sql_and_python_select_the_same_records(thing_db, case, empty):
-    now, tz, records, groups = case
+    now, tz, records, groups, singles = case
     model = record_model("thing")
     model.delete().execute()  # one database per test, cleared per example
     if records:
@@ -134,8 +136,8 @@ def test_sql_and_python_select_the_same_records(thing_db, case, empty):
         assert by_sql == by_python, (criteria, [r for r in rows if (r["id"] in by_sql) != (r["id"] in by_python)])
         return expr, by_sql
 
-    # Each filter alone first: a disagreement cannot hide behind the other filters.
-    for one in {repr(f): f for group in groups for f in group}.values():
+    # Filters alone first: a disagreement cannot hide behind the other filters.
+    for one in {repr(f): f for f in singles + [f for group in groups for f in group]}.values():
         select([[one]])
     expr, by_sql = select(groups)
     complement = {r.id for r in model.select(model.id).where(~expr)}
