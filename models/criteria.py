@@ -695,6 +695,27 @@ def ensure_criteria_indexes(type_name: str, groups) -> list[str]:
     return [name for name, _ in plan]
 
 
+def prune_criteria_indexes(type_name: str, criteria_sets) -> list[str]:
+    """Drop the advisor's indexes on this type's table that none of ``criteria_sets``
+    (every saved criteria, suppression, unenrollment and branch set of the type) would
+    create; return the names dropped. Each index slows every write to the table, so one
+    left behind by an edited workflow is pure cost.
+    """
+    otype = get_type(type_name)
+    keep = {name for groups in criteria_sets for name, _ in criteria_index_plan(otype, groups or [])}
+    prefix = f"rota_crit_{otype.table_name}_"
+    if is_postgres():
+        rows = db.execute_sql("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                              "AND tablename = %s", (otype.table_name,)).fetchall()
+    else:
+        rows = db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                              (otype.table_name,)).fetchall()
+    stale = sorted(name for (name,) in rows if name.startswith(prefix) and name not in keep)
+    for name in stale:
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    return stale
+
+
 # ------------------------------------------------------------------- plain words
 
 

@@ -396,6 +396,21 @@ def test_advisor_caps_index_width(sqlite_db):
     assert '("email", "createdate")' in _sqlite_index_sql(plain)
 
 
+def test_prune_drops_only_advisor_indexes_no_criteria_needs(any_db):
+    old = [[f("city", "eq", "Lund"), f("createdate", "in_last_days", 7)]]
+    (stale,) = C.ensure_criteria_indexes("contact", old)
+    (kept,) = C.ensure_criteria_indexes("contact", TYPICAL)
+    assert C.prune_criteria_indexes("contact", [TYPICAL, [], None]) == [stale]
+    assert C.prune_criteria_indexes("contact", [TYPICAL]) == []
+    assert C.ensure_criteria_indexes("contact", TYPICAL) == [kept]
+    assert C.prune_criteria_indexes("contact", []) == [kept]
+    model = record_model("contact")  # the table's own createdate index is never touched
+    plan = model.select(model.id).where(C.compile_criteria([[f("createdate", "in_last_days", 1)]], "contact",
+                                                           now=NOW, tz=TZ))
+    if not is_postgres():
+        assert "record_contact_createdate" in _sqlite_plan(plan)
+
+
 def test_advisor_on_postgres_uses_lower_and_the_planner_can_use_it(pg_db):
     groups = [[f("email", "eq", "A@B.C"), f("createdate", "before", "2026-01-01")]]
     (name,) = C.ensure_criteria_indexes("contact", groups)
