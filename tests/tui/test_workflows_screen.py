@@ -32,7 +32,10 @@ async def test_filter_by_typing_then_escape_clears(seeded_db, make_app):
         assert names(app) == ["Monthly deal sweep"]
         await pilot.press("ctrl+u", "p", "a", "u", "s")  # by status
         assert names(app) == ["Monthly deal sweep"]
-        await pilot.press("escape")
+        await pilot.press("enter")  # Enter in the filter goes to the list; it does not open
+        await pilot.pause()
+        assert type(app.screen).__name__ == "WorkflowsScreen" and app.screen.query_one(DataTable).has_focus
+        await pilot.press("slash", "escape")
         assert len(names(app)) == 3 and app.screen.query_one(DataTable).has_focus
 
 

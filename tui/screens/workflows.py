@@ -304,6 +304,9 @@ class WorkflowsScreen(WorkerReports, Screen):
         if event.input.id == "filter":
             self.show_rows()
 
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()  # "Open" (Enter) applies to the list, not to the filter
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
             self.query_one(DataTable).focus()
@@ -316,6 +319,8 @@ class WorkflowsScreen(WorkerReports, Screen):
         "a" is bound twice (activate, pause); the one that does not apply to the
         selected workflow is hidden, so the footer names what the key will do.
         """
+        if action == "open" and isinstance(self.focused, Input):
+            return False  # Enter in the filter goes to the list, it does not open
         row = self.selected()
         if action == "set":
             if row is None:
