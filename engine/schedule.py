@@ -288,7 +288,8 @@ class Schedule:
                 raise RotaError('a cron schedule needs "cron": a 5-field expression such as "0 8 * * 5"')
             _compile_cron(self.cron)
             return
-        if self.time is None or not (0 <= self.time[0] <= 23 and 0 <= self.time[1] <= 59):
+        if (self.time is None or len(self.time) != 2 or not all(isinstance(v, int) for v in self.time)
+                or not (0 <= self.time[0] <= 23 and 0 <= self.time[1] <= 59)):
             raise RotaError("a schedule needs a time of day from 00:00 to 23:59")
         if self.kind == "weekly" and (not self.weekdays or not set(self.weekdays) <= set(range(7))):
             raise RotaError("no weekday chosen: pick at least one of mon, tue, wed, thu, fri, sat, sun")
