@@ -37,6 +37,10 @@ Several engines, one database
   row as its heartbeat (who is alive, for the status screen).
 * Either way the unique keys (one run per (workflow, instant), one enrollment per (run,
   record)) make duplicates impossible, not merely unlikely.
+* The lease is renewed between runs. One SQLite run longer than the lease term holds the
+  write lock throughout, so no one can take the lease during it; a stand-by may take it
+  right after the commit, which the in-transaction re-read and the unique keys make
+  harmless (the old holder finds nothing due and steps down at its next renewal).
 
 Errors: a database error (locked, read-only, disk full, lost connection) rolls the run
 transaction back whole; the loop reports it, backs off exponentially (0.5 s … 30 s,
@@ -118,7 +122,6 @@ class Engine:
         self._unsubscribe: Callable[[], None] | None = None
         self._status = Status()
         self._status_lock = threading.Lock()
-        self._data_version: int | None = None
         self._lease_until: datetime | None = None
         self._renew_at: datetime | None = None
         self._pass_lock = threading.Lock()  # run_pending from another thread never overlaps the loop's pass
@@ -281,6 +284,11 @@ class Engine:
             if outcome is None:
                 break
             handled += self._report_outcome(outcome, at)
+            if now is None and self._renew_at is not None and self.clock.now() >= self._renew_at:
+                # A batch of long runs must not let the lease lapse: renew between runs.
+                self._set_status(active=self._hold_lease(self.clock.now()))
+                if not self.status.active:
+                    break
         return handled
 
     def _sleep_until(self, instant: datetime) -> None:
