@@ -60,6 +60,7 @@ class RotaApp(App[int]):
         self.engine_status: Any = None  # the latest engine.events.EngineStatus
         self.engine_note = "" if run_engine else "off (viewer)"
         self.internal_error: str | None = None
+        self._last_engine_error: str | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self.sub_title = describe(db_url)
         if self.settings.theme in self.available_themes:
@@ -124,8 +125,13 @@ class RotaApp(App[int]):
         kind = type(event).__name__
         if kind == "EngineStatus":
             self.engine_status = event
+            if not event.last_error:
+                self._last_engine_error = None
         elif kind == "EngineError":
-            self.notify(getattr(event, "message", "engine error"), title="Engine", severity="error")
+            text = getattr(event, "message", "engine error")
+            if text != self._last_engine_error:  # a retrying engine repeats itself; toast once
+                self._last_engine_error = text
+                self.notify(f"{text} (retrying)", title="Engine", severity="error")
         for screen in self.screen_stack:
             screen.post_message(EngineEventMessage(event))
 

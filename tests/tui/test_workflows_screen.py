@@ -177,3 +177,13 @@ async def test_settings_refuse_bad_values_with_the_reason_and_save_good_ones(see
         saved = tomllib.loads(config_path().read_text())  # the file; ROTA_TIMEZONE overrides on load
         assert (saved["timezone"], saved["grace_seconds"], saved["operator"]) == ("Europe/Stockholm", 600, "ops")
         assert app.settings.timezone == "Europe/Stockholm"
+
+
+async def test_a_wider_terminal_gives_the_name_column_the_room(seeded_db, make_app):
+    app = make_app(seeded_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one(DataTable)
+        assert table.columns["name"].width == 32
+        assert "Monthly deal sweep" in names(app) and table.row_count == 3
+        assert table.get_row_index(str(Workflow.get(Workflow.name == "Quiet subscribers").id)) == 2

@@ -29,6 +29,8 @@ def run_app(args: argparse.Namespace) -> int:
 
     app = RotaApp(url, run_engine=settings.run_engine and not getattr(args, "no_engine", False),
                   settings=settings)
+    if not settings.run_engine:
+        app.engine_note = "off (this instance does not run it: see settings)"
     app.run()
     if app.internal_error:
         from tui.cli import log_path

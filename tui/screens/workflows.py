@@ -32,8 +32,9 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # (key, label, width): 65 characters of content + 2 of padding per column + 1 for the
 # scrollbar = 80, so no column is cut off in an 80-column terminal. Long names and
 # schedules are cropped in the table and shown whole in the detail line below it.
+NAME_WIDTH = 12  # at 80 columns; wider terminals give the name the rest (on_resize)
 COLUMNS = (
-    ("name", "Name", 12),
+    ("name", "Name", NAME_WIDTH),
     ("status", "Status", 6),
     ("type", "Type", 7),
     ("schedule", "Schedule", 11),
@@ -174,6 +175,7 @@ class WorkflowsScreen(WorkerReports, Screen):
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[int, WorkflowRow] = {}
+        self.name_width = NAME_WIDTH
         self.loaded = False
         self._demo_offered = False
 
@@ -181,12 +183,27 @@ class WorkflowsScreen(WorkerReports, Screen):
         yield Header(icon="◷")
         yield Input(placeholder="/ filter by name, type or status", id="filter")
         table: DataTable = DataTable(id="workflows", cursor_type="row", zebra_stripes=True)
-        for key, label, width in COLUMNS:
-            table.add_column(label, width=width, key=key)
+        self.add_columns(table)
         yield table
         yield Static("", id="detail")
         yield Static("", id="engine-status")
         yield WrappingFooter(compact=True, show_command_palette=False)
+
+    def add_columns(self, table: DataTable) -> None:
+        for key, label, width in COLUMNS:
+            table.add_column(label, width=self.name_width if key == "name" else width, key=key)
+
+    def on_resize(self) -> None:
+        """A wider terminal gives the extra columns to the name (the others have what
+        they need at 80). Columns are rebuilt through the public API: resizes are rare."""
+        fixed = sum(width + 2 for key, _, width in COLUMNS if key != "name") + 2 + 1
+        wanted = max(NAME_WIDTH, self.size.width - fixed)
+        if wanted != self.name_width:
+            self.name_width = wanted
+            table = self.query_one(DataTable)
+            table.clear(columns=True)
+            self.add_columns(table)
+            self.show_rows()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
