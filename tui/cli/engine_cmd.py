@@ -39,8 +39,9 @@ def _enroll(args) -> int:
     return 0
 
 
-def _fmt(value) -> str:
-    return "-" if value is None else str(value)
+def _short(iso: str | None) -> str:
+    """An ISO UTC instant to the second, for the table (the JSON keeps microseconds)."""
+    return "-" if iso is None else iso[:19] + "Z"
 
 
 def _runs(args) -> int:
@@ -54,12 +55,11 @@ def _runs(args) -> int:
     if not rows:
         print(f'"{args.name}" has not run yet')
         return 0
-    header = f"{'scheduled for':<21} {'status':<10} {'matched':>9} {'enrolled':>9} {'suppressed':>10}  started"
-    print(header)
+    print(f"{'scheduled for':<21} {'status':<10} {'matched':>9} {'enrolled':>9} {'suppressed':>10}  started")
     for r in rows:
-        when = r["scheduled_for"] or "manual"
-        print(f"{when[:20]:<21} {r['status']:<10} {r['matched']:>9} {r['enrolled']:>9} {r['suppressed']:>10}  "
-              f"{_fmt(r['started_at'])}")
+        when = _short(r["scheduled_for"]) if r["scheduled_for"] else "manual"
+        print(f"{when:<21} {r['status']:<10} {r['matched']:>9} {r['enrolled']:>9} {r['suppressed']:>10}  "
+              f"{_short(r['started_at'])}")
     return 0
 
 
