@@ -1,7 +1,8 @@
-"""Shared by the editor tests: a tiny host app and keystroke helpers.
+"""Pilot tests of the workflow editor at 80×24, driven by keystrokes alone.
 
-The host app pushes only the editor (no engine, no home screen) so the tests do not
-depend on the rest of the app, and records what the editor dismissed with.
+The host app pushes only the editor (no engine, no home screen) so these tests do not
+depend on the rest of the app, and records what the editor dismissed with; the
+keystroke helpers here are shared with the snapshot tests and the real-app test.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime
 from textual.app import App
 from textual.widgets import Input, Select
 
+from engine.workflows import get_workflow, save_workflow, workflow_body
 from models.timeutil import UTC
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -88,10 +90,6 @@ async def to_section(pilot, tab_id: str) -> None:
 
 
 # ---------------------------------------------------------------------------- tests
-
-import pytest  # noqa: E402
-
-from engine.workflows import get_workflow, save_workflow, workflow_body  # noqa: E402
 
 
 async def fill_schedule(pilot, kind: str) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import logging
 from datetime import datetime
-from pathlib import Path
 from typing import Callable
 
 from textual import on, work
@@ -79,11 +78,13 @@ class WorkflowEditorScreen(Screen[str | None]):
     AUTO_FOCUS = "#we-name"
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("ctrl+r", "review", "Review", priority=True),
+        Binding("ctrl+s", "save", "Save", priority=True, tooltip="Save the workflow (its status unchanged)"),
+        Binding("ctrl+r", "review", "Review", priority=True, tooltip="Save, then review and publish (p too)"),
         Binding("p", "review", "Review and publish", show=False),
-        Binding("ctrl+t", "activate", "Activate", priority=True),
-        Binding("ctrl+n", "next_section", "Next", priority=True),
+        Binding("ctrl+t", "activate", "Activate", priority=True,
+                tooltip="Save with status active (activate or resume) without the review screen"),
+        Binding("ctrl+n", "next_section", "Next", priority=True,
+                tooltip="Next section: Schedule, Criteria, Actions, Settings (1-4 when not typing)"),
         Binding("1", "section(0)", "Schedule", show=False),
         Binding("2", "section(1)", "Criteria", show=False),
         Binding("3", "section(2)", "Actions", show=False),
