@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker
 
 from models.errors import RotaError
@@ -274,7 +275,7 @@ class WorkflowsScreen(WorkerReports, Screen):
             return None
         try:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - cursor outside the rows: nothing selected
+        except CellDoesNotExist:  # cursor outside the rows (e.g. mid-rebuild): nothing selected
             return None
         return self.rows.get(int(key)) if key is not None else None
 
