@@ -250,11 +250,38 @@ def save_workflow(body: dict, *, actor: str | None = None, now: datetime | None 
             wf.save()
         audit.add_version(wf, clean, actor, now)
         audit.record(wf, wf.name, public_body(before) if before else None, public_body(clean), actor, now)
-    for groups in (clean["criteria"], clean["suppression"]):
-        if groups:
-            crit.ensure_criteria_indexes(clean["object_type"], groups)
+    if before is None or _criteria_sets(before) != _criteria_sets(clean):
+        _maintain_indexes(clean["object_type"])
     notify_changed(wf.id)
     return wf
+
+
+def _criteria_sets(body: dict) -> list:
+    """Every criteria set a workflow evaluates: criteria, suppression, unenrollment, branches."""
+    sets = [body.get("criteria"), body.get("suppression"), body.get("unenrollment")]
+
+    def walk(steps):
+        for step in steps or []:
+            if step.get("type") == "branch":
+                sets.append(step.get("criteria"))
+                walk(step.get("then"))
+                walk(step.get("else"))
+    walk(body.get("actions"))
+    return [s for s in sets if s]
+
+
+def _maintain_indexes(type_name: str) -> None:
+    """After a commit: create the covering indexes the type's workflows need, drop the rest.
+
+    On a large table this takes seconds, so it runs outside the save's transaction; an
+    index that is missing only makes a count slower, never wrong.
+    """
+    otype = get_type(type_name)
+    needed = [s for wf in Workflow.select().where(Workflow.object_type == otype)
+              for s in _criteria_sets(workflow_body(wf))]
+    for groups in needed:
+        crit.ensure_criteria_indexes(otype.name, groups)
+    crit.prune_criteria_indexes(otype.name, needed)
 
 
 def set_status(name: str, status: str, *, actor: str | None = None, now: datetime | None = None) -> Workflow:
@@ -268,9 +295,11 @@ def set_status(name: str, status: str, *, actor: str | None = None, now: datetim
 def delete_workflow(name: str, *, actor: str | None = None, now: datetime | None = None) -> None:
     wf = get_workflow(name)
     actor = actor or audit.current_actor(load_settings().operator)
+    type_name = wf.object_type.name
     with db.atomic():
         audit.record(None, wf.name, public_body(workflow_body(wf)), None, actor, now)
         wf.delete_instance(recursive=False)
+    _maintain_indexes(type_name)
     notify_changed(None)
 
 

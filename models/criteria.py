@@ -661,8 +661,6 @@ def criteria_index_plan(type_name: str, groups) -> list[tuple[str, str]]:
         cols = _index_columns(group, props)[:MAX_INDEX_COLUMNS]
         if not cols or cols[0][0] == "other":
             continue
-        if [n for _, n, _ in cols] == ["createdate"]:
-            continue  # the table already indexes createdate
         exprs = [_index_expression(props[n], folded, postgres) for _, n, folded in cols]
         exprs += [f'"{n}"' for _, n, folded in cols if folded]
         digest = hashlib.sha1(f"{table}|{','.join(exprs)}".encode()).hexdigest()[:12]
