@@ -63,8 +63,8 @@ async def test_activate_pause_clone_delete_by_keys(seeded_db, make_app):
         await settle(pilot, app)
         copy = Workflow.get(Workflow.name == "Copy of Monthly deal sweep")
         assert copy.status == "draft" and "Copy of Monthly deal sweep" in names(app)
+        assert app.screen.selected().name == "Copy of Monthly deal sweep"  # the cursor follows the copy
 
-        await select(pilot, app, "Copy of Monthly deal sweep")
         await pilot.press("d")  # delete asks first; "n" keeps it
         await pilot.pause()
         assert type(app.screen).__name__ == "ConfirmScreen"

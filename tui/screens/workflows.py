@@ -179,6 +179,7 @@ class WorkflowsScreen(WorkerReports, Screen):
         self.name_width = NAME_WIDTH
         self.loaded = False
         self._demo_offered = False
+        self._select_next: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◷")
@@ -226,6 +227,8 @@ class WorkflowsScreen(WorkerReports, Screen):
             self.rows = {r.id: r for r in snapshot.rows}
             self.loaded = True
             self.show_rows()
+            if self._select_next and self.select_name(self._select_next):
+                self._select_next = None  # kept until a reload that includes it
             if snapshot.empty_database and not self._demo_offered:
                 self._demo_offered = True
                 self.offer_demo()
@@ -383,7 +386,17 @@ class WorkflowsScreen(WorkerReports, Screen):
         self.app.push_screen(WorkflowEditorScreen(body, original_name=original_name), self._edited)
 
     def _edited(self, name: str | None) -> None:
+        self._select_next = name  # the saved (maybe new or renamed) workflow
         self.reload()
+
+    def select_name(self, name: str) -> bool:
+        """Put the cursor on the workflow called ``name``; False if it is not shown."""
+        table = self.query_one(DataTable)
+        for row in self.rows.values():
+            if row.name == name and str(row.id) in table.rows:
+                table.move_cursor(row=table.get_row_index(str(row.id)))
+                return True
+        return False
 
     def action_open(self) -> None:
         row = self.selected()
@@ -437,6 +450,7 @@ class WorkflowsScreen(WorkerReports, Screen):
 
         with db.connection_context():
             clone_workflow(name, new_name, now=self.app.clock.now())
+        self._select_next = new_name
         return f'Cloned "{name}" as "{new_name}" (a draft).'
 
     def action_delete(self) -> None:
