@@ -79,6 +79,7 @@ class ScheduleForm(Widget):
         self._calendar = calendar or BusinessCalendar()
         self.error: str | None = None
         """The current problem with the schedule (None when valid)."""
+        self._shown: dict[str, str] = {}
 
     # ------------------------------------------------------------------ layout
 
@@ -232,10 +233,18 @@ class ScheduleForm(Widget):
         target = self._field_for(message) if message else None
         for name, widget_id in fields.items():
             text = message if name == target else ""
-            self.query_one(f"#err-{name}", Static).update(Text(text))
+            self._set(f"#err-{name}", text)
             self.query_one(f"#err-{name}").display = bool(text)
             if widget_id:
                 self.query_one(widget_id).set_class(bool(text), "-invalid")
+
+    def _set(self, selector: str, content: str | Text) -> None:
+        """Update a Static only when its content changes: every update re-lays out the
+        screen, and the preview is recomputed on every keystroke."""
+        key = content.markup if isinstance(content, Text) else content
+        if self._shown.get(selector) != key:
+            self._shown[selector] = key
+            self.query_one(selector, Static).update(content)
 
     def focus_error(self) -> None:
         """Focus the field marked invalid (the frequency if none is)."""
@@ -259,25 +268,23 @@ class ScheduleForm(Widget):
     def refresh_preview(self, post: bool = True) -> None:
         """Re-parse the fields, mark what is wrong, show words, next runs and warnings."""
         data = self.schedule_json()
-        words = self.query_one("#sf-words", Static)
-        runs = self.query_one("#sf-runs", Static)
-        warnings = self.query_one("#sf-warnings", Static)
         try:
             schedule = parse_schedule(data, default_timezone=self._default_tz)
         except RotaError as exc:
             self.error = str(exc)
             self.show_error(self.error)
-            words.update(Text("Fix the schedule to see its next runs.", style="italic"))
-            runs.update("")
-            warnings.update("")
+            self._set("#sf-words", Text("Fix the schedule to see its next runs.", style="italic"))
+            self._set("#sf-runs", "")
+            self._set("#sf-warnings", "")
         else:
             self.error = None
             self.show_error(None)
             now = self._clock()
-            words.update(Text(schedule.describe(), style="bold"))
-            runs.update(self._runs_text(schedule.next_n(now, 5, calendar=self._calendar), schedule.timezone))
+            self._set("#sf-words", Text(schedule.describe(), style="bold"))
+            self._set("#sf-runs", self._runs_text(schedule.next_n(now, 5, calendar=self._calendar),
+                                                  schedule.timezone))
             found = schedule.warnings(now, calendar=self._calendar)
-            warnings.update(Text("\n".join(f"⚠ {w}" for w in found), style="yellow") if found else "")
+            self._set("#sf-warnings", Text("\n".join(f"⚠ {w}" for w in found), style="yellow") if found else "")
         if post:
             self.post_message(self.Changed(self, data, self.error is None))
 
