@@ -54,9 +54,11 @@ def is_postgres(database: pw.Database | None = None) -> bool:
 
 
 def _make_sqlite(path: Path) -> pw.SqliteDatabase:
+    if path.is_dir():
+        raise RotaError(f"database {path} is a directory: give a file path such as {path / 'rota.db'}")
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(fd)
         except OSError as exc:

@@ -104,3 +104,14 @@ def test_unreachable_postgres_is_one_clear_line():
 
 def test_password_is_masked_in_descriptions():
     assert dbmod.describe("postgresql://u:s3cret@h/db") == "postgresql://u:***@h/db"
+
+
+def test_database_paths_that_cannot_work_are_one_clear_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(RotaError, match="cannot create the database file"):
+        dbmod.open_database(str(blocker / "sub" / "rota.db"))
+    with pytest.raises(RotaError, match="is a directory"):
+        dbmod.open_database(str(tmp_path))
+    with pytest.raises(RotaError, match="use a file path or a postgresql:// URL"):
+        dbmod.open_database("mysql://x/y")
