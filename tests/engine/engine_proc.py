@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import signal
 import sys
 import threading
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lease", type=float, default=15.0)
     parser.add_argument("instants", nargs="*")
     args = parser.parse_intermixed_args(argv)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # tests dump a stuck engine's stacks
     open_database(args.db)
     if args.mode == "steps":
         clock = FakeClock(parse_instant(args.instants[0]))

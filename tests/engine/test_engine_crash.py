@@ -15,6 +15,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime, timedelta
@@ -37,9 +38,11 @@ GRACE = timedelta(hours=1)
 
 
 def _start(url: str, positions: list[datetime]) -> tuple[subprocess.Popen, "queue.Queue[str]"]:
+    err = tempfile.TemporaryFile(mode="w+")  # a file: an unread pipe could fill and stall the engine
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.engine.engine_proc", "steps", "--db", url, *[iso_z(p) for p in positions]],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True, env=os.environ.copy())
+    proc.err_file = err  # type: ignore[attr-defined]
     lines: "queue.Queue[str]" = queue.Queue()
 
     def pump() -> None:
@@ -49,6 +52,12 @@ def _start(url: str, positions: list[datetime]) -> tuple[subprocess.Popen, "queu
 
     threading.Thread(target=pump, daemon=True).start()
     return proc, lines
+
+
+def _stderr(proc: subprocess.Popen) -> str:
+    fh = proc.err_file  # type: ignore[attr-defined]
+    fh.seek(0)
+    return fh.read()[-2000:]
 
 
 def test_sigkill_during_runs_loses_nothing_and_duplicates_nothing(sqlite_url):
@@ -82,7 +91,7 @@ def test_sigkill_during_runs_loses_nothing_and_duplicates_nothing(sqlite_url):
                 if line.startswith("done"):
                     done += 1
             if final:
-                assert proc.returncode == 0, proc.stderr.read()[-2000:]
+                assert proc.returncode == 0, _stderr(proc)
             idx += done
             # Sometimes the engine stays down a while: one or two instants inside the grace
             # window (coalesced), or seven, i.e. beyond it (missed).

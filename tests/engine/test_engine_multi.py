@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,10 +46,16 @@ def _prepare(url: str) -> None:
 
 
 def _spawn(url: str, origin_real: float) -> subprocess.Popen:
-    return subprocess.Popen(
+    """An engine process whose output goes to files: a pipe nobody reads while the test
+    sleeps could fill up and stall the engine on a log line."""
+    out = tempfile.TemporaryFile(mode="w+")
+    err = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(
         [sys.executable, "-m", "tests.engine.engine_proc", "loop", "--db", url, "--origin", ORIGIN.isoformat(),
          "--origin-real", repr(origin_real), "--speed", str(SPEED), "--lease", str(LEASE)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        cwd=ROOT, stdout=out, stderr=err, text=True, env=os.environ.copy())
+    proc.out_file, proc.err_file = out, err  # type: ignore[attr-defined]
+    return proc
 
 
 def _run_engines(url: str, count: int, seconds: float, kill_holder: bool) -> list[tuple[int, datetime]]:
@@ -68,13 +75,36 @@ def _run_engines(url: str, count: int, seconds: float, kill_holder: bool) -> lis
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        outputs = [p.communicate(timeout=60) for p in procs]
+        outputs = [_finish(p) for p in procs]
     for p, (out, err) in zip(procs, outputs):
         if any(p.pid == pid for pid, _ in killed):
             continue
-        assert p.returncode == 0, err[-2000:]
-        assert "clean=True" in out, out + err[-2000:]
+        assert p.returncode == 0, err[-3000:]
+        assert "clean=True" in out, out + err[-3000:]
     return killed
+
+
+def _finish(p: subprocess.Popen) -> tuple[str, str]:
+    """Wait for a stopping engine; if it hangs, dump its threads' stacks into the failure."""
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        p.kill()
+        p.wait()
+        out, err = _read(p)
+        raise AssertionError(f"engine {p.pid} did not stop within 60 s:\n{out}\n{err[-6000:]}") from None
+    return _read(p)
+
+
+def _read(p: subprocess.Popen) -> tuple[str, str]:
+    texts = []
+    for fh in (p.out_file, p.err_file):  # type: ignore[attr-defined]
+        fh.seek(0)
+        texts.append(fh.read())
+        fh.close()
+    return texts[0], texts[1]
 
 
 def _pick_victim(procs: list[subprocess.Popen]) -> subprocess.Popen:
