@@ -170,8 +170,17 @@ class WorkflowsScreen(WorkerReports, Screen):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("q", "app.quit", "Quit"),
+        # The screens beyond the list. Not in the footer (two rows are full at 80
+        # columns); help (?) and the command palette list them.
+        Binding("g", "dashboard", "Dashboard", show=False, tooltip="Live enrollment dashboard, all workflows"),
+        Binding("D", "dashboard_workflow", "Workflow dashboard", show=False, key_display="D",
+                tooltip="Live dashboard of the selected workflow"),
+        Binding("h", "history", "History", show=False, tooltip="History of the selected workflow"),
+        Binding("l", "audit", "Audit log", show=False, tooltip="Audit log and versions of the selected workflow"),
+        Binding("R", "records", "Records", show=False, key_display="R", tooltip="Browse, add and edit records"),
+        Binding("i", "inbox", "Inbox", show=False, tooltip="Your notifications and open tasks"),
     ]
-    ROW_ACTIONS = {"open", "set", "clone", "delete", "export", "review"}
+    ROW_ACTIONS = {"open", "set", "clone", "delete", "export", "review", "dashboard_workflow", "history", "audit"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -505,6 +514,45 @@ class WorkflowsScreen(WorkerReports, Screen):
             from tui.screens.review import ReviewScreen
 
             self.app.push_screen(ReviewScreen(row.name), lambda _: self.reload())
+
+    # ------------------------------------------------------- other screens
+
+    def action_dashboard(self) -> None:
+        from tui.screens.dashboard import DashboardScreen
+
+        self.app.push_screen(DashboardScreen())
+
+    def action_dashboard_workflow(self) -> None:
+        row = self.selected()
+        if row is not None:
+            from tui.screens.dashboard import DashboardScreen
+
+            self.app.push_screen(DashboardScreen(row.id, row.name))
+
+    def action_history(self) -> None:
+        row = self.selected()
+        if row is not None:
+            from tui.screens.history import HistoryScreen
+
+            self.app.push_screen(HistoryScreen(row.name))
+
+    def action_audit(self) -> None:
+        row = self.selected()
+        if row is not None:
+            from tui.screens.audit import AuditScreen
+
+            self.app.push_screen(AuditScreen(row.name))
+
+    def action_records(self) -> None:
+        from tui.screens.records import RecordsScreen
+
+        row = self.selected()  # start on the selected workflow's object type
+        self.app.push_screen(RecordsScreen(row.object_type if row else "contact"))
+
+    def action_inbox(self) -> None:
+        from tui.screens.inbox import InboxScreen
+
+        self.app.push_screen(InboxScreen())
 
     # ------------------------------------------------------------------ demo
 

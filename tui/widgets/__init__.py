@@ -5,6 +5,7 @@ from math import ceil
 
 from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets.data_table import CellDoesNotExist
 
 
 class WrappingFooter(Footer):
@@ -28,3 +29,32 @@ class WrappingFooter(Footer):
         keys = self.styles.grid_size_columns or 1  # Footer sets one column per key
         self.styles.grid_size_columns = min(keys, self.COLUMNS)
         self.styles.height = max(1, ceil(keys / self.COLUMNS))
+
+
+def sync_table(table, rows: list[tuple[str, tuple]], column_keys: list[str]) -> None:
+    """Show ``rows`` ((row key, cells), in order) in a bounded DataTable.
+
+    When the row keys are the ones shown already, cells are updated in place with
+    ``update_cell`` (the cursor and scroll stay put while live data refreshes); only a
+    changed set or order of rows rebuilds the table, keeping the cursor on the same
+    row key when it is still there.
+    """
+    current = [rk.value for rk in table.rows]
+    if current == [key for key, _ in rows]:
+        for key, cells in rows:
+            old = table.get_row(key)
+            for column, value, before in zip(column_keys, cells, old):
+                if value != before:
+                    table.update_cell(key, column, value)
+        return
+    selected = None
+    if table.row_count:
+        try:
+            selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except CellDoesNotExist:  # cursor outside the rows: nothing to keep
+            selected = None
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if selected is not None and selected in table.rows:
+        table.move_cursor(row=table.get_row_index(selected))

@@ -1,0 +1,258 @@
+"""Live enrollment dashboard (SPEC §6): overall or for one workflow.
+
+What it shows, and why each read is bounded whatever the data size:
+
+- enrollments per day for the last ``DAYS`` days, from the ``enrollment_daily`` rollup
+  (at most DAYS rows per workflow; the enrollment table is never counted);
+- the newest runs with matched / enrolled / suppressed (``RUN_CAP`` rows, read
+  newest-first through the primary key or the (workflow, id) index);
+- the latest enrollments (``ENROLL_CAP`` rows, taken run by run from those runs
+  through the (run, record_id) index);
+- the engine's status (running / standby, next wake, lag) from the app's latest
+  ``EngineStatus``.
+
+Engine events keep it live: a ``RunFinished`` puts its run at the top of the runs
+table at once (from the event itself) and schedules one reload (an exclusive worker,
+so a burst of runs costs one query set); an ``EngineStatus`` rewrites the status line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import peewee as pw
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Static
+from textual.worker import Worker
+
+from tui.messages import EngineEventMessage
+from tui.screens import WorkerReports
+from tui.widgets import WrappingFooter, sync_table
+from tui.widgets.chart import BarChart
+
+DAYS = 30
+RUN_CAP = 50
+ENROLL_CAP = 30
+# Widths that fit 80 columns: content + 2 padding per column + 1 for the scrollbar.
+RUN_COLUMNS = (("when", "When", 12), ("workflow", "Workflow", 16), ("kind", "Kind", 6),
+               ("status", "Status", 9), ("matched", "Matched", 8), ("enrolled", "Enrolled", 8),
+               ("suppressed", "Suppr.", 6))
+ENROLL_COLUMNS = (("at", "Enrolled at", 12), ("workflow", "Workflow", 24), ("record", "Record", 10),
+                  ("how", "How", 9))
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    workflow: str
+    kind: str
+    status: str
+    when: datetime | None
+    matched: int
+    enrolled: int
+    suppressed: int
+
+
+@dataclass(frozen=True)
+class EnrollRow:
+    id: int
+    workflow: str
+    record_id: int
+    at: datetime
+    manual: bool
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    days: list[tuple[date, int]]
+    enrolled: int
+    suppressed: int
+    runs_count: int
+    runs: list[RunRow]
+    enrollments: list[EnrollRow]
+
+
+def load_dashboard(workflow_id: int | None, today: date) -> DashboardData:
+    """Every number on the dashboard, from bounded reads (see the module docstring)."""
+    from models.schema import Enrollment, EnrollmentDaily, Run, Workflow
+
+    first = today - timedelta(days=DAYS - 1)
+    D = EnrollmentDaily
+    q = (D.select(D.day, pw.fn.SUM(D.enrolled), pw.fn.SUM(D.suppressed), pw.fn.SUM(D.runs))
+         .where(D.day >= first).group_by(D.day))
+    if workflow_id is not None:
+        q = q.where(D.workflow == workflow_id)
+    per_day: dict[date, int] = {}
+    enrolled = suppressed = runs_count = 0
+    for day, e, s, r in q.tuples():
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        per_day[day] = int(e or 0)
+        enrolled, suppressed, runs_count = enrolled + int(e or 0), suppressed + int(s or 0), runs_count + int(r or 0)
+    days = [(first + timedelta(days=i), per_day.get(first + timedelta(days=i), 0)) for i in range(DAYS)]
+
+    names = {wid: name for wid, name in Workflow.select(Workflow.id, Workflow.name).tuples()}
+    rq = Run.select()
+    if workflow_id is not None:
+        rq = rq.where(Run.workflow == workflow_id)
+    runs = [RunRow(id=r.id, workflow=names.get(r.workflow_id, "?"), kind=r.kind, status=r.status,
+                   when=r.started_at or r.scheduled_for, matched=r.matched, enrolled=r.enrolled,
+                   suppressed=r.suppressed)
+            for r in rq.order_by(Run.id.desc()).limit(RUN_CAP)]
+
+    E = Enrollment
+    enrollments: list[EnrollRow] = []
+    for run in runs:
+        if len(enrollments) >= ENROLL_CAP:
+            break
+        if run.enrolled <= 0:
+            continue
+        for eid, rid, at, manual in (E.select(E.id, E.record_id, E.enrolled_at, E.manual)
+                                     .where(E.run == run.id).order_by(E.record_id.desc())
+                                     .limit(ENROLL_CAP - len(enrollments)).tuples()):
+            enrollments.append(EnrollRow(eid, run.workflow, rid, _instant(at), bool(manual)))
+    return DashboardData(days, enrolled, suppressed, runs_count, runs, enrollments)
+
+
+def _instant(value) -> datetime:
+    from models.timeutil import from_micros
+
+    return from_micros(value) if isinstance(value, int) else value
+
+
+def status_words(app) -> str:
+    """Engine state in one line: from the latest status event when there is one (this
+    app's engine, or one reporting in), else the app's own summary."""
+    status = app.engine_status
+    if status is None:
+        return app.engine_line()
+    if status.last_error:
+        return f"Engine error: {status.last_error}"
+    state = "running" if status.running else "stopped"
+    if status.running and not status.active:
+        state = "standby (another engine holds the lease)"
+    parts = [f"Engine {state}"]
+    parts.append(f"next wake {app.local_time(status.next_wake_at)}" if status.next_wake_at else "no run due")
+    if status.lag_ms is not None:
+        parts.append(f"lag {status.lag_ms / 1000:.1f} s")
+    return " · ".join(parts)
+
+
+class DashboardScreen(WorkerReports, Screen):
+    """Overall (``workflow_id`` None) or one workflow's enrollments, runs and engine."""
+
+    CSS_PATH = "dashboard.tcss"
+    HELP_TITLE = "Dashboard"
+    BINDINGS = [
+        Binding("f", "reload", "Refresh", tooltip="Read the numbers again now"),
+        Binding("tab", "app.focus_next", "Next table", show=False),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, workflow_id: int | None = None, workflow_name: str | None = None) -> None:
+        super().__init__()
+        self.workflow_id = workflow_id
+        self.workflow_name = workflow_name
+        self.data: DashboardData | None = None
+        self.runs: list[RunRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◷")
+        with Vertical(id="dashboard"):
+            scope = f"workflow [b]{_esc(self.workflow_name)}[/b]" if self.workflow_id else "all workflows"
+            yield Static(f"Dashboard — {scope}", id="dash-title")
+            yield Static(status_words(self.app), id="dash-engine")
+            yield Static("Loading…", id="dash-totals")
+            yield BarChart(id="dash-chart", bar_height=4)
+            yield Static("Runs, newest first", classes="dash-caption")
+            runs: DataTable = DataTable(id="dash-runs", cursor_type="row", zebra_stripes=True)
+            for key, label, width in RUN_COLUMNS:
+                runs.add_column(label, width=width, key=key)
+            yield runs
+            yield Static("Latest enrollments", classes="dash-caption")
+            latest: DataTable = DataTable(id="dash-latest", cursor_type="row", zebra_stripes=True)
+            for key, label, width in ENROLL_COLUMNS:
+                latest.add_column(label, width=width, key=key)
+            yield latest
+        yield WrappingFooter(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#dash-runs", DataTable).focus()
+        self.reload()
+
+    # ---------------------------------------------------------------- loading
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard-load")
+    def reload(self) -> DashboardData:
+        from models.db import db
+
+        today = self.app.clock.now().date()  # the rollup's days are UTC days
+        with db.connection_context():
+            return load_dashboard(self.workflow_id, today)
+
+    def worker_succeeded(self, worker: Worker) -> None:
+        if worker.group == "dashboard-load":
+            self.data = worker.result
+            self.runs = list(self.data.runs)
+            self.show()
+
+    # ---------------------------------------------------------------- display
+
+    def show(self) -> None:
+        data = self.data
+        if data is not None:
+            self.query_one("#dash-totals", Static).update(
+                f"Last {DAYS} days: [b]{data.enrolled:,}[/b] enrolled · {data.suppressed:,} suppressed · "
+                f"{data.runs_count:,} runs")
+            self.query_one(BarChart).set_data(data.days)
+            sync_table(self.query_one("#dash-latest", DataTable),
+                       [(str(e.id), self.enroll_cells(e)) for e in data.enrollments],
+                       [k for k, _, _ in ENROLL_COLUMNS])
+        self.show_runs()
+
+    def show_runs(self) -> None:
+        sync_table(self.query_one("#dash-runs", DataTable), [(str(r.id), self.run_cells(r)) for r in self.runs],
+                   [k for k, _, _ in RUN_COLUMNS])
+
+    def run_cells(self, r: RunRow) -> tuple:
+        return (self.app.local_time(r.when), r.workflow, "manual" if r.kind == "manual" else "sched",
+                r.status, f"{r.matched:,}", f"{r.enrolled:,}", f"{r.suppressed:,}")
+
+    def enroll_cells(self, e: EnrollRow) -> tuple:
+        return (self.app.local_time(e.at), e.workflow, str(e.record_id), "manual" if e.manual else "scheduled")
+
+    # ---------------------------------------------------------------- live
+
+    def on_engine_event_message(self, message: EngineEventMessage) -> None:
+        event = message.event
+        kind = type(event).__name__
+        self.query_one("#dash-engine", Static).update(status_words(self.app))
+        if kind == "RunFinished" and (self.workflow_id is None or event.workflow_id == self.workflow_id):
+            if event.run_id is not None and all(r.id != event.run_id for r in self.runs):
+                self.runs = [RunRow(id=event.run_id, workflow=event.workflow_name, kind=event.kind,
+                                    status=event.status, when=event.at, matched=event.matched,
+                                    enrolled=event.enrolled, suppressed=event.suppressed)] + self.runs[:RUN_CAP - 1]
+                self.show_runs()
+            self.reload()
+        elif kind == "Misfire" and (self.workflow_id is None or event.workflow_id == self.workflow_id):
+            self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.query_one("#dash-engine", Static).update(status_words(self.app))
+
+    # ---------------------------------------------------------------- actions
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+def _esc(text: str | None) -> str:
+    from rich.markup import escape
+
+    return escape(text or "")

@@ -1,0 +1,233 @@
+"""Workflow history (SPEC §6): every enrollment, step result, unenrollment, suppressed
+record and missed / coalesced occurrence of one workflow, newest first.
+
+Filters: record id, event type (a Select of ``engine.history.EVENT_TYPES``) and a
+since-date (YYYY-MM-DD, or a date and time, in the workflow's time zone). A filter the
+operator mistyped is marked on its field with the reason and nothing is loaded, rather
+than silently showing unfiltered rows.
+
+Paging is the engine's keyset: each page is ``engine.history.history(..., before=
+cursor)`` with the last row's cursor, so "more" costs the same on the millionth row as
+on the first. The table is capped at ``ROW_CAP`` rows; beyond that the operator narrows
+the filters. Secrets are already masked by ``engine.history``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Input, Select, Static
+from textual.worker import Worker
+
+from models.errors import RotaError
+from tui.messages import EngineEventMessage
+from tui.screens import WorkerReports
+from tui.widgets import WrappingFooter
+
+PAGE = 100
+ROW_CAP = 2000
+COLUMNS = (("at", "At", 12), ("type", "Type", 15), ("record", "Record", 8), ("step", "Step", 4),
+           ("detail", "Detail", 27))
+
+
+@dataclass(frozen=True)
+class Filters:
+    record_id: int | None
+    type: str | None
+    since: datetime | None
+
+
+@dataclass(frozen=True)
+class Page:
+    filters: Filters
+    rows: list[dict]
+    append: bool
+    more: bool  # a full page came back: there may be older rows
+
+
+def read_page(workflow_name: str, filters: Filters, before: str | None) -> list[dict]:
+    from engine.history import history
+
+    return history(workflow_name, record_id=filters.record_id, type=filters.type, since=filters.since,
+                   limit=PAGE, before=before)
+
+
+def workflow_zone(workflow_name: str, default: str) -> str:
+    from engine.workflows import get_workflow
+
+    return (get_workflow(workflow_name).schedule or {}).get("timezone") or default
+
+
+class HistoryScreen(WorkerReports, Screen):
+    """One workflow's history with filters and keyset paging."""
+
+    CSS_PATH = "history.tcss"
+    HELP_TITLE = "Workflow history"
+    BINDINGS = [
+        Binding("m", "more", "More", tooltip="Load the next (older) page"),
+        Binding("f", "focus_filters", "Filter", tooltip="Go to the filters (record, type, since)"),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, workflow_name: str) -> None:
+        super().__init__()
+        self.workflow_name = workflow_name
+        self.rows: list[dict] = []
+        self.has_more = False
+        self.filters: Filters | None = None  # those of the rows shown (what "more" continues)
+        self.tz = "UTC"
+
+    def compose(self) -> ComposeResult:
+        from engine.history import EVENT_TYPES
+
+        yield Header(icon="◷")
+        yield Static(f"History — [b]{_esc(self.workflow_name)}[/b]", id="hist-title")
+        with Horizontal(id="hist-filters"):
+            yield Input(placeholder="record id", id="hist-record", restrict=r"[0-9 ]*")
+            yield Select([(t.replace("_", " "), t) for t in EVENT_TYPES], prompt="any type", id="hist-type")
+            yield Input(placeholder="since YYYY-MM-DD", id="hist-since")
+        yield Static("", id="hist-error")
+        table: DataTable = DataTable(id="hist-table", cursor_type="row", zebra_stripes=True)
+        for key, label, width in COLUMNS:
+            table.add_column(label, width=width, key=key)
+        yield table
+        yield Static("", id="hist-detail")
+        yield WrappingFooter(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#hist-table", DataTable).focus()
+        self.tz = self.app.settings.timezone
+        self.load_zone()
+        self.apply_filters()
+
+    # ---------------------------------------------------------------- filters
+
+    def read_filters(self) -> Filters | None:
+        """The filters, or None after marking each bad field with its reason."""
+        from engine.history import parse_when
+
+        problems = []
+        record_box = self.query_one("#hist-record", Input)
+        since_box = self.query_one("#hist-since", Input)
+        record_id = since = None
+        text = record_box.value.strip()
+        record_box.set_class(False, "-invalid")
+        if text:
+            try:
+                record_id = int(text)
+            except ValueError:
+                record_box.set_class(True, "-invalid")
+                problems.append(f'record id "{text}" is not a number')
+        text = since_box.value.strip()
+        since_box.set_class(False, "-invalid")
+        if text:
+            try:
+                since = parse_when(text, self.tz)
+            except (RotaError, ValueError) as exc:
+                since_box.set_class(True, "-invalid")
+                problems.append(f"since: {exc} (use YYYY-MM-DD)")
+        kind = self.query_one("#hist-type", Select).value
+        error = self.query_one("#hist-error", Static)
+        error.update("; ".join(problems))
+        error.display = bool(problems)
+        if problems:
+            return None
+        return Filters(record_id, None if kind is Select.NULL else str(kind), since)
+
+    def apply_filters(self) -> None:
+        filters = self.read_filters()
+        if filters is not None:
+            self.load(filters, None, False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply_filters()
+        self.query_one("#hist-table", DataTable).focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.apply_filters()
+
+    # ---------------------------------------------------------------- loading
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-zone")
+    def load_zone(self) -> str:
+        from models.db import db
+
+        with db.connection_context():
+            return workflow_zone(self.workflow_name, self.app.settings.timezone)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history-load")
+    def load(self, filters: Filters, before: str | None, append: bool) -> Page:
+        from models.db import db
+
+        with db.connection_context():
+            rows = read_page(self.workflow_name, filters, before)
+        return Page(filters, rows, append, len(rows) >= PAGE)
+
+    def worker_succeeded(self, worker: Worker) -> None:
+        if worker.group == "history-zone":
+            self.tz = worker.result
+        elif worker.group == "history-load":
+            page: Page = worker.result
+            self.filters = page.filters
+            self.rows = (self.rows + page.rows if page.append else list(page.rows))[:ROW_CAP]
+            self.has_more = page.more and len(self.rows) < ROW_CAP
+            self.show(page)
+
+    def show(self, page: Page) -> None:
+        from engine.history import summary
+
+        table = self.query_one("#hist-table", DataTable)
+        if not page.append:
+            table.clear()
+        for row in page.rows:
+            if row["cursor"] in table.rows or table.row_count >= ROW_CAP:
+                continue
+            at = datetime.fromisoformat(row["at"].replace("Z", "+00:00"))
+            table.add_row(self.app.local_time(at), row["type"].replace("_", " "),
+                          "" if row["record_id"] is None else str(row["record_id"]),
+                          "" if row["step"] is None else str(row["step"]), summary(row), key=row["cursor"])
+        tail = ("m loads older rows" if self.has_more else
+                f"capped at {ROW_CAP:,} rows: narrow the filters" if len(self.rows) >= ROW_CAP else "the end")
+        shown = f"{len(self.rows):,} event{'s' if len(self.rows) != 1 else ''} shown · {tail}"
+        self.query_one("#hist-detail", Static).update(shown if self.rows else "No events match.")
+        self.refresh_bindings()
+
+    def on_engine_event_message(self, message: EngineEventMessage) -> None:
+        """New runs of this workflow show at the top, unless the operator is paging."""
+        event = message.event
+        if getattr(event, "workflow_name", None) == self.workflow_name and len(self.rows) <= PAGE:
+            self.apply_filters()
+
+    # ---------------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "more":
+            return True if self.has_more else None
+        return True
+
+    def action_more(self) -> None:
+        if self.has_more and self.rows and self.filters is not None:
+            self.load(self.filters, self.rows[-1]["cursor"], True)
+
+    def action_focus_filters(self) -> None:
+        self.query_one("#hist-record", Input).focus()
+
+    def action_reload(self) -> None:
+        self.apply_filters()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
