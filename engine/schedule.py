@@ -448,7 +448,7 @@ class Schedule:
             if wall <= reading:  # resolves at or before ``after``: the clock already read it
                 continue
             try:
-                at = resolve_wall(wall, tz)
+                at = _resolve(wall, tz)
             except OverflowError:  # past year 9999: there is no next time
                 return
             if at > last:  # drops fall-back repeats before ``after`` and gap collapses
@@ -472,7 +472,7 @@ class Schedule:
                 at = resolved.get(wall)
                 if at is None:
                     try:
-                        at = resolved[wall] = resolve_wall(wall, tz)
+                        at = resolved[wall] = _resolve(wall, tz)
                     except OverflowError:  # past year 9999: there is no next time
                         return None
                 if at > after:
@@ -793,6 +793,22 @@ def _month_skip_warnings(days: Iterable[int], months: Iterable[int]) -> list[str
     return out
 
 
+def _resolve(wall: datetime, tz: ZoneInfo) -> datetime:
+    """:func:`models.timeutil.resolve_wall`, with a shortcut for times that exist.
+
+    ``utcoffset`` under ``fold=0`` and ``fold=1`` (PEP 495) tells the three cases apart in
+    two cheap calls: equal offsets, a time that shows once; ``fold=0`` larger, a repeated
+    time whose first showing is the ``fold=0`` reading; ``fold=0`` smaller, a time in a
+    gap, whose end ``resolve_wall`` finds. Bulk evaluation resolves thousands of wall
+    times, so the common case skips resolve_wall's two zone conversions.
+    """
+    aware = wall.replace(tzinfo=tz)
+    offset = aware.utcoffset()
+    if offset >= aware.replace(fold=1).utcoffset():
+        return (wall - offset).replace(tzinfo=UTC)
+    return resolve_wall(wall, tz)
+
+
 def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, timedelta, timedelta]]:
     """(instant, offset before, offset after) for each UTC-offset change in [start, end)."""
     step = timedelta(hours=6)
@@ -835,20 +851,16 @@ def next_runs_bulk(items: Iterable[tuple[Any, Schedule]], after: datetime, *,
     distinct schedule is computed once and its answer shared by every key that uses it.
     """
     after_utc = _to_utc(after)
-    # Parsing interns schedules, so most share one object: look up by id first (a C-level
-    # int hash), then by value. The entry keeps the schedule alive, so its id stays its own.
-    by_id: dict[int, tuple[Schedule, datetime | None]] = {}
+    pairs = items if isinstance(items, (list, tuple)) else list(items)
+    # Parsing interns schedules, so most keys share one object: collect the objects by id
+    # (a C-level int hash, in a comprehension), then the distinct values among them.
+    objects = {id(schedule): schedule for _, schedule in pairs}
     memo: dict[Schedule, datetime | None] = {}
     per_zone: dict[str, tuple[datetime | None, dict[datetime, datetime]]] = {}
-    out: dict[Any, datetime | None] = {}
-    for key, schedule in items:
-        entry = by_id.get(id(schedule))
-        if entry is not None and entry[0] is schedule:
-            out[key] = entry[1]
-            continue
-        if schedule in memo:
-            out[key] = memo[schedule]
-            by_id[id(schedule)] = (schedule, out[key])
+    by_id: dict[int, datetime | None] = {}
+    for object_id, schedule in objects.items():
+        if schedule in memo:  # an equal schedule parsed separately
+            by_id[object_id] = memo[schedule]
             continue
         # Schedules in one zone share the local reading of ``after`` and resolved wall
         # times ("tomorrow 08:00 in Stockholm" answers many daily and weekly schedules).
@@ -860,6 +872,5 @@ def next_runs_bulk(items: Iterable[tuple[Any, Schedule]], after: datetime, *,
                 reading = None
             shared = per_zone[schedule.timezone] = (reading, {})
         found = None if shared[0] is None else schedule._first_after(after_utc, shared[0], calendar, shared[1])
-        out[key] = memo[schedule] = found
-        by_id[id(schedule)] = (schedule, found)
-    return out
+        by_id[object_id] = memo[schedule] = found
+    return {key: by_id[id(schedule)] for key, schedule in pairs}

@@ -368,13 +368,13 @@ def test_bulk_shares_work_between_equal_schedules_and_zones(monkeypatch):
     after = parse_instant("2026-03-28T12:00Z")
     expected = {key: schedule.next_after(after) for key, schedule in items}
     calls = []
-    original = module.resolve_wall
+    original = module._resolve
 
     def counting(wall, tz):
         calls.append(wall)
         return original(wall, tz)
 
-    monkeypatch.setattr(module, "resolve_wall", counting)
+    monkeypatch.setattr(module, "_resolve", counting)
     got = next_runs_bulk(items, after)
     assert got == expected
     assert len(calls) == 3  # Sunday 08:00 in Stockholm is shared by the daily and the Sunday schedule
@@ -389,8 +389,8 @@ def test_bulk_treats_equal_but_distinct_objects_as_one_schedule(monkeypatch):
     items = [(i, Schedule(kind="daily", timezone="Asia/Tokyo", time=(9, 0))) for i in range(50)]
     assert items[0][1] is not items[1][1] and items[0][1] == items[1][1]
     calls = []
-    original = module.resolve_wall
-    monkeypatch.setattr(module, "resolve_wall", lambda wall, tz: calls.append(wall) or original(wall, tz))
+    original = module._resolve
+    monkeypatch.setattr(module, "_resolve", lambda wall, tz: calls.append(wall) or original(wall, tz))
     got = next_runs_bulk(items, after)
     assert len(calls) == 1 and set(map(iso_z, got.values())) == {"2026-03-29T00:00:00Z"}
 
