@@ -50,10 +50,14 @@ def subscribe(callback: Callable[[int | None], None]) -> Callable[[], None]:
 
 
 def notify_changed(workflow_id: int | None = None) -> None:
+    """Wake this process's engine (listeners) and, on PostgreSQL, engines elsewhere."""
+    from engine.runner import notify_other_processes  # late: the runner imports this module's neighbours
+
     with _listeners_lock:
         listeners = list(_listeners)
     for callback in listeners:
         callback(workflow_id)
+    notify_other_processes()
 
 
 # ------------------------------------------------------------------------ validation

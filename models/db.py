@@ -96,6 +96,9 @@ def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> pw
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RotaError(f"cannot open database {describe(url_or_path)}: {first}") from None
     db.initialize(database)
+    from models import objects  # late: objects imports this module
+
+    objects.invalidate_cache()  # cached types and record models belong to the previous database
     if migrate:
         schema.ensure_schema()
     return database

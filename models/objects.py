@@ -220,10 +220,20 @@ def add_property(type_name: str, name: str, label: str, type: str, options=None,
     return get_props(type_name)[name]
 
 
+_TYPES: dict[tuple[int, str], ObjectType] = {}
+
+
 def get_type(name_or_type) -> ObjectType:
     if isinstance(name_or_type, ObjectType):
         return name_or_type
-    otype = ObjectType.get_or_none(ObjectType.name == str(name_or_type).strip().lower())
+    key = (id(db.obj), str(name_or_type).strip().lower())
+    otype = _TYPES.get(key)
+    if otype is not None:
+        return otype
+    otype = ObjectType.get_or_none(ObjectType.name == key[1])
+    if otype is not None:
+        _TYPES[key] = otype
+        return otype
     if otype is None:
         known = ", ".join(t.name for t in ObjectType.select().order_by(ObjectType.id))
         raise RotaError(f'object type "{name_or_type}" is unknown: use one of {known}')
@@ -241,6 +251,7 @@ _CACHE: dict[tuple[int, str], tuple[type[pw.Model], dict[str, Prop]]] = {}
 
 def invalidate_cache() -> None:
     _CACHE.clear()
+    _TYPES.clear()
 
 
 def _field_for(ptype: str) -> pw.Field:

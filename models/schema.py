@@ -112,8 +112,12 @@ class Enrollment(Base):
         indexes = (
             (("run", "record_id"), True),
             (("workflow", "record_id"), False),
-            (("next_step_at",), False),
         )
+
+
+# Only enrollments with a step still to run are ever looked up by due time: a partial
+# index keeps finished ones (the vast majority) out of it and speeds up bulk enrollment.
+Enrollment.add_index(Enrollment.index(Enrollment.next_step_at, where=Enrollment.next_step_at.is_null(False)))
 
 
 class EnrollmentDaily(Base):
