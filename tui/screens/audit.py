@@ -14,7 +14,7 @@ from datetime import datetime
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
@@ -77,13 +77,14 @@ class AuditScreen(WorkerReports, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◷")
-        with VerticalScroll(id="audit"):
+        with Vertical(id="audit"):
             yield Static(f"Audit log — [b]{_esc(self.workflow_name)}[/b]", id="audit-title")
             entries: DataTable = DataTable(id="audit-entries", cursor_type="row", zebra_stripes=True)
             for key, label, width in ENTRY_COLUMNS:
                 entries.add_column(label, width=width, key=key)
             yield entries
-            yield Static("", id="audit-diff")
+            with VerticalScroll(id="audit-diff-box"):  # a long diff scrolls here, tables stay put
+                yield Static("", id="audit-diff")
             yield Static("Versions (v restores the highlighted one)", classes="audit-caption")
             kept: DataTable = DataTable(id="audit-versions", cursor_type="row", zebra_stripes=True)
             for key, label, width in VERSION_COLUMNS:

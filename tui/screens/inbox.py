@@ -46,14 +46,17 @@ class TaskRow:
     record: str
 
 
-def load_inbox(operator: str) -> tuple[list[NoteRow], list[TaskRow]]:
+def load_inbox(operator: str | None) -> tuple[list[NoteRow], list[TaskRow]]:
+    """``operator`` None: every operator's notifications (a shared desk)."""
     from models.schema import Notification, ObjectType, Task, Workflow
 
     names = dict(Workflow.select(Workflow.id, Workflow.name).tuples())
     types = dict(ObjectType.select(ObjectType.id, ObjectType.name).tuples())
     N = Notification
-    notes = [NoteRow(n.id, n.created_at, bool(n.read), names.get(n.workflow_id, "—"), n.message)
-             for n in N.select().where(N.operator == operator)
+    query = N.select() if operator is None else N.select().where(N.operator == operator)
+    notes = [NoteRow(n.id, n.created_at, bool(n.read), names.get(n.workflow_id, "—"),
+                     n.message if operator is not None else f"{n.operator}: {n.message}")
+             for n in query
              .order_by(N.read.asc(), N.created_at.desc(), N.id.desc()).limit(CAP)]
     T = Task
     tasks = [TaskRow(t.id, t.due_date, t.owner or "—", t.title,
@@ -76,6 +79,7 @@ class InboxScreen(WorkerReports, Screen):
     BINDINGS = [
         Binding("r", "mark_read", "Mark read", tooltip="Mark the highlighted notification read"),
         Binding("d", "done", "Task done", tooltip="Mark the highlighted task done"),
+        Binding("o", "everyone", "All operators", tooltip="Show every operator's notifications, or only yours"),
         Binding("tab", "app.focus_next", "Next table", show=False),
         Binding("escape", "back", "Back"),
     ]
@@ -83,6 +87,7 @@ class InboxScreen(WorkerReports, Screen):
     def __init__(self) -> None:
         super().__init__()
         self.operator = ""
+        self.everyone = False
         self.notes: dict[str, NoteRow] = {}
         self.tasks: dict[str, TaskRow] = {}
 
@@ -111,7 +116,7 @@ class InboxScreen(WorkerReports, Screen):
         from models.db import db
 
         with db.connection_context():
-            return load_inbox(self.operator)
+            return load_inbox(None if self.everyone else self.operator)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-change")
     def change(self, kind: str, row_id: int) -> str:
@@ -138,8 +143,9 @@ class InboxScreen(WorkerReports, Screen):
                        [(str(t.id), (t.due.isoformat() if t.due else "—", t.owner, t.title, t.record))
                         for t in tasks], [k for k, _, _ in TASK_COLUMNS])
             unread = sum(1 for n in notes if not n.read)
+            whose = "every operator" if self.everyone else _esc(self.operator)
             self.query_one("#inbox-notes-title", Static).update(
-                f"Notifications for [b]{_esc(self.operator)}[/b] · {unread} unread")
+                f"Notifications for [b]{whose}[/b] · {unread} unread")
             self.query_one("#inbox-tasks-title", Static).update(f"Open tasks · {len(tasks)}"
                                                                  + (f" (first {CAP})" if len(tasks) >= CAP else ""))
             self.refresh_bindings()
@@ -177,6 +183,10 @@ class InboxScreen(WorkerReports, Screen):
         key = self.highlighted("#inbox-tasks")
         if key is not None:
             self.change("task", int(key))
+
+    def action_everyone(self) -> None:
+        self.everyone = not self.everyone
+        self.reload()
 
     def action_back(self) -> None:
         self.dismiss()
