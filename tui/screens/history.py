@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.validation import ValidationResult, Validator
 from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import Worker
 
@@ -63,6 +64,37 @@ def workflow_zone(workflow_name: str, default: str) -> str:
     return (get_workflow(workflow_name).schedule or {}).get("timezone") or default
 
 
+class RecordId(Validator):
+    """A record id is a whole number (or nothing: any record)."""
+
+    def validate(self, value: str) -> ValidationResult:
+        text = value.strip()
+        if not text or text.isdigit():
+            return self.success()
+        return self.failure(f'record id "{text}" is not a number')
+
+
+class SinceDate(Validator):
+    """YYYY-MM-DD (start of that day in the workflow's zone) or a date and time; the
+    Input marks itself invalid (red) while the text cannot be read."""
+
+    def __init__(self, screen: "HistoryScreen") -> None:
+        super().__init__()
+        self.screen = screen
+
+    def validate(self, value: str) -> ValidationResult:
+        from engine.history import parse_when
+
+        text = value.strip()
+        if not text:
+            return self.success()
+        try:
+            parse_when(text, self.screen.tz)
+        except (RotaError, ValueError) as exc:
+            return self.failure(f"since: {exc} (use YYYY-MM-DD)")
+        return self.success()
+
+
 class HistoryScreen(WorkerReports, Screen):
     """One workflow's history with filters and keyset paging."""
 
@@ -89,9 +121,9 @@ class HistoryScreen(WorkerReports, Screen):
         yield Header(icon="◷")
         yield Static(f"History — [b]{_esc(self.workflow_name)}[/b]", id="hist-title")
         with Horizontal(id="hist-filters"):
-            yield Input(placeholder="record id", id="hist-record", restrict=r"[0-9 ]*")
+            yield Input(placeholder="record id", id="hist-record", validators=[RecordId()])
             yield Select([(t.replace("_", " "), t) for t in EVENT_TYPES], prompt="any type", id="hist-type")
-            yield Input(placeholder="since YYYY-MM-DD", id="hist-since")
+            yield Input(placeholder="since YYYY-MM-DD", id="hist-since", validators=[SinceDate(self)])
         yield Static("", id="hist-error")
         table: DataTable = DataTable(id="hist-table", cursor_type="row", zebra_stripes=True)
         for key, label, width in COLUMNS:
@@ -109,36 +141,26 @@ class HistoryScreen(WorkerReports, Screen):
     # ---------------------------------------------------------------- filters
 
     def read_filters(self) -> Filters | None:
-        """The filters, or None after marking each bad field with its reason."""
+        """The filters, or None after marking each bad field (its validator sets the
+        Input's invalid style) and saying why under the filters."""
         from engine.history import parse_when
 
-        problems = []
         record_box = self.query_one("#hist-record", Input)
         since_box = self.query_one("#hist-since", Input)
-        record_id = since = None
-        text = record_box.value.strip()
-        record_box.set_class(False, "-invalid")
-        if text:
-            try:
-                record_id = int(text)
-            except ValueError:
-                record_box.set_class(True, "-invalid")
-                problems.append(f'record id "{text}" is not a number')
-        text = since_box.value.strip()
-        since_box.set_class(False, "-invalid")
-        if text:
-            try:
-                since = parse_when(text, self.tz)
-            except (RotaError, ValueError) as exc:
-                since_box.set_class(True, "-invalid")
-                problems.append(f"since: {exc} (use YYYY-MM-DD)")
-        kind = self.query_one("#hist-type", Select).value
+        problems = []
+        for box in (record_box, since_box):
+            result = box.validate(box.value)
+            if result is not None and not result.is_valid:
+                problems += result.failure_descriptions
         error = self.query_one("#hist-error", Static)
-        error.update("; ".join(problems))
+        error.update(_esc("; ".join(problems)))
         error.display = bool(problems)
         if problems:
             return None
-        return Filters(record_id, None if kind is Select.NULL else str(kind), since)
+        record_text, since_text = record_box.value.strip(), since_box.value.strip()
+        kind = self.query_one("#hist-type", Select).value
+        return Filters(int(record_text) if record_text else None, None if kind is Select.NULL else str(kind),
+                       parse_when(since_text, self.tz) if since_text else None)
 
     def apply_filters(self) -> None:
         filters = self.read_filters()
