@@ -1,0 +1,90 @@
+"""The records screen driven by keys at 80×24: a page against the database, keyset
+paging, add and edit through the form (a refused value shown in the form), manual
+enrollment (a run is created; a suppressed record says so)."""
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Select, Static
+
+from models.objects import get_record, record_model
+from models.schema import Run
+from tests.tui.conftest import settle
+from tests.tui.test_dashboard import build_activity, row_keys
+
+
+async def test_records_page_add_edit_and_refused_value(seeded_db, make_app, monkeypatch):
+    monkeypatch.setattr("tui.screens.records.PAGE", 3)
+    app = make_app(seeded_db)
+    model = record_model("contact")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("R")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "RecordsScreen"
+        ids = [str(r.id) for r in model.select(model.id).order_by(model.id)]
+        assert row_keys(app, "#rec-table") == ids[:3]
+        await pilot.press("right_square_bracket")
+        await settle(pilot, app)
+        assert row_keys(app, "#rec-table") == ids[3:6]
+        await pilot.press("left_square_bracket")
+        await settle(pilot, app)
+        assert row_keys(app, "#rec-table") == ids[:3]
+
+        await pilot.press("a")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "RecordFormScreen"
+        await pilot.press(*"Zoe", "tab", *"Ng")
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "RecordsScreen"
+        new = model.select().order_by(model.id.desc()).first()
+        assert (new.firstname, new.lastname) == ("Zoe", "Ng") and str(new.id) not in ids
+
+        # Edit the first record; a mistyped date-time is refused in the form.
+        await pilot.press("e")
+        await settle(pilot, app)
+        form = app.screen
+        first = int(ids[0])
+        box = form.query_one("#f-last_activity_date", Input)
+        box.value = "next tuesday-ish"
+        form.query_one("#f-city", Input).value = "Lund"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        assert app.screen is form and box.has_class("-invalid")
+        assert "last_activity_date" in str(form.query_one("#form-error", Static).render())
+        assert get_record("contact", first)["city"] is None
+        box.value = "2026-11-01 10:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "RecordsScreen"
+        saved = get_record("contact", first)
+        assert saved["city"] == "Lund" and saved["last_activity_date"].isoformat().startswith("2026-11-01T10:00")
+
+
+async def test_manual_enrollment_creates_a_run_and_reports_suppression(seeded_db, make_app):
+    build_activity()
+    app = make_app(seeded_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("R")
+        await settle(pilot, app)
+        runs_before = Run.select().count()
+        await pilot.press("m")  # record 1 (a customer): pick the first active workflow
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "WorkflowPickScreen"
+        await pilot.press("enter")
+        await settle(pilot, app)
+        run = Run.select().order_by(Run.id.desc()).first()
+        assert Run.select().count() == runs_before + 1 and run.kind == "manual" and run.enrolled == 1
+        assert run.workflow.name == "Friday check-in"
+        assert any("Enrolled contact 1" in n.message for n in app._notifications)
+
+        # Record 4 is a lead: "Lead watch" suppresses leads.
+        table = app.screen.query_one("#rec-table", DataTable)
+        table.move_cursor(row=table.get_row_index("4"))
+        await pilot.press("m")
+        await settle(pilot, app)
+        await pilot.press("down", "enter")  # Friday check-in, then Lead watch
+        await settle(pilot, app)
+        run = Run.select().order_by(Run.id.desc()).first()
+        assert run.workflow.name == "Lead watch" and run.suppressed == 1 and run.enrolled == 0
+        assert any("suppressed" in n.message and "contact 4" in n.message for n in app._notifications)
