@@ -111,6 +111,7 @@ class HistoryScreen(WorkerReports, Screen):
         super().__init__()
         self.workflow_name = workflow_name
         self.rows: list[dict] = []
+        self.by_cursor: dict[str, dict] = {}
         self.has_more = False
         self.filters: Filters | None = None  # those of the rows shown (what "more" continues)
         self.tz = "UTC"
@@ -200,12 +201,11 @@ class HistoryScreen(WorkerReports, Screen):
             page: Page = worker.result
             self.filters = page.filters
             self.rows = (self.rows + page.rows if page.append else list(page.rows))[:ROW_CAP]
+            self.by_cursor = {r["cursor"]: r for r in self.rows}
             self.has_more = page.more and len(self.rows) < ROW_CAP
             self.show(page)
 
     def show(self, page: Page) -> None:
-        from engine.history import summary
-
         table = self.query_one("#hist-table", DataTable)
         if not page.append:
             table.clear()
@@ -215,12 +215,39 @@ class HistoryScreen(WorkerReports, Screen):
             at = datetime.fromisoformat(row["at"].replace("Z", "+00:00"))
             table.add_row(self.app.local_time(at), row["type"].replace("_", " "),
                           "" if row["record_id"] is None else str(row["record_id"]),
-                          "" if row["step"] is None else str(row["step"]), summary(row), key=row["cursor"])
+                          "" if row["step"] is None else str(row["step"]), self.detail_text(row),
+                          key=row["cursor"])
+        self.show_detail()
+        self.refresh_bindings()
+
+    def detail_text(self, row: dict) -> str:
+        """What happened, in words; an occurrence without detail (missed, coalesced)
+        names its scheduled time."""
+        from engine.history import summary
+
+        text = summary(row)
+        if not text and row.get("scheduled_for"):
+            when = datetime.fromisoformat(row["scheduled_for"].replace("Z", "+00:00"))
+            text = f"occurrence {self.app.local_time(when, '%d %b %Y %H:%M')}"
+        return text
+
+    def show_detail(self) -> None:
+        """Below the table: the highlighted row's whole detail (the column crops it),
+        then how many rows are shown and whether there are more."""
         tail = ("m loads older rows" if self.has_more else
                 f"capped at {ROW_CAP:,} rows: narrow the filters" if len(self.rows) >= ROW_CAP else "the end")
         shown = f"{len(self.rows):,} event{'s' if len(self.rows) != 1 else ''} shown · {tail}"
-        self.query_one("#hist-detail", Static).update(shown if self.rows else "No events match.")
-        self.refresh_bindings()
+        table = self.query_one("#hist-table", DataTable)
+        current = ""
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            row = self.by_cursor.get(key)
+            current = self.detail_text(row) if row else ""
+        self.query_one("#hist-detail", Static).update(
+            _esc(f"{current}\n{shown}") if self.rows else "No events match.")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
 
     def on_engine_event_message(self, message: EngineEventMessage) -> None:
         """New runs of this workflow show at the top, unless the operator is paging."""

@@ -79,7 +79,7 @@ class InboxScreen(WorkerReports, Screen):
     BINDINGS = [
         Binding("r", "mark_read", "Mark read", tooltip="Mark the highlighted notification read"),
         Binding("d", "done", "Task done", tooltip="Mark the highlighted task done"),
-        Binding("o", "everyone", "All operators", tooltip="Show every operator's notifications, or only yours"),
+        Binding("o", "everyone", "Everyone", tooltip="Show every operator's notifications, or only yours"),
         Binding("tab", "app.focus_next", "Next table", show=False),
         Binding("escape", "back", "Back"),
     ]
