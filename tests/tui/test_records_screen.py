@@ -87,4 +87,21 @@ async def test_manual_enrollment_creates_a_run_and_reports_suppression(seeded_db
         await settle(pilot, app)
         run = Run.select().order_by(Run.id.desc()).first()
         assert run.workflow.name == "Lead watch" and run.suppressed == 1 and run.enrolled == 0
-        assert any("suppressed" in n.message and "contact 4" in n.message for n in app._notifications)
+        assert any("suppressed" in n.message and "contact 4" in n.message and n.severity == "warning"
+                   for n in app._notifications)
+
+        # Search: a text property by "contains" (any case), an enumeration by its label.
+        app.screen.query_one("#rec-prop", Select).value = "firstname"
+        await pilot.press("slash", *"aN", "enter")
+        await settle(pilot, app)
+        assert row_keys(app, "#rec-table") == ["1", "2", "3", "4"]
+        app.screen.query_one("#rec-prop", Select).value = "lifecycle_stage"
+        await pilot.press("slash", "ctrl+u", *"Lead", "enter")
+        await settle(pilot, app)
+        assert row_keys(app, "#rec-table") == ["4"]
+        # Another object type: its own columns and records (none here).
+        app.screen.query_one("#rec-type", Select).value = "deal"
+        await settle(pilot, app)
+        table = app.screen.query_one("#rec-table", DataTable)
+        assert [c.label.plain for c in table.columns.values()][1] == "Deal Name" and table.row_count == 0
+        assert "No records" in str(app.screen.query_one("#rec-status", Static).render())

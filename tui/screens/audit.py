@@ -21,7 +21,7 @@ from textual.worker import Worker
 
 from tui.messages import WorkflowsChanged
 from tui.screens import WorkerReports
-from tui.widgets import WrappingFooter, sync_table
+from tui.widgets import WrappingFooter, cursor_key, sync_table
 
 ENTRY_CAP = 200
 ENTRY_COLUMNS = (("at", "When", 12), ("actor", "Who", 16), ("action", "What", 44))
@@ -135,11 +135,7 @@ class AuditScreen(WorkerReports, Screen):
             self.reload()
 
     def show_diff(self) -> None:
-        table = self.query_one("#audit-entries", DataTable)
-        entry = None
-        if table.row_count:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            entry = self.entries.get(key)
+        entry = self.entries.get(cursor_key(self.query_one("#audit-entries", DataTable)) or "")
         text = "No audit entries." if entry is None else (
             f"{entry.action} by {entry.actor}:\n{entry.diff}" if entry.diff else f"{entry.action} by {entry.actor}")
         self.query_one("#audit-diff", Static).update(_esc(text))
@@ -153,10 +149,8 @@ class AuditScreen(WorkerReports, Screen):
         self.reload()
 
     def selected_version(self) -> int | None:
-        table = self.query_one("#audit-versions", DataTable)
-        if not table.row_count:
-            return None
-        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        key = cursor_key(self.query_one("#audit-versions", DataTable))
+        return None if key is None else int(key)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "restore":

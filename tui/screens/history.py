@@ -28,7 +28,7 @@ from textual.worker import Worker
 from models.errors import RotaError
 from tui.messages import EngineEventMessage
 from tui.screens import WorkerReports
-from tui.widgets import WrappingFooter
+from tui.widgets import WrappingFooter, cursor_key
 
 PAGE = 100
 ROW_CAP = 2000
@@ -237,12 +237,8 @@ class HistoryScreen(WorkerReports, Screen):
         tail = ("m loads older rows" if self.has_more else
                 f"capped at {ROW_CAP:,} rows: narrow the filters" if len(self.rows) >= ROW_CAP else "the end")
         shown = f"{len(self.rows):,} event{'s' if len(self.rows) != 1 else ''} shown · {tail}"
-        table = self.query_one("#hist-table", DataTable)
-        current = ""
-        if table.row_count:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            row = self.by_cursor.get(key)
-            current = self.detail_text(row) if row else ""
+        row = self.by_cursor.get(cursor_key(self.query_one("#hist-table", DataTable)) or "")
+        current = self.detail_text(row) if row else ""
         self.query_one("#hist-detail", Static).update(
             _esc(f"{current}\n{shown}") if self.rows else "No events match.")
 

@@ -21,7 +21,7 @@ from textual.worker import Worker
 
 from tui.messages import EngineEventMessage
 from tui.screens import WorkerReports
-from tui.widgets import WrappingFooter, sync_table
+from tui.widgets import WrappingFooter, cursor_key, sync_table
 
 CAP = 200
 NOTE_COLUMNS = (("at", "When", 12), ("state", "", 4), ("workflow", "Workflow", 14), ("message", "Message", 41))
@@ -154,10 +154,7 @@ class InboxScreen(WorkerReports, Screen):
             self.reload()
 
     def highlighted(self, table_id: str) -> str | None:
-        table = self.query_one(table_id, DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return cursor_key(self.query_one(table_id, DataTable))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.refresh_bindings()
@@ -169,14 +166,14 @@ class InboxScreen(WorkerReports, Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "mark_read":
             key = self.highlighted("#inbox-notes")
-            return True if key is not None and not self.notes[key].read else None
+            return True if key in self.notes and not self.notes[key].read else None
         if action == "done":
             return True if self.highlighted("#inbox-tasks") is not None else None
         return True
 
     def action_mark_read(self) -> None:
         key = self.highlighted("#inbox-notes")
-        if key is not None and not self.notes[key].read:
+        if key in self.notes and not self.notes[key].read:
             self.change("note", int(key))
 
     def action_done(self) -> None:

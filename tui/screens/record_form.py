@@ -47,7 +47,7 @@ class RecordFormScreen(ModalScreen[int | None]):
 
     CSS_PATH = "record_form.tcss"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
 

@@ -21,7 +21,7 @@ from textual.worker import Worker
 
 from models.errors import RotaError
 from tui.screens import WorkerReports
-from tui.widgets import WrappingFooter
+from tui.widgets import WrappingFooter, cursor_key
 
 PAGE = 100
 SHOWN_PROPS = 4  # besides the id: what fits 80 columns
@@ -204,7 +204,12 @@ class RecordsScreen(WorkerReports, Screen):
             self.page = worker.result
             self.show()
         elif worker.group == "records-enroll":
-            self.notify(worker.result)
+            text, suppressed = worker.result
+            self.notify(text, severity="warning" if suppressed else "information")
+        elif worker.group == "records-open":
+            self.show_form(*worker.result)
+        elif worker.group == "records-pick":
+            self.show_picker(*worker.result)
 
     def reload(self) -> None:
         self.starts = []
@@ -235,10 +240,7 @@ class RecordsScreen(WorkerReports, Screen):
         self.refresh_bindings()
 
     def selected_id(self) -> int | None:
-        table = self.query_one("#rec-table", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = cursor_key(self.query_one("#rec-table", DataTable))
         return int(key) if key is not None else None
 
     # ---------------------------------------------------------------- events
@@ -296,21 +298,23 @@ class RecordsScreen(WorkerReports, Screen):
         if rid is not None:
             self.open_form(rid)
 
-    def open_form(self, record_id: int | None) -> None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group="records-open")
+    def open_form(self, record_id: int | None):
+        """Read the property definitions (and the record, to edit) for the form."""
+        from models.db import db
         from models.objects import get_props, get_record
-        from tui.screens.record_form import RecordFormScreen
 
-        try:
+        with db.connection_context():
             props = list(get_props(self.type_name).values())
             values = get_record(self.type_name, record_id) if record_id is not None else None
-        except RotaError as exc:
-            self.notify(str(exc), severity="error")
-            return
         if record_id is not None and values is None:
-            self.notify(f"{self.type_name} {record_id} no longer exists.", severity="warning")
-            self.load(self.page.start_after if self.page else 0)
-            return
-        self.app.push_screen(RecordFormScreen(self.type_name, props, values, tz_name=self.app.settings.timezone),
+            raise RotaError(f"{self.type_name} {record_id} no longer exists")
+        return self.type_name, props, values
+
+    def show_form(self, type_name: str, props: list, values: dict | None) -> None:
+        from tui.screens.record_form import RecordFormScreen
+
+        self.app.push_screen(RecordFormScreen(type_name, props, values, tz_name=self.app.settings.timezone),
                              self._saved)
 
     def _saved(self, record_id: int | None) -> None:
@@ -323,16 +327,21 @@ class RecordsScreen(WorkerReports, Screen):
         rid = self.selected_id()
         if rid is None:
             return
-        try:
-            choices = workflows_for(self.type_name)
-        except RotaError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self.app.push_screen(WorkflowPickScreen(f"{self.type_name} {rid}", choices),
-                             lambda name: name and self.enroll(name, rid))
+        self.pick_workflow(rid)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="records-pick")
+    def pick_workflow(self, record_id: int):
+        from models.db import db
+
+        with db.connection_context():
+            return record_id, workflows_for(self.type_name)
+
+    def show_picker(self, record_id: int, choices: list[tuple[str, str]]) -> None:
+        self.app.push_screen(WorkflowPickScreen(f"{self.type_name} {record_id}", choices),
+                             lambda name: name and self.enroll(name, record_id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="records-enroll")
-    def enroll(self, workflow_name: str, record_id: int) -> str:
+    def enroll(self, workflow_name: str, record_id: int) -> tuple[str, bool]:
         from engine.runner import enroll_manual
         from models.db import db
 
@@ -341,8 +350,8 @@ class RecordsScreen(WorkerReports, Screen):
         self.app.wake_engine()
         if run.suppressed:
             return (f'{self.type_name} {record_id} was suppressed in "{workflow_name}": it meets the '
-                    "suppression criteria, so it was not enrolled.")
-        return f'Enrolled {self.type_name} {record_id} in "{workflow_name}" (run {run.id}).'
+                    "suppression criteria, so it was not enrolled.", True)
+        return f'Enrolled {self.type_name} {record_id} in "{workflow_name}" (run {run.id}).', False
 
     def action_back(self) -> None:
         self.dismiss()

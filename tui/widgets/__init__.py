@@ -58,3 +58,14 @@ def sync_table(table, rows: list[tuple[str, tuple]], column_keys: list[str]) -> 
         table.add_row(*cells, key=key)
     if selected is not None and selected in table.rows:
         table.move_cursor(row=table.get_row_index(selected))
+
+
+def cursor_key(table) -> str | None:
+    """The row key under a DataTable's cursor, or None (empty table, or the cursor
+    outside the rows for a moment while the table is rebuilt)."""
+    if not table.row_count:
+        return None
+    try:
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    except CellDoesNotExist:
+        return None
