@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from textual.app import App
 from textual.widgets import Input, Select
 
@@ -269,43 +271,38 @@ async def fill_settings(pilot, suppression: bool) -> None:
         await pilot.pause()
 
 
-async def test_create_and_activate_every_schedule_kind_by_keys(sqlite_db):
-    """One app session, six editors: each kind with criteria, an action and settings,
-    activated with ctrl+t; then the database holds exactly what was typed."""
-    from tui.screens.workflow_editor import WorkflowEditorScreen, new_workflow_body
-
+@pytest.mark.parametrize("kind", list(EXPECTED_SCHEDULES))
+async def test_create_and_activate_every_schedule_kind_by_keys(sqlite_db, kind):
+    """Each schedule kind, by keystrokes alone: criteria, an action and settings,
+    activated with ctrl+t; then the database holds exactly what was typed.
+    (One test per kind, so the parallel runner can share them out.)"""
     app = editor_host()
     async with app.run_test(size=(80, 24)) as pilot:
-        for n, kind in enumerate(EXPECTED_SCHEDULES):
-            if n:
-                app.push_screen(WorkflowEditorScreen(new_workflow_body("contact", "UTC"), clock=lambda: NOW),
-                                app._done)
-            await pilot.pause()
-            assert app.focused.id == "we-name"
-            await type_text(pilot, f"Flow {kind}")
-            await fill_schedule(pilot, kind)
-            assert app.screen.query_one("#we-schedule").error is None
-            await to_section(pilot, "tab-criteria")
-            await add_filter(pilot, kind)
-            await to_section(pilot, "tab-actions")
-            await add_step(pilot, kind)
-            await fill_settings(pilot, suppression=kind == "daily")
-            await pilot.press("ctrl+t")               # save as active
-            await settle(pilot)
-            assert app.screen.saved_name == f"Flow {kind}", kind
-            await pilot.press("escape")               # saved: leaves without asking
-            await pilot.pause()
-            assert app.result == f"Flow {kind}"
-    for kind, schedule in EXPECTED_SCHEDULES.items():
-        wf = get_workflow(f"Flow {kind}")
-        body = workflow_body(wf)
-        assert body["status"] == "active", kind
-        assert wf.next_run_at is not None, kind
-        assert body["schedule"] == schedule
-        assert body["criteria"] == CRITERIA_BY_KIND[kind]
-        assert body["actions"] == [STEP_BY_KIND[kind]]
-        assert body["settings"] == {"pause_dates": ["2026-12-25"], "campaign": "Q4 retention"}
-        assert body["suppression"] == ([[{"property": "email", "operator": "unknown"}]] if kind == "daily" else [])
+        await pilot.pause()
+        assert app.focused.id == "we-name"
+        await type_text(pilot, f"Flow {kind}")
+        await fill_schedule(pilot, kind)
+        assert app.screen.query_one("#we-schedule").error is None
+        await to_section(pilot, "tab-criteria")
+        await add_filter(pilot, kind)
+        await to_section(pilot, "tab-actions")
+        await add_step(pilot, kind)
+        await fill_settings(pilot, suppression=kind == "daily")
+        await pilot.press("ctrl+t")               # save as active
+        await settle(pilot)
+        assert app.screen.saved_name == f"Flow {kind}", kind
+        await pilot.press("escape")               # saved: leaves without asking
+        await pilot.pause()
+        assert app.result == f"Flow {kind}"
+    wf = get_workflow(f"Flow {kind}")
+    body = workflow_body(wf)
+    assert body["status"] == "active", kind
+    assert wf.next_run_at is not None, kind
+    assert body["schedule"] == EXPECTED_SCHEDULES[kind]
+    assert body["criteria"] == CRITERIA_BY_KIND[kind]
+    assert body["actions"] == [STEP_BY_KIND[kind]]
+    assert body["settings"] == {"pause_dates": ["2026-12-25"], "campaign": "Q4 retention"}
+    assert body["suppression"] == ([[{"property": "email", "operator": "unknown"}]] if kind == "daily" else [])
 
 
 def _error_text(screen, selector: str) -> str:
