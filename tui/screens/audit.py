@@ -63,7 +63,7 @@ class AuditScreen(WorkerReports, Screen):
     CSS_PATH = "audit.tcss"
     HELP_TITLE = "Audit log"
     BINDINGS = [
-        Binding("v", "restore", "Restore version", tooltip="Make the highlighted version current (asks first)"),
+        Binding("v", "restore", "Restore version", tooltip="Make this version current (asks)"),
         Binding("tab", "app.focus_next", "Next table", show=False),
         Binding("escape", "back", "Back"),
     ]

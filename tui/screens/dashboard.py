@@ -29,13 +29,16 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
-from tui.messages import EngineEventMessage
+from tui.messages import EngineEventMessage, WorkflowsChanged
 from tui.screens import WorkerReports
 from tui.widgets import WrappingFooter, sync_table
 from tui.widgets.chart import BarChart
 
 DAYS = 30
 RUN_CAP = 50
+# Runs made elsewhere (another engine on the same database, `rota enroll`) send this
+# app no event; a slow re-read catches them. Bounded reads, so cheap.
+REFRESH_SECONDS = 30
 ENROLL_CAP = 30
 # Widths that fit 80 columns: content + 2 padding per column + 1 for the scrollbar.
 RUN_COLUMNS = (("when", "When", 12), ("workflow", "Workflow", 16), ("kind", "Kind", 6),
@@ -182,6 +185,7 @@ class DashboardScreen(WorkerReports, Screen):
     def on_mount(self) -> None:
         self.query_one("#dash-runs", DataTable).focus()
         self.reload()
+        self.set_interval(REFRESH_SECONDS, self.reload)
 
     # ---------------------------------------------------------------- loading
 
@@ -238,6 +242,13 @@ class DashboardScreen(WorkerReports, Screen):
                 self.show_runs()
             self.reload()
         elif kind == "Misfire" and (self.workflow_id is None or event.workflow_id == self.workflow_id):
+            self.reload()
+        elif kind == "StepsRan":  # e.g. a manual enrollment from the command line woke this engine
+            self.reload()
+
+    def on_workflows_changed(self, message: WorkflowsChanged) -> None:
+        """A manual enrollment in this process (records screen) reports here."""
+        if self.workflow_id is None or message.workflow_id in (None, self.workflow_id):
             self.reload()
 
     def on_screen_resume(self) -> None:

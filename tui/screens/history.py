@@ -102,7 +102,7 @@ class HistoryScreen(WorkerReports, Screen):
     HELP_TITLE = "Workflow history"
     BINDINGS = [
         Binding("m", "more", "More", tooltip="Load the next (older) page"),
-        Binding("f", "focus_filters", "Filter", tooltip="Go to the filters (record, type, since)"),
+        Binding("f", "focus_filters", "Filter", tooltip="Filter by record, type or date"),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("escape", "back", "Back"),
     ]

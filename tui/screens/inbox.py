@@ -77,9 +77,9 @@ class InboxScreen(WorkerReports, Screen):
     CSS_PATH = "inbox.tcss"
     HELP_TITLE = "Inbox"
     BINDINGS = [
-        Binding("r", "mark_read", "Mark read", tooltip="Mark the highlighted notification read"),
+        Binding("r", "mark_read", "Mark read", tooltip="Mark this notification read"),
         Binding("d", "done", "Task done", tooltip="Mark the highlighted task done"),
-        Binding("o", "everyone", "Everyone", tooltip="Show every operator's notifications, or only yours"),
+        Binding("o", "everyone", "Everyone", tooltip="Every operator's, or only yours"),
         Binding("tab", "app.focus_next", "Next table", show=False),
         Binding("escape", "back", "Back"),
     ]

@@ -128,7 +128,7 @@ class RecordsScreen(WorkerReports, Screen):
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("enter", "edit", "Edit", show=False),
-        Binding("m", "enroll", "Enroll", tooltip="Enroll the highlighted record in a workflow now"),
+        Binding("m", "enroll", "Enroll", tooltip="Enroll this record in a workflow"),
         Binding("right_square_bracket", "page(1)", "Next page", key_display="]"),
         Binding("left_square_bracket", "page(-1)", "Prev page", key_display="["),
         Binding("slash", "search", "Search", key_display="/"),

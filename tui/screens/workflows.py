@@ -172,11 +172,11 @@ class WorkflowsScreen(WorkerReports, Screen):
         Binding("q", "app.quit", "Quit"),
         # The screens beyond the list. Not in the footer (two rows are full at 80
         # columns); help (?) and the command palette list them.
-        Binding("g", "dashboard", "Dashboard", show=False, tooltip="Live enrollment dashboard, all workflows"),
+        Binding("g", "dashboard", "Dashboard", show=False, tooltip="Live dashboard of all workflows"),
         Binding("D", "dashboard_workflow", "Workflow dashboard", show=False, key_display="D",
-                tooltip="Live dashboard of the selected workflow"),
-        Binding("h", "history", "History", show=False, tooltip="History of the selected workflow"),
-        Binding("l", "audit", "Audit log", show=False, tooltip="Audit log and versions of the selected workflow"),
+                tooltip="Live dashboard of this workflow"),
+        Binding("h", "history", "History", show=False, tooltip="History of this workflow"),
+        Binding("l", "audit", "Audit log", show=False, tooltip="Audit log, versions of this workflow"),
         Binding("R", "records", "Records", show=False, key_display="R", tooltip="Browse, add and edit records"),
         Binding("i", "inbox", "Inbox", show=False, tooltip="Your notifications and open tasks"),
     ]
