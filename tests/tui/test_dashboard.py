@@ -146,3 +146,13 @@ async def test_workflow_dashboard_shows_only_that_workflow(seeded_db, make_app):
             status="succeeded", matched=1, enrolled=1, suppressed=0, duration_ms=1.0, lag_ms=0.0)))
         await settle(pilot, app)
         assert str(other.id) not in row_keys(app, "#dash-runs")
+
+
+def test_bars_scale_to_the_peak_and_never_hide_a_small_day():
+    from tui.widgets.chart import bar_rows, compact
+
+    assert bar_rows([0, 1, 8, 4], 1) == [" ▁█▄"]  # 1 of 8 still shows the lowest block
+    top, bottom = bar_rows([0, 16, 8], 2)
+    assert (top, bottom) == (" █ ", " ██")
+    assert bar_rows([0, 0], 2) == ["  ", "  "]
+    assert [compact(n) for n in (950, 12_345, 250_000, 4_500_000)] == ["950", "12.3k", "250k", "4.5M"]

@@ -65,8 +65,11 @@ async def test_manual_enrollment_creates_a_run_and_reports_suppression(seeded_db
     app = make_app(seeded_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("R")
+        await pilot.press("ctrl+p", *"Records")  # the palette lists the home keys by name
+        await pilot.pause(0.3)
+        await pilot.press("enter")
         await settle(pilot, app)
+        assert type(app.screen).__name__ == "RecordsScreen"
         runs_before = Run.select().count()
         await pilot.press("m")  # record 1 (a customer): pick the first active workflow
         await settle(pilot, app)
