@@ -169,15 +169,19 @@ class RecordsScreen(WorkerReports, Screen):
             props = [(p.label, p.name) for p in get_props(self.type_name).values()]
         return choices, props
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="records-load")
-    def load(self, after: int) -> RecordPage:
-        from models.db import db
-
+    def load(self, after: int) -> None:
+        """Read the page after ``after`` with the search as it stands (widgets are read
+        here, on the UI thread; the query runs in the worker)."""
         prop = self.query_one("#rec-prop", Select).value
         text = self.query_one("#rec-search", Input).value
+        self.fetch(self.type_name, after, None if prop is Select.NULL else str(prop), text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="records-load")
+    def fetch(self, type_name: str, after: int, prop: str | None, text: str) -> RecordPage:
+        from models.db import db
+
         with db.connection_context():
-            return read_page(self.type_name, after, None if prop is Select.NULL else str(prop), text,
-                             self.app.settings.timezone)
+            return read_page(type_name, after, prop, text, self.app.settings.timezone)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="records-props")
     def load_props(self, type_name: str):
