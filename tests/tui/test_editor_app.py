@@ -16,7 +16,7 @@ async def test_new_workflow_from_home_through_review_to_active(seeded_db, make_a
         await settle(pilot)
         assert type(app.screen).__name__ == "WorkflowEditorScreen"
         assert app.screen.query_one("#we-name").value == "From home"
-        await pilot.press("enter")                     # into the schedule form
+        assert app.focused.id == "sf-freq"             # named already: the schedule has the focus
         await choose(pilot, "Week")
         await pilot.press("tab", "right", "right", "space")   # Monday and Wednesday
         await pilot.press("ctrl+r")                    # save, then review and publish

@@ -105,6 +105,10 @@ class WorkflowEditorScreen(Screen[str | None]):
         """The name last saved from this editor (what the screen dismisses with)."""
         self._baseline: dict | None = None
         self._count_timer = None
+        if self.body.get("name"):
+            # Named already (by the create dialog, or an existing workflow): start in the
+            # schedule, so a section key such as "2" is not typed over the name.
+            self.AUTO_FOCUS = "#sf-freq"
         self._after_save: str | None = None
 
     # ------------------------------------------------------------------ layout
