@@ -57,6 +57,18 @@ async def settle(pilot, timeout: float = 30.0) -> None:
     await pilot.pause()
 
 
+async def wait_for_text(pilot, selector: str, text: str, timeout: float = 20.0) -> str:
+    """Wait until the widget shows ``text`` (a debounced count lands after its timer)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = str(pilot.app.screen.query_one(selector).render())
+        if text in shown or time.monotonic() > deadline:
+            return shown
+        await pilot.pause(0.05)
+
+
 async def type_text(pilot, text: str) -> None:
     await pilot.press(*text)
 
@@ -455,9 +467,10 @@ async def test_edit_active_workflow_applies_at_once_with_nested_branch(sqlite_db
         screen = app.screen
         assert screen.query_one("#we-type").disabled      # the object type is fixed once saved
         assert screen.check_action("activate", ()) is None
-        assert "3 contacts meet the criteria now" in str(screen.query_one("#we-count").render())
+        assert "3 contacts meet the criteria now" in await wait_for_text(pilot, "#we-count", "3 contacts")
 
-        await pilot.press("enter", "tab", "tab")       # frequency → weekday grid → time
+        assert app.focused.id == "sf-freq"             # an existing workflow opens in its schedule
+        await pilot.press("tab", "tab")                # frequency → weekday grid → time
         await replace_text(pilot, "10:00")
 
         await to_section(pilot, "tab-criteria")
@@ -467,7 +480,7 @@ async def test_edit_active_workflow_applies_at_once_with_nested_branch(sqlite_db
         await pilot.press("tab", "tab", "down", "down", "down", "down", "down", "space", "ctrl+s")
         await pilot.pause(0.5)
         await settle(pilot)
-        assert "2 contacts meet the criteria now" in str(screen.query_one("#we-count").render())
+        assert "2 contacts meet the criteria now" in await wait_for_text(pilot, "#we-count", "2 contacts")
 
         await to_section(pilot, "tab-actions")         # cursor on step 1 (list A)
         await pilot.press("J")                         # A below B
