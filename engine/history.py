@@ -160,10 +160,11 @@ def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> 
     E = Enrollment
     manual_only = {None: None, "enrolled": False, "manual_enrolled": True}[type_]
     if record_id is not None:
-        # Few rows per record (one per occurrence): the (workflow, record_id) index.
+        # Few rows per record (one per occurrence): the workflow's runs, each probed
+        # through the unique (run, record_id) key.
         q = (E.select(E.enrolled_at, E.run, E.manual, E.record_id, E.id, Run.scheduled_for)
              .join(Run, on=(E.run == Run.id))
-             .where((E.workflow == wf_id) & (E.record_id == record_id)))
+             .where((Run.workflow == wf_id) & (E.record_id == record_id)))
         if manual_only is not None:
             q = q.where(E.manual == manual_only)
         if lo is not None:

@@ -21,7 +21,7 @@ from models import criteria as crit
 from models.db import db
 from models.errors import RotaError
 from models.objects import get_type
-from models.schema import Run, Workflow
+from models.schema import Enrollment, Run, Workflow
 from models.settings import MISFIRE_POLICIES, load_settings
 from models.timeutil import utcnow
 
@@ -302,6 +302,9 @@ def delete_workflow(name: str, *, actor: str | None = None, now: datetime | None
     type_name = wf.object_type.name
     with db.atomic():
         audit.record(None, wf.name, public_body(workflow_body(wf)), None, actor, now)
+        # Enrollments hold no enforced reference (models.schema.LooseForeignKey): they go
+        # here, found run by run through the unique (run, record) key. The rest cascades.
+        Enrollment.delete().where(Enrollment.run.in_(Run.select(Run.id).where(Run.workflow == wf.id))).execute()
         wf.delete_instance(recursive=False)
     _maintain_indexes(type_name)
     notify_changed(None)

@@ -156,3 +156,25 @@ def test_import_file_errors_are_one_line(any_db, tmp_path):
         wfs.import_workflow_file(bad)
     with pytest.raises(RotaError, match="cannot read"):
         wfs.import_workflow_file(tmp_path / "missing.json")
+
+
+def test_deleting_a_workflow_takes_its_runs_enrollments_and_history(any_db):
+    from engine.runner import execute_run
+    from models.objects import create_record
+    from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run
+
+    for stage in ("customer", "customer"):
+        create_record("contact", {"lifecycle_stage": stage, "email": "a@b.c"}, now=NOW)
+    create_record("contact", {"lifecycle_stage": "customer"}, now=NOW)  # suppressed: no email
+    keep = wfs.save_workflow(body(name="Keep"), now=NOW)
+    gone = wfs.save_workflow(body(name="Gone"), now=NOW)
+    later = datetime(2027, 6, 1, tzinfo=UTC)
+    for wf in (keep, gone):
+        execute_run(Workflow.get_by_id(wf.id), datetime(2027, 5, 28, 6, 0, tzinfo=UTC), now=later)
+    assert Enrollment.select().count() == 4 and HistoryEvent.select().count() == 2
+    wfs.delete_workflow("Gone", now=later)
+    assert Enrollment.select().count() == 2
+    assert {e.workflow_id for e in Enrollment.select()} == {keep.id}
+    assert Run.select().where(Run.workflow == gone.id).count() == 0
+    assert HistoryEvent.select().where(HistoryEvent.workflow == gone.id).count() == 0
+    assert EnrollmentDaily.select().where(EnrollmentDaily.workflow == gone.id).count() == 0
