@@ -66,7 +66,8 @@ def test_sigkill_during_runs_loses_nothing_and_duplicates_nothing(sqlite_url):
     try:
         seed_contacts(N, T0 - timedelta(days=30))
         workflows.save_workflow(workflow_body("Crash", SCHEDULE), now=T0, actor="test")
-        instants = list(parse_schedule(SCHEDULE).between(T0, T0 + timedelta(hours=3)))[:13]
+        # Enough instants that four kills and a gap of seven still leave room on a fast machine.
+        instants = list(parse_schedule(SCHEDULE).between(T0, T0 + timedelta(hours=5)))[:24]
         positions = [at + timedelta(seconds=1) for at in instants]  # the engine wakes 1 s after each
 
         idx, kills, gaps = 0, 0, 0
