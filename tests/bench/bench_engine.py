@@ -73,11 +73,10 @@ def main() -> int:
 
 
 def bench(args, db_url: str | None) -> int:
-    from engine import runner, workflows
+    from engine import workflows
     from models.db import db, is_postgres, open_database
-    from models.schema import Enrollment, Run, Workflow
-    from models.settings import load_settings
-    from models.timeutil import UTC, to_micros
+    from models.schema import Enrollment, Run
+    from models.timeutil import UTC
     from tests.engine.engine_proc import seed_contacts, workflow_body
 
     tmp = tempfile.mkdtemp(prefix="rota-bench-")
@@ -94,7 +93,6 @@ def bench(args, db_url: str | None) -> int:
     # Every record matches: empty criteria, no suppression (the "1,000,000 matching").
     wf = workflows.save_workflow(workflow_body("Bench", {"kind": "daily", "time": "08:00", "timezone": "UTC"},
                                                 criteria=[], suppression=[]), now=t0, actor="bench")
-    settings = load_settings()
 
     # 1. The raw ceiling, on the empty table, then removed again — in a fresh process
     # with the engine's connection settings, exactly as the engine's run below.

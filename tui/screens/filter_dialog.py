@@ -8,17 +8,17 @@ dialog is one the workflow will accept, in its normal form.
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 from textual import on
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, SelectionList, Static
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, SelectionList, Static
 
 from models.criteria import OPERATOR_LABELS, OPERATORS_BY_TYPE, validate_criteria
 from models.errors import RotaError
 from models.objects import Prop, get_props
-from tui.widgets import WrappingFooter
+from tui.screens.form_dialog import FormDialog
 
 NO_VALUE = {"known", "unknown", "is_true", "is_false"}
 LIST_VALUE = {"is_any_of", "is_none_of"}
@@ -39,59 +39,41 @@ def value_kind(prop: Prop, op: str) -> str:
     return "single"
 
 
-class FilterDialog(ModalScreen[dict | None]):
+class FilterDialog(FormDialog[dict]):
     """Dismisses with the normalized filter, or None when cancelled."""
 
+    PREFIX = "fd"
+    NOUN = "filter"
+
     DEFAULT_CSS = """
-    FilterDialog { align: center middle; }
-    FilterDialog > #fd-box {
-        width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
+    FilterDialog > #fd-box { width: 72; }
     FilterDialog #fd-body { height: auto; max-height: 16; }
     FilterDialog .fd-row { height: auto; margin-bottom: 1; }
     FilterDialog .fd-label { width: 10; padding-top: 0; }
     FilterDialog Select, FilterDialog Input { width: 1fr; }
     FilterDialog #fd-value { height: auto; }
     FilterDialog SelectionList { height: auto; max-height: 8; width: 1fr; }
-    FilterDialog #fd-error { color: $error; height: auto; }
-    FilterDialog #fd-buttons { height: auto; align-horizontal: right; }
-    FilterDialog Button { min-width: 10; margin-left: 1; }
     """
 
-    BINDINGS = [
-        Binding("ctrl+s", "ok", "OK", priority=True),
-        Binding("escape", "cancel", "Cancel"),
-    ]
-
     def __init__(self, object_type: str, initial: dict | None = None) -> None:
-        super().__init__()
+        super().__init__(initial)
         self.object_type = object_type
         self.props = get_props(object_type)
-        self.initial = dict(initial or {})
         self._built: tuple | None = None  # (property, operator) the value editor was built for
 
-    def compose(self) -> ComposeResult:
+    def compose_fields(self) -> Iterable[Widget]:
         prop_name = self.initial.get("property")
-        with Vertical(id="fd-box") as box:
-            box.border_title = "Edit filter" if self.initial else "Add filter"
-            with VerticalScroll(id="fd-body", can_focus=False):
-                with Horizontal(classes="fd-row"):
-                    yield Label("Property", classes="fd-label")
-                    yield Select([(p.label, p.name) for p in self.props.values()], prompt="type to search",
-                                 value=prop_name if prop_name in self.props else Select.NULL,
-                                 compact=True, id="fd-prop")
-                with Horizontal(classes="fd-row"):
-                    yield Label("Operator", classes="fd-label")
-                    yield Select([], prompt="pick a property first", compact=True, id="fd-op")
-                with Horizontal(classes="fd-row"):
-                    yield Label("Value", classes="fd-label")
-                    yield Vertical(id="fd-value")
-            yield Static("", id="fd-error")
-            with Horizontal(id="fd-buttons"):
-                yield Button("OK ^s", variant="primary", id="fd-ok", compact=True)
-                yield Button("Cancel esc", id="fd-cancel", compact=True)
-        yield WrappingFooter(compact=True, show_command_palette=False)
+        with Horizontal(classes="fd-row"):
+            yield Label("Property", classes="fd-label")
+            yield Select([(p.label, p.name) for p in self.props.values()], prompt="type to search",
+                         value=prop_name if prop_name in self.props else Select.NULL,
+                         compact=True, id="fd-prop")
+        with Horizontal(classes="fd-row"):
+            yield Label("Operator", classes="fd-label")
+            yield Select([], prompt="pick a property first", compact=True, id="fd-op")
+        with Horizontal(classes="fd-row"):
+            yield Label("Value", classes="fd-label")
+            yield Vertical(id="fd-value")
 
     async def on_mount(self) -> None:
         self._fill_operators(self.initial.get("operator"))
@@ -195,35 +177,12 @@ class FilterDialog(ModalScreen[dict | None]):
         previous = first.first(Input).value if first and not self.query("#fd-v2") else None
         await self._build_value_editor(previous or None)
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_ok()
-
-    @on(Button.Pressed, "#fd-ok")
-    def _ok_pressed(self) -> None:
-        self.action_ok()
-
-    @on(Button.Pressed, "#fd-cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_ok(self) -> None:
-        """Validate like saving does; close with the normal form or show what to fix."""
+    def validated(self) -> dict:
+        """Validate like saving does; the normal form, or a RotaError saying what to fix."""
         raw = self.filter_value()
         if raw.get("property") is None:
-            self._error("Pick a property.")
-            return
-        try:
-            clean = validate_criteria([[raw]], self.object_type, where="filter")[0][0]
-        except RotaError as exc:
-            message = str(exc)
-            self._error(message.split("): ", 1)[-1] if "): " in message else message)
-            return
-        self.dismiss(clean)
+            raise RotaError("Pick a property.")
+        return validate_criteria([[raw]], self.object_type, where="filter")[0][0]
 
-    def _error(self, message: str) -> None:
-        self.query_one("#fd-error", Static).update(message)
-        self.app.bell()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def short_error(self, message: str) -> str:
+        return message.split("): ", 1)[-1] if "): " in message else message

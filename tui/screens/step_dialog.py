@@ -12,18 +12,18 @@ the stored secret, so opening and closing the dialog never reveals or loses one.
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 from textual import on
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, Static
 
 from engine.steps import DELAY_UNITS, MASK, STEP_TYPES, WEEKDAYS, mask_headers, validate_actions
 from models.errors import RotaError
 from models.objects import get_props
+from tui.screens.form_dialog import FormDialog
 from tui.widgets.criteria_editor import CriteriaEditor
-from tui.widgets import WrappingFooter
 
 
 def _csv(text: str) -> list[str]:
@@ -55,54 +55,36 @@ def parse_headers(text: str, previous: dict) -> dict:
     return out
 
 
-class StepDialog(ModalScreen[dict | None]):
+class StepDialog(FormDialog[dict]):
     """Dismisses with the validated step, or None when cancelled."""
 
+    PREFIX = "sd"
+    NOUN = "step"
+
     DEFAULT_CSS = """
-    StepDialog { align: center middle; }
-    StepDialog > #sd-box {
-        width: 76; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $accent; background: $surface; padding: 0 1;
-    }
+    StepDialog > #sd-box { width: 76; }
     StepDialog #sd-body { height: auto; max-height: 17; }
     StepDialog .sd-row { height: auto; margin-bottom: 1; }
     StepDialog .sd-label { width: 12; }
     StepDialog Select, StepDialog Input { width: 1fr; }
     StepDialog #sd-form { height: auto; }
     StepDialog CriteriaEditor { width: 1fr; }
-    StepDialog #sd-error { color: $error; height: auto; }
-    StepDialog #sd-buttons { height: auto; align-horizontal: right; }
-    StepDialog Button { min-width: 10; margin-left: 1; }
     """
 
-    BINDINGS = [
-        Binding("ctrl+s", "ok", "OK", priority=True),
-        Binding("escape", "cancel", "Cancel"),
-    ]
-
     def __init__(self, object_type: str, initial: dict | None = None) -> None:
-        super().__init__()
+        super().__init__(initial)
         self.object_type = object_type
-        self.initial = dict(initial or {})
         self.props = get_props(object_type)
         self._built: str | None = None
 
-    def compose(self) -> ComposeResult:
+    def compose_fields(self) -> Iterable[Widget]:
         kind = self.initial.get("type")
-        with Vertical(id="sd-box") as box:
-            box.border_title = "Edit step" if self.initial else "Add step"
-            with VerticalScroll(id="sd-body", can_focus=False):
-                with Horizontal(classes="sd-row"):
-                    yield Label("Step type", classes="sd-label")
-                    yield Select([(label, k) for k, label in STEP_TYPES.items()], prompt="type to search",
-                                 value=kind if kind in STEP_TYPES else Select.NULL, compact=True,
-                                 disabled=bool(self.initial), id="sd-type")
-                yield Vertical(id="sd-form")
-            yield Static("", id="sd-error")
-            with Horizontal(id="sd-buttons"):
-                yield Button("OK ^s", variant="primary", id="sd-ok", compact=True)
-                yield Button("Cancel esc", id="sd-cancel", compact=True)
-        yield WrappingFooter(compact=True, show_command_palette=False)
+        with Horizontal(classes="sd-row"):
+            yield Label("Step type", classes="sd-label")
+            yield Select([(label, k) for k, label in STEP_TYPES.items()], prompt="type to search",
+                         value=kind if kind in STEP_TYPES else Select.NULL, compact=True,
+                         disabled=bool(self.initial), id="sd-type")
+        yield Vertical(id="sd-form")
 
     async def on_mount(self) -> None:
         await self._build_form()
@@ -254,33 +236,11 @@ class StepDialog(ModalScreen[dict | None]):
     def _unit_changed(self) -> None:
         self._show_delay_rows()
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_ok()
-
-    @on(Button.Pressed, "#sd-ok")
-    def _ok_pressed(self) -> None:
-        self.action_ok()
-
-    @on(Button.Pressed, "#sd-cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_ok(self) -> None:
+    def validated(self) -> dict:
+        """The step in its normal form, checked as saving checks it."""
         if self.kind is None:
-            self._error("Pick a step type.")
-            return
-        try:
-            step = validate_actions([self.step_value()], self.object_type)[0]
-        except RotaError as exc:
-            message = str(exc)
-            self._error(message.split("): ", 1)[-1] if message.startswith("actions step 1") else message)
-            return
-        self.dismiss(step)
+            raise RotaError("Pick a step type.")
+        return validate_actions([self.step_value()], self.object_type)[0]
 
-    def _error(self, message: str) -> None:
-        self.query_one("#sd-error", Static).update(message)
-        self.app.bell()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def short_error(self, message: str) -> str:
+        return message.split("): ", 1)[-1] if message.startswith("actions step 1") else message

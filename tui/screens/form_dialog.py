@@ -1,0 +1,100 @@
+"""The frame shared by the editor's form dialogs (filter, step): a titled box with the
+fields, an error line, OK (ctrl+s) and Cancel (escape).
+
+OK runs the subclass's ``validated()`` — the same check saving does — and dismisses
+with its result; a RotaError stays in the dialog as one line on the error row, so what
+leaves a dialog is always something the workflow will accept.
+"""
+from __future__ import annotations
+
+from typing import Generic, Iterable, TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Input, Static
+
+from models.errors import RotaError
+from tui.widgets import WrappingFooter
+
+T = TypeVar("T")
+
+
+class FormDialog(ModalScreen[T | None], Generic[T]):
+    """Subclasses set ``PREFIX`` (their widget ids: ``<prefix>-box``, ``-body``,
+    ``-error``, ``-ok``, ``-cancel``) and implement ``compose_fields`` and ``validated``."""
+
+    PREFIX = "form"
+    NOUN = "item"
+
+    DEFAULT_CSS = """
+    FormDialog { align: center middle; }
+    FormDialog > .form-box {
+        max-width: 100%; height: auto; max-height: 100%;
+        border: thick $accent; background: $surface; padding: 0 1;
+    }
+    FormDialog .form-error { color: $error; height: auto; }
+    FormDialog .form-buttons { height: auto; align-horizontal: right; }
+    FormDialog Button { min-width: 10; margin-left: 1; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "ok", "OK", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, initial: dict | None = None) -> None:
+        super().__init__()
+        self.initial = dict(initial or {})
+
+    def compose_fields(self) -> Iterable[Widget]:
+        raise NotImplementedError
+
+    def validated(self) -> T:
+        """The value to dismiss with; raise RotaError with what to fix."""
+        raise NotImplementedError
+
+    def short_error(self, message: str) -> str:
+        """The error as shown in the dialog (subclasses drop their own location prefix)."""
+        return message
+
+    def compose(self) -> ComposeResult:
+        p = self.PREFIX
+        with Vertical(id=f"{p}-box", classes="form-box") as box:
+            box.border_title = f"{'Edit' if self.initial else 'Add'} {self.NOUN}"
+            with VerticalScroll(id=f"{p}-body", can_focus=False):
+                yield from self.compose_fields()
+            yield Static("", id=f"{p}-error", classes="form-error")
+            with Horizontal(id=f"{p}-buttons", classes="form-buttons"):
+                yield Button("OK ^s", variant="primary", id=f"{p}-ok", compact=True)
+                yield Button("Cancel esc", id=f"{p}-cancel", compact=True)
+        yield WrappingFooter(compact=True, show_command_palette=False)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_ok()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == f"{self.PREFIX}-ok":
+            self.action_ok()
+        elif event.button.id == f"{self.PREFIX}-cancel":
+            self.action_cancel()
+
+    def action_ok(self) -> None:
+        try:
+            value = self.validated()
+        except RotaError as exc:
+            self.show_error(self.short_error(str(exc)))
+            return
+        self.dismiss(value)
+
+    def show_error(self, message: str) -> None:
+        self.query_one(f"#{self.PREFIX}-error", Static).update(message)
+        self.app.bell()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
