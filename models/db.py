@@ -17,6 +17,9 @@ from models.errors import RotaError
 db = pw.DatabaseProxy()
 
 SQLITE_PRAGMAS = {
+    # First, before WAL: only a new, empty file takes a page size. 16 KiB pages measured
+    # ~1.3x faster for set-based enrollment (fewer page splits and WAL frames per row).
+    "page_size": 16384,
     "journal_mode": "wal",
     "synchronous": "normal",
     "foreign_keys": 1,

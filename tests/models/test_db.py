@@ -17,6 +17,7 @@ def test_sqlite_file_is_private_and_in_wal_mode(sqlite_url, sqlite_db):
     assert sqlite_db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert sqlite_db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     assert sqlite_db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert sqlite_db.execute_sql("PRAGMA page_size").fetchone()[0] == 16384
 
 
 def test_default_location_comes_from_rota_db_then_data_dir(monkeypatch, tmp_path):
