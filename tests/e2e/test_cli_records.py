@@ -4,28 +4,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from models import db as dbmod
 from models.objects import record_model
 from models.schema import Workflow
-from tui.cli import main
-
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-@pytest.fixture
-def run(sqlite_url, capsys):
-    """Run ``rota --db <fresh file> ARGS…``; returns (exit code, stdout, stderr)."""
-    def _run(*args: str):
-        code = main(["--db", sqlite_url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield _run
-    dbmod.close_database()
+from tests.e2e.conftest import DATA
 
 
 def _count(type_name: str) -> int:

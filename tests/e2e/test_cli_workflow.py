@@ -10,24 +10,10 @@ from pathlib import Path
 import pytest
 
 from engine.workflows import BODY_KEYS, validate_workflow
-from models import db as dbmod
 from models.schema import Workflow, WorkflowVersion
-from tui.cli import main
+from tests.e2e.conftest import DATA
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 SPEC_EXAMPLE = DATA / "workflow_spec_example.json"
-
-
-@pytest.fixture
-def run(sqlite_url, capsys):
-    """Run ``rota --db <fresh file> ARGS…``; returns (exit code, stdout, stderr)."""
-    def _run(*args: str):
-        code = main(["--db", sqlite_url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    yield _run
-    dbmod.close_database()
 
 
 def _write(tmp_path: Path, body, name: str = "wf.json") -> Path:

@@ -89,3 +89,25 @@ async def settle(pilot, app, timeout: float = 20.0) -> None:
         await pilot.pause(0.02)
     await pilot.pause()
     await pilot.pause()
+
+
+def steady(*keys: str, select: int | None = None):
+    """A snapshot's run_before: wait for the data, optionally move the table cursor to a
+    row, press keys, wait again and stop cursors blinking, so the picture is the same
+    every time."""
+    from textual.widgets import DataTable, Input
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await settle(pilot, app)
+        if select is not None:
+            app.screen.query_one(DataTable).move_cursor(row=select)
+            await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot, app)
+        for box in app.screen.query(Input):
+            box.cursor_blink = False
+        await pilot.pause()
+
+    return run_before

@@ -5,9 +5,8 @@ the SVGs under ``__snapshots__`` before committing)."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input
 
-from tests.tui.conftest import FIXED_NOW, WORKFLOWS, settle
+from tests.tui.conftest import FIXED_NOW, WORKFLOWS, steady
 from tests.tui.test_dashboard import build_activity
 
 SIZE = (80, 24)
@@ -32,26 +31,6 @@ def activity_db(tmp_path, monkeypatch):
     build_activity()
     yield "rota.db"
     dbmod.close_database()
-
-
-def steady(*keys: str, select: int | None = None):
-    """Wait for the data, optionally move to a home row, press keys, wait again and
-    stop cursors blinking, so the picture is the same every time."""
-
-    async def run_before(pilot) -> None:
-        app = pilot.app
-        await settle(pilot, app)
-        if select is not None:
-            app.screen.query_one(DataTable).move_cursor(row=select)
-            await pilot.pause()
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot, app)
-        for box in app.screen.query(Input):
-            box.cursor_blink = False
-        await pilot.pause()
-
-    return run_before
 
 
 # Home rows are sorted by name: 0 Friday check-in, 1 Lead watch, 2 Monthly deal sweep, …

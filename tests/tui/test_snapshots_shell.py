@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from textual.widgets import DataTable, Input
 
-from tests.tui.conftest import FIXED_NOW, settle
+from tests.tui.conftest import FIXED_NOW, steady
 
 SIZE = (80, 24)
 
@@ -43,26 +42,6 @@ def empty_rel_db(tmp_path, monkeypatch):
     dbmod.open_database("rota.db")
     yield "rota.db"
     dbmod.close_database()
-
-
-def steady(*keys: str, select: int | None = None):
-    """A run_before that waits for the data, optionally moves to a row, presses keys,
-    waits again and stops cursors blinking (so the picture is the same every time)."""
-
-    async def run_before(pilot) -> None:
-        app = pilot.app
-        await settle(pilot, app)
-        if select is not None:
-            app.screen.query_one(DataTable).move_cursor(row=select)
-            await pilot.pause()
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot, app)
-        for box in app.screen.query(Input):
-            box.cursor_blink = False
-        await pilot.pause()
-
-    return run_before
 
 
 def test_home(snap_compare, demo_db, make_app):
