@@ -34,11 +34,12 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # scrollbar = 80, so no column is cut off in an 80-column terminal. Long names and
 # schedules are cropped in the table and shown whole in the detail line below it.
 NAME_WIDTH = 12  # at 80 columns; wider terminals give the name the rest (on_resize)
+SCHEDULE_WIDTH = 11
 COLUMNS = (
     ("name", "Name", NAME_WIDTH),
     ("status", "Status", 6),
     ("type", "Type", 7),
-    ("schedule", "Schedule", 11),
+    ("schedule", "Schedule", SCHEDULE_WIDTH),
     ("next", "Next run", 12),
     ("last", "Last run", 9),
     ("enrolled", "Enrolled", 8),
@@ -77,7 +78,19 @@ def _hm(time: str) -> str:
 
 
 def short_schedule(schedule: dict) -> str:
-    """At most about 11 characters for the table; the full sentence is in the detail line."""
+    """At most 11 characters for the table; the full sentence is in the detail line.
+
+    When the day pattern and the time do not both fit, the time goes (the next-run
+    column shows it) rather than being cut to a time that looks wrong ("10:0").
+    """
+    text = _short_schedule(schedule)
+    if len(text) <= SCHEDULE_WIDTH or schedule.get("kind") == "cron":
+        return text if len(text) <= SCHEDULE_WIDTH else text[:SCHEDULE_WIDTH - 1] + "…"
+    pattern = text.rsplit(" ", 1)[0]
+    return pattern if len(pattern) <= SCHEDULE_WIDTH else pattern[:SCHEDULE_WIDTH - 1] + "…"
+
+
+def _short_schedule(schedule: dict) -> str:
     kind = schedule.get("kind")
     time = _hm(str(schedule.get("time", "")))
     if kind == "daily":
