@@ -21,7 +21,7 @@ from textual.worker import Worker
 
 from tui.messages import WorkflowsChanged
 from tui.screens import WorkerReports
-from tui.widgets import WrappingFooter, cursor_key, sync_table
+from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 
 ENTRY_CAP = 200
 ENTRY_COLUMNS = (("at", "When", 12), ("actor", "Who", 16), ("action", "What", 44))
@@ -79,17 +79,11 @@ class AuditScreen(WorkerReports, Screen):
         yield Header(icon="◷")
         with Vertical(id="audit"):
             yield Static(f"Audit log — [b]{_esc(self.workflow_name)}[/b]", id="audit-title")
-            entries: DataTable = DataTable(id="audit-entries", cursor_type="row", zebra_stripes=True)
-            for key, label, width in ENTRY_COLUMNS:
-                entries.add_column(label, width=width, key=key)
-            yield entries
+            yield column_table("audit-entries", ENTRY_COLUMNS)
             with VerticalScroll(id="audit-diff-box"):  # a long diff scrolls here, tables stay put
                 yield Static("", id="audit-diff")
             yield Static("Versions (v restores the highlighted one)", classes="audit-caption")
-            kept: DataTable = DataTable(id="audit-versions", cursor_type="row", zebra_stripes=True)
-            for key, label, width in VERSION_COLUMNS:
-                kept.add_column(label, width=width, key=key)
-            yield kept
+            yield column_table("audit-versions", VERSION_COLUMNS)
         yield WrappingFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

@@ -31,7 +31,7 @@ from textual.worker import Worker
 
 from tui.messages import EngineEventMessage, WorkflowsChanged
 from tui.screens import WorkerReports
-from tui.widgets import WrappingFooter, sync_table
+from tui.widgets import WrappingFooter, column_table, sync_table
 from tui.widgets.chart import BarChart
 
 DAYS = 30
@@ -171,15 +171,9 @@ class DashboardScreen(WorkerReports, Screen):
             yield Static("Loading…", id="dash-totals")
             yield BarChart(id="dash-chart", bar_height=4)
             yield Static("Runs, newest first", classes="dash-caption")
-            runs: DataTable = DataTable(id="dash-runs", cursor_type="row", zebra_stripes=True)
-            for key, label, width in RUN_COLUMNS:
-                runs.add_column(label, width=width, key=key)
-            yield runs
+            yield column_table("dash-runs", RUN_COLUMNS)
             yield Static("Latest enrollments", classes="dash-caption")
-            latest: DataTable = DataTable(id="dash-latest", cursor_type="row", zebra_stripes=True)
-            for key, label, width in ENROLL_COLUMNS:
-                latest.add_column(label, width=width, key=key)
-            yield latest
+            yield column_table("dash-latest", ENROLL_COLUMNS)
         yield WrappingFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

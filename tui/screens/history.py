@@ -28,7 +28,7 @@ from textual.worker import Worker
 from models.errors import RotaError
 from tui.messages import EngineEventMessage
 from tui.screens import WorkerReports
-from tui.widgets import WrappingFooter, cursor_key
+from tui.widgets import WrappingFooter, column_table, cursor_key
 
 PAGE = 100
 ROW_CAP = 2000
@@ -126,10 +126,7 @@ class HistoryScreen(WorkerReports, Screen):
             yield Select([(t.replace("_", " "), t) for t in EVENT_TYPES], prompt="any type", id="hist-type")
             yield Input(placeholder="since YYYY-MM-DD", id="hist-since", validators=[SinceDate(self)])
         yield Static("", id="hist-error")
-        table: DataTable = DataTable(id="hist-table", cursor_type="row", zebra_stripes=True)
-        for key, label, width in COLUMNS:
-            table.add_column(label, width=width, key=key)
-        yield table
+        yield column_table("hist-table", COLUMNS)
         yield Static("", id="hist-detail")
         yield WrappingFooter(compact=True, show_command_palette=False)
 

@@ -21,7 +21,7 @@ from textual.worker import Worker
 
 from tui.messages import EngineEventMessage
 from tui.screens import WorkerReports
-from tui.widgets import WrappingFooter, cursor_key, sync_table
+from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 
 CAP = 200
 NOTE_COLUMNS = (("at", "When", 12), ("state", "", 4), ("workflow", "Workflow", 14), ("message", "Message", 41))
@@ -95,15 +95,9 @@ class InboxScreen(WorkerReports, Screen):
         yield Header(icon="◷")
         with VerticalScroll(id="inbox"):
             yield Static("Notifications", id="inbox-notes-title", classes="inbox-caption")
-            notes: DataTable = DataTable(id="inbox-notes", cursor_type="row", zebra_stripes=True)
-            for key, label, width in NOTE_COLUMNS:
-                notes.add_column(label, width=width, key=key)
-            yield notes
+            yield column_table("inbox-notes", NOTE_COLUMNS)
             yield Static("Open tasks", id="inbox-tasks-title", classes="inbox-caption")
-            tasks: DataTable = DataTable(id="inbox-tasks", cursor_type="row", zebra_stripes=True)
-            for key, label, width in TASK_COLUMNS:
-                tasks.add_column(label, width=width, key=key)
-            yield tasks
+            yield column_table("inbox-tasks", TASK_COLUMNS)
         yield WrappingFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:

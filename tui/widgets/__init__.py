@@ -4,7 +4,7 @@ from __future__ import annotations
 from math import ceil
 
 from textual.app import ComposeResult
-from textual.widgets import Footer
+from textual.widgets import DataTable, Footer
 from textual.widgets.data_table import CellDoesNotExist
 
 
@@ -29,6 +29,15 @@ class WrappingFooter(Footer):
         keys = self.styles.grid_size_columns or 1  # Footer sets one column per key
         self.styles.grid_size_columns = min(keys, self.COLUMNS)
         self.styles.height = max(1, ceil(keys / self.COLUMNS))
+
+
+def column_table(id: str, columns) -> DataTable:
+    """A row-cursor, zebra-striped DataTable with fixed-width columns from
+    ``(key, label, width)`` triples: the bounded tables every screen shows."""
+    table = DataTable(id=id, cursor_type="row", zebra_stripes=True)
+    for key, label, width in columns:
+        table.add_column(label, width=width, key=key)
+    return table
 
 
 def sync_table(table, rows: list[tuple[str, tuple]], column_keys: list[str]) -> None:
