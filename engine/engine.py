@@ -197,11 +197,8 @@ class Engine:
     def _subscribe(self) -> None:
         from engine.workflows import subscribe
 
-        def changed(workflow_id: int | None) -> None:
-            self.wake(workflow_id)
-            runner.notify_other_processes()
-
-        self._unsubscribe = subscribe(changed)
+        # notify_changed also tells engines in other processes (PostgreSQL NOTIFY).
+        self._unsubscribe = subscribe(self.wake)
 
     def _run(self) -> None:
         self._set_status(running=True)

@@ -448,8 +448,7 @@ def enroll_manual(workflow_name: str, record_id: int, *, now: datetime | None = 
                               state="active" if has_actions else "done", step=0,
                               next_step_at=now if has_actions else None)
         _rollup(wf.id, now.astimezone(UTC).date().isoformat(), 0 if suppressed else 1, 1 if suppressed else 0, 1)
-    notify_changed(wf.id)  # wakes this process's engine: the steps are due now
-    notify_other_processes()
+    notify_changed(wf.id)  # wakes this process's engine and others: the steps are due now
     return run
 
 
