@@ -18,7 +18,6 @@ NULL). History names steps 1-based, as the editor does: ``"3.then.1"``.
 from __future__ import annotations
 
 import json
-import string
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
@@ -27,6 +26,7 @@ from zoneinfo import ZoneInfo
 import peewee as pw
 
 from engine.steps import WEEKDAYS, describe_step, mask_headers, parse_time
+from engine.steps.templates import compile_template, display_value, fill, render  # noqa: F401
 from models.db import db, is_postgres
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, find_prop, get_props, record_model, to_json_value
@@ -221,49 +221,6 @@ def bulk_set(model, column: str, pairs: list[tuple[Any, int]], extra: dict[str, 
     sql = f'UPDATE "{model._meta.table_name}" SET {sets} WHERE "id" = {mark}'
     consts = [f.db_value(v) for f, v in extra_fields]
     db.cursor().executemany(sql, [(field.db_value(v), *consts, rid) for v, rid in pairs])
-
-
-# ------------------------------------------------------------------------ templates
-
-
-def display_value(prop: Prop | None, value: Any, tz: ZoneInfo) -> str:
-    """A stored value as text for templates and copies into text properties."""
-    if value is None or prop is None:
-        return ""
-    if prop.type == "enumeration":
-        return prop.option_label(value)
-    if prop.type == "bool":
-        return "true" if value else "false"
-    if prop.type == "number":
-        return str(int(value)) if float(value).is_integer() else str(value)
-    if prop.type == "datetime":
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    if prop.type == "date":
-        return value.isoformat()
-    return str(value)
-
-
-def compile_template(text: str, type_name: str) -> list[tuple[str, Prop | None, bool]]:
-    """``text`` as (literal, property, has_field) parts: properties looked up once,
-    not once per record (a lookup is a query; a batch renders thousands)."""
-    parts = []
-    for literal, name, _spec, _conv in string.Formatter().parse(text):
-        parts.append((literal, find_prop(type_name, name) if name else None, bool(name)))
-    return parts
-
-
-def fill(parts: list[tuple[str, Prop | None, bool]], record: dict, tz: ZoneInfo) -> str:
-    out = []
-    for literal, prop, has_field in parts:
-        out.append(literal)
-        if has_field and prop is not None:
-            out.append(display_value(prop, record.get(prop.name), tz))
-    return "".join(out)
-
-
-def render(text: str, record: dict, type_name: str, tz: ZoneInfo) -> str:
-    """Fill ``{property}`` (name or label) from the record; unknown or empty → ""."""
-    return fill(compile_template(text, type_name), record, tz)
 
 
 def record_json(record: dict, props: dict[str, Prop]) -> dict:

@@ -279,7 +279,7 @@ def test_edit_that_removes_a_branch_continues_at_the_top_level_step(sqlite_db, s
     ("{createdate}", "2026-03-02 07:59"),
 ])
 def test_templates_fill_from_the_record(sqlite_db, text, expected):
-    from engine.actions import render
+    from engine.steps.templates import render
     from models.timeutil import zone
 
     rid = create_record("contact", {"firstname": "Ann", "lifecycle_stage": "marketing_qualified_lead"}, now=T0)

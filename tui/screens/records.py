@@ -45,7 +45,7 @@ def type_choices() -> list[tuple[str, str]]:
 
 def read_page(type_name: str, after: int, search_prop: str | None, search: str, tz_name: str) -> RecordPage:
     """Up to PAGE records with id > ``after``, in id order, optionally filtered."""
-    from engine.actions import display_value
+    from engine.steps.templates import display_value
     from models.objects import get_props, record_model
     from models.timeutil import zone
 

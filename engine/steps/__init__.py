@@ -1,0 +1,21 @@
+"""Action steps: their shapes and validation (``shapes``), ``{property}`` templates
+(``templates``), and, as they move out of ``engine/actions.py``, positions and the
+set-based and network step runners.
+
+The shapes' public names are re-exported here so ``from engine.steps import …`` keeps
+working for the editor, workflow files and the executor.
+"""
+from engine.steps.shapes import (  # noqa: F401
+    DELAY_UNITS,
+    MASK,
+    STEP_TYPES,
+    WEEKDAYS,
+    describe_step,
+    is_secret_header,
+    mask_actions,
+    mask_headers,
+    parse_time,
+    template_fields,
+    unmask_actions,
+    validate_actions,
+)
