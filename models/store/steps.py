@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from psycopg2.extras import execute_values
+
 from models.db import db, is_postgres
 
 
@@ -33,8 +35,6 @@ def insert_tuples(model, names: list[str], values: list[tuple], *, ignore_confli
     tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     cursor = db.cursor()
     if is_postgres():
-        from psycopg2.extras import execute_values
-
         execute_values(cursor, f'INSERT INTO "{table}" ({cols}) VALUES %s{tail}', values, page_size=1000)
     else:
         marks = ", ".join("?" for _ in fields)
