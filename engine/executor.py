@@ -28,13 +28,15 @@ from __future__ import annotations
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import peewee as pw
 
-from engine.steps import run_db, run_network
-from engine.steps.context import Context, Item, needs_record
+from engine.steps import run_db, run_network, run_set
+from engine.steps.context import Context, Item
 from engine.steps.positions import (
+    Position,
     decode_path,
     encode_path,
     path_label,
@@ -46,14 +48,16 @@ from engine.steps.run_network import is_external, run_external
 from models.db import db, is_postgres
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
 from models.settings import load_settings
+from models.store import steps as store
 from models.store.steps import insert_tuples, update_ids
-from models.timeutil import from_micros, to_micros
+from models.timeutil import from_micros, iso_z, to_micros
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # longer than a round can take (webhook timeouts are ≤ 300 s)
 PARK = timedelta(seconds=60)  # how long a paused/draft workflow's enrollments are set aside
 MAX_ROUNDS = 200  # a bound on steps per enrollment per call; the rest resumes next call
+BATCH = 50_000  # enrollments per database pass (measured: tests/bench/bench_steps.py)
 ACTIVE_STATES = ("active", "waiting")
 HTTP_WORKERS = 16
 HISTORY_COLUMNS = ["workflow", "at", "type", "record_id", "run", "enrollment", "scheduled_for", "step", "detail"]
@@ -133,8 +137,21 @@ def _release(engine_id: str, items: list[Item]) -> None:
 # ------------------------------------------------------------------------- running
 
 
-def run_due_steps(now: datetime, engine_id: str, limit: int = 500) -> int:
-    """Claim up to ``limit`` due enrollments and run their steps.
+@dataclass
+class _Group:
+    """Rows of the batch with one tag: one workflow, one position, one fate."""
+
+    g: int
+    ctx: Context
+    pos: Position | None
+    tries: int
+    state: str = "active"
+    next_at: datetime | None = None
+    network: bool = False  # stopped at a network step: claimed for the network pass
+
+
+def run_due_steps(now: datetime, engine_id: str, limit: int = BATCH) -> int:
+    """Run the steps of up to ``limit`` due enrollments.
 
     Every enrollment is taken as far as it can go now: to its end, a delay, a pause
     day, a retry wait or a failure. Returns the outcomes recorded — steps run, plus
@@ -142,112 +159,300 @@ def run_due_steps(now: datetime, engine_id: str, limit: int = 500) -> int:
     was due and ``while run_due_steps(now, id): pass`` drains everything due. Safe to
     call from several engines at once.
     """
-    items = _claim(now, engine_id, limit)
-    if not items:
-        return 0
-    settings = load_settings()
-    wf_ids = sorted({it.workflow_id for it in items})
-    contexts = {wf.id: Context(wf, settings, now) for wf in Workflow.select().where(Workflow.id.in_(wf_ids))}
-    live = [it for it in items if it.workflow_id in contexts]  # a deleted workflow took its enrollments
-    steps = 0
-    pool: ThreadPoolExecutor | None = None
-    try:
+    total = 0
+    for _ in range(MAX_ROUNDS):
+        count, network = _database_pass(now, engine_id, limit)
+        total += count
+        if not network:
+            break
+        moved = _network_pass(now, engine_id, network)
+        total += moved
+    return total
+
+
+def _database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list[_Group]]:
+    """One transaction: take due enrollments, run their database steps set-based,
+    round after round, and write the history and the pointers with them.
+
+    A crash rolls all of it back (nothing done, nothing recorded), so a database step
+    never runs twice and is never skipped. Groups that reach a network step leave the
+    transaction claimed (``claimed_by``/``claimed_until``) for the network pass.
+    """
+    now_us = to_micros(now)
+    with _tx():
+        keys = store.claim_batch(now_us, limit, ACTIVE_STATES)
+        if not keys:
+            return 0, []
+        settings = load_settings()
+        wf_ids = sorted({k[1] for k in keys})
+        contexts = {wf.id: Context(wf, settings, now) for wf in Workflow.select().where(Workflow.id.in_(wf_ids))}
+        tags = [max(k[0] for k in keys)]
+
+        def new_tag() -> int:
+            tags[0] += 1
+            return tags[0]
+
+        p = run_set.Pass(now, new_tag)
+        groups: list[_Group] = []
+        count = 0
+        for g, wf_id, step, path, _n in keys:
+            ctx = contexts.get(wf_id)
+            if ctx is None:  # a deleted workflow took its enrollments
+                store.move_rows(g, 0)
+                continue
+            pos, tries = decode_path(step, path)
+            groups.append(_Group(g, ctx, pos, tries))
+        for grp in groups:  # records deleted since they enrolled
+            gone = new_tag()
+            if store.move_missing(grp.g, gone, grp.ctx.model._meta.table_name):
+                body = {"path": path_label(grp.pos)} if grp.pos else {}
+                store.write_row_history(gone, grp.ctx.id, now_us, "step_failed", grp.pos[0] + 1 if grp.pos else None,
+                                        store.json_merge(body, {"error": store.concat([
+                                            store.literal(f"{grp.ctx.type_name} "), "CAST(b.record_id AS TEXT)",
+                                            store.literal(" no longer exists")])}), grp.ctx.model._meta.table_name)
+                groups.append(_Group(gone, grp.ctx, grp.pos, grp.tries, state="failed"))
+                count += store.group_count(gone)
+        live = [grp for grp in groups if grp.state == "active"]
         for _ in range(MAX_ROUNDS):
             if not live:
                 break
-            if pool is None and _needs_pool(contexts, live):
-                pool = ThreadPoolExecutor(max_workers=HTTP_WORKERS, thread_name_prefix="rota-http")
+            born: list[_Group] = []
+            for grp in live:
+                n = store.group_count(grp.g)
+                born += _step_group(p, grp, now)
+                if not grp.network:  # a network step is counted when it has run
+                    count += n
+            groups += born
+            live = [grp for grp in groups if grp.state == "active" and not grp.network
+                    and grp.next_at is not None and grp.next_at <= now]
+        lease_end = to_micros(now + LEASE)
+        network = []
+        for grp in groups:
+            if grp.g == 0 or grp.state == "empty":
+                continue
+            total = len(grp.ctx.actions)
+            pos = grp.pos
+            step = pos[0] if pos else total
+            path = encode_path(pos, grp.tries) if pos else None
+            next_us = to_micros(grp.next_at) if grp.next_at else None
+            if grp.network:
+                store.write_pointers(grp.g, "active", step, path, now_us, engine_id, lease_end)
+                network.append(grp)
+            elif grp.state == "active" and grp.next_at is not None and grp.next_at <= now:
+                # the round cap: the rest resumes next call
+                store.write_pointers(grp.g, "active", step, path, next_us, None, None)
+            else:
+                store.write_pointers(grp.g, grp.state, step, path, next_us, None, None)
+    return count, network
+
+
+def _step_group(p: run_set.Pass, grp: _Group, now: datetime) -> list[_Group]:
+    """Move one group one step on (or set it aside); returns the groups split off."""
+    ctx = grp.ctx
+    born: list[_Group] = []
+    if ctx.status != "active":
+        grp.state, grp.next_at = "waiting", now + PARK
+        return born
+    pos = resolve(ctx.actions, grp.pos) if grp.pos else None
+    if pos is None:
+        grp.pos, grp.state, grp.next_at, grp.tries = None, "done", None, 0
+        return born
+    if pos != grp.pos:
+        grp.pos, grp.tries = pos, 0
+    table = ctx.model._meta.table_name
+    if ctx.wf.unenrollment:
+        sql, params = run_set.criteria_sql(ctx, ctx.wf.unenrollment)
+        gone = p.new_tag()
+        if store.move_matching(grp.g, gone, table, sql, params):
+            p.event(gone, ctx, run_set.Event("unenrolled", pos, {"reason": "meets the unenrollment criteria"}))
+            born.append(_Group(gone, ctx, pos, grp.tries, state="unenrolled"))
+        if not store.group_count(grp.g):
+            grp.state = "empty"
+            return born
+    if ctx.pause_dates and now.astimezone(ctx.tz).date() in ctx.pause_dates:
+        # On a pause day each enrollment waits until the wall time its step was due,
+        # on the next day that is not paused: one part per distinct due instant.
+        day = now.astimezone(ctx.tz).date().isoformat()
+        dues = sorted(store.distinct_due(grp.g))
+        parts = [(grp, dues[0])]
+        for due in dues[1:]:
+            tag = p.new_tag()
+            store.move_rows(grp.g, tag, f"due = {int(due)}")
+            part = _Group(tag, ctx, pos, grp.tries)
+            born.append(part)
+            parts.append((part, due))
+        for part, due in parts:
+            until = ctx.paused_until(_Due(from_micros(due)))
+            p.event(part.g, ctx, run_set.Event("paused", pos, {"pause_day": day, "until": iso_z(until)}))
+            part.state, part.next_at = "waiting", until
+        return born
+    step = step_at(ctx.actions, pos)
+    if is_external(step):
+        grp.network, grp.next_at = True, now
+        return born
+    outcomes = _run_step(p, grp, pos, step)
+    for out in outcomes:
+        target = grp if out.new_g is None else _Group(out.new_g, ctx, pos, 0)
+        target.state, target.pos, target.next_at, target.tries = out.state, out.pos, out.next_at, out.tries
+        if out.state == "done":
+            target.pos = None
+        if out.new_g is not None:
+            born.append(target)
+    return born
+
+
+class _Due:
+    """What ``Context.paused_until`` reads of an enrollment: when its step was due."""
+
+    def __init__(self, due: datetime):
+        self.due = due
+
+
+def _run_step(p: run_set.Pass, grp: _Group, pos: Position, step: dict) -> list[run_set.Outcome]:
+    """The group's step, set-based; per record where only that gives the same result;
+    recorded as failed (never retried forever) when it cannot run at all."""
+    ctx = grp.ctx
+    try:
+        with db.atomic():  # a savepoint: one bad group does not sink the pass
             try:
-                steps += _round(now, engine_id, contexts, live, pool)
-            except _LostClaim:  # the round rolled back; let go of what is still ours
-                break
-            live = [it for it in live if it.state == "active" and it.next_at is not None and it.next_at <= now]
+                return run_set.run_group(p, ctx, grp.g, pos, step)
+            except run_set.NeedsRecords:
+                pass
+        with db.atomic():
+            return _per_record(p, grp, pos, step)
+    except db_error_types():
+        raise
+    except Exception as exc:  # noqa: BLE001 - a step that cannot run: recorded, never retried forever
+        message = f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]
+        p.event(grp.g, ctx, run_set.Event("step_failed", pos, {"error": message}))
+        return [run_set.Outcome("failed", pos, None)]
+
+
+def _per_record(p: run_set.Pass, grp: _Group, pos: Position, step: dict) -> list[run_set.Outcome]:
+    """The per-record runners of ``run_db`` for one group: each outcome becomes a
+    group of its own, each event a ``history_event`` row."""
+    ctx = grp.ctx
+    rows = store.group_ids(grp.g)
+    ctx.load_records(sorted({r for _, r, _ in rows}))
+    sched = dict(Run.select(Run.id, Run.scheduled_for).where(Run.id.in_(sorted({r for _, _, r in rows}))).tuples())
+    items = [Item(id=eid, run_id=run_id, workflow_id=ctx.id, record_id=rid, manual=False, enrolled_at=None,
+                  due=p.now, scheduled_for=sched.get(run_id), pos=pos, tries=grp.tries) for eid, rid, run_id in rows]
+    run_db.run_db_step(ctx, pos, step, items)
+    _history_rows(p.now, items)
+    by_outcome: dict[tuple, list[int]] = {}
+    for it in items:
+        by_outcome.setdefault((it.state, it.pos, it.tries, it.next_at), []).append(it.id)
+    outs = []
+    for i, ((state, new_pos, tries, next_at), ids) in enumerate(by_outcome.items()):
+        tag = None
+        if i > 0:
+            tag = p.new_tag()
+            store.move_ids(grp.g, tag, ids)
+        outs.append(run_set.Outcome(state, new_pos, next_at, new_g=tag, tries=tries))
+    return outs
+
+
+def _history_rows(now: datetime, items: list[Item]) -> None:
+    """Per-record events as ``history_event`` rows."""
+    now_us = to_micros(now)
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+    rows = []
+    for it in items:
+        sched = to_micros(it.scheduled_for) if it.scheduled_for else None
+        for kind, pos, detail in it.events:
+            body = {**detail, "path": path_label(pos)} if pos else detail
+            rows.append((it.workflow_id, now_us, kind, it.record_id, it.run_id, it.id, sched,
+                         pos[0] + 1 if pos else None, dumps(body)))
+        it.events = []
+    insert_tuples(HistoryEvent, HISTORY_COLUMNS, rows)
+
+
+# ------------------------------------------------------------------ the network pass
+
+
+def _network_pass(now: datetime, engine_id: str, groups: list[_Group]) -> int:
+    """Network steps (webhooks, e-mail) for the groups the database pass left claimed:
+    the calls outside any transaction, then their outcomes, per record.
+
+    This is the seam for the network pool: ``run_network.run_external`` makes the
+    calls, ``_apply_network`` records what they did.
+    """
+    ids = []
+    for grp in groups:
+        ids += [eid for eid, _, _ in _claimed_ids(grp.g)]
+    items = _load_items(ids, now)
+    contexts = {grp.ctx.id: grp.ctx for grp in groups}
+    by_pos: dict[tuple, list[Item]] = {}
+    for it in items:
+        by_pos.setdefault((it.workflow_id, it.pos), []).append(it)
+    pool = ThreadPoolExecutor(max_workers=HTTP_WORKERS, thread_name_prefix="rota-http")
+    try:
+        for (wf_id, pos), its in by_pos.items():
+            ctx = contexts[wf_id]
+            ctx.load_records(sorted({it.record_id for it in its}))
+            run_external(ctx, pos, step_at(ctx.actions, pos), its, pool)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
-        _release(engine_id, live)
-    return steps
+        pool.shutdown(wait=True)
+    try:
+        return _apply_network(now, engine_id, contexts, by_pos)
+    except _LostClaim:
+        _release(engine_id, items)
+        return 0
+    except BaseException:
+        _release(engine_id, items)
+        raise
 
 
-def _needs_pool(contexts: dict[int, Context], live: list[Item]) -> bool:
-    for it in live:
-        step = step_at(contexts[it.workflow_id].actions, it.pos)
-        if step is not None and is_external(step):
-            return True
-    return False
+def _claimed_ids(g: int) -> list[tuple[int, int, int]]:
+    return store.group_ids(g)
 
 
-def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: list[Item], pool) -> int:
-    for it in live:
-        it.settled, it.events, it.steps_run = False, [], 0
-    groups: dict[tuple, list[Item]] = {}
-    by_wf: dict[int, list[Item]] = {}
-    for it in live:
-        by_wf.setdefault(it.workflow_id, []).append(it)
-    for wf_id, its in by_wf.items():
-        ctx = contexts[wf_id]
-        if ctx.status != "active":
-            for it in its:
-                it.state, it.next_at, it.settled = "waiting", now + PARK, True
-            continue
-        leaves = ctx.unenroll_test()
-        pending = []
-        for it in its:
-            pos = resolve(ctx.actions, it.pos) if it.pos else None
-            if pos is None:
-                ctx.finish(it)
-                continue
-            if pos != it.pos:
-                it.pos, it.tries = pos, 0
-            pending.append(it)
-        full = leaves is not None or any(needs_record(step_at(ctx.actions, p))
-                                         for p in {it.pos for it in pending})
-        ctx.load_records(sorted({it.record_id for it in pending}), full=full)
-        for it in pending:
-            pos = it.pos
-            record = ctx.records.get(it.record_id)
-            if record is None:
-                ctx.fail(it, pos, f"{ctx.type_name} {it.record_id} no longer exists")
-                continue
-            if leaves is not None and leaves(record):
-                ctx.unenroll(it, "meets the unenrollment criteria")
-                continue
-            until = ctx.paused_until(it)
-            if until is not None:
-                ctx.wait(it, "paused", pos, pos, until,
-                         {"pause_day": now.astimezone(ctx.tz).date().isoformat()})
-                continue
-            groups.setdefault((wf_id, pos), []).append(it)
+def _load_items(ids: list[int], now: datetime) -> list[Item]:
+    items = []
+    e, r = Enrollment._meta.table_name, Run._meta.table_name
+    mark = "%s" if is_postgres() else "?"
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        cursor = db.cursor()
+        cursor.execute(f'SELECT e."id", e."run_id", e."workflow_id", e."record_id", e."manual", e."enrolled_at", '
+                       f'e."next_step_at", e."step", e."path", r."scheduled_for" FROM "{e}" AS e '
+                       f'JOIN "{r}" AS r ON r."id" = e."run_id" WHERE e."id" IN ({", ".join(mark for _ in chunk)})',
+                       chunk)
+        for eid, run_id, wf_id, record_id, manual, enrolled_at, due, step, path, scheduled_for in cursor.fetchall():
+            pos, tries = decode_path(step, path)
+            items.append(Item(id=eid, run_id=run_id, workflow_id=wf_id, record_id=record_id, manual=bool(manual),
+                              enrolled_at=_instant(enrolled_at), due=_instant(due) or now,
+                              scheduled_for=_instant(scheduled_for), pos=pos, tries=tries))
+    items.sort(key=lambda it: it.id)
+    return items
 
-    for (wf_id, pos), its in groups.items():  # the network, outside any transaction
-        ctx = contexts[wf_id]
-        step = step_at(ctx.actions, pos)
-        if is_external(step):
-            run_external(ctx, pos, step, its, pool)
 
+def _apply_network(now: datetime, engine_id: str, contexts: dict[int, Context],
+                   by_pos: dict[tuple, list[Item]]) -> int:
+    """Record the network steps' outcomes (one transaction): history, pointers and the
+    inbox rows of a notify step. Lost claims roll it back."""
+    items = [it for its in by_pos.values() for it in its]
     with _tx():
-        for (wf_id, pos), its in groups.items():
+        for (wf_id, pos), its in by_pos.items():
             todo = [it for it in its if not it.settled]
             if not todo:
                 continue
             ctx = contexts[wf_id]
             step = step_at(ctx.actions, pos)
             try:
-                with db.atomic():  # a savepoint: one bad group does not sink the round
-                    if step.get("type") in run_network.EXTERNAL_STEPS:  # the network's outcomes
+                with db.atomic():
+                    if step.get("type") in run_network.EXTERNAL_STEPS:
                         run_network.apply_outcomes(ctx, pos, step, todo)
                     else:
                         run_db.run_db_step(ctx, pos, step, todo)
             except db_error_types():
                 raise
-            except Exception as exc:  # a step that cannot run: recorded, never retried forever
+            except Exception as exc:  # noqa: BLE001
                 for it in todo:
                     it.events, it.settled, it.steps_run = [], False, 0
                     ctx.fail(it, pos, f"internal error: {type(exc).__name__}: {exc}".splitlines()[0])
-        _write(now, engine_id, contexts, live)
-    # An enrollment that only waited, left or was parked still counts once, so that
-    # "0" means exactly "nothing was due" and callers can loop until it.
-    return sum(it.steps_run or 1 for it in live)
+        _write(now, engine_id, contexts, items)
+    return sum(it.steps_run or 1 for it in items)
 
 
 def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: list[Item]) -> None:
@@ -259,7 +464,7 @@ def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: l
     for it in items:
         if not it.settled:  # pragma: no cover - every item gets an outcome
             continue
-        continuing = it.state == "active" and it.next_at is not None and it.next_at <= now
+        continuing = False  # what moves on is taken by the next database pass
         total = len(contexts[it.workflow_id].actions)
         step = it.pos[0] if it.pos else total
         key = (it.state, step, encode_path(it.pos, it.tries) if it.pos else None,

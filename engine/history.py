@@ -8,8 +8,16 @@ index, newest run first — and merged with ``history_event`` rows read through 
 has a LIMIT and pages by keyset, never OFFSET, so a page costs the same at tens of
 millions of events as at ten.
 
-Page order is ``(at, source, a, b)`` descending: events (source 1, a = event id)
-before enrollments (source 0, a = run id, b = record id) at the same instant. Each row
+Step events of set-based steps are stored grouped (``history_group``: one row per run,
+step, outcome, instant and range of enrollment ids; see models/schema.py) and expanded
+into per-record rows here, page by page; what differs per record is in
+``history_value`` or, for rare outcomes, in ``history_event`` rows of its own.
+
+Page order is ``(at, source, a, b, c)`` descending. Events (source 1) come before
+enrollments (source 0, a = run id, b = record id) at the same instant; among events,
+``history_event`` rows (a = 2 × id) and grouped rows (a = 2 × seq + 1, b = group id,
+c = enrollment id, where seq is the newest ``history_event`` id when the group was
+written) keep the order they were written in. Each row
 carries ``cursor``; pass the last one as ``before`` for the next page. All rows of a
 run share one ``enrolled_at`` (the engine enrolls a run in one statement); the walk
 relies on that.
@@ -21,6 +29,7 @@ from datetime import date, datetime
 from typing import Any
 
 from models.errors import RotaError
+from models.store import history as store_history
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
 from models.store.workflows import get_workflow
 from models.timeutil import from_micros, iso_z, parse_instant, start_of_local_day, to_micros, zone
@@ -49,14 +58,17 @@ def parse_when(text: str, tz_name: str) -> datetime:
     return start_of_local_day(day, zone(tz_name))
 
 
-def _parse_cursor(before) -> tuple[int, int, int, int] | None:
+def _parse_cursor(before) -> tuple[int, int, int, int, int] | None:
     if before is None:
         return None
     if isinstance(before, datetime):
-        return (to_micros(before), -1, 0, 0)  # strictly older than this instant
+        return (to_micros(before), -1, 0, 0, 0)  # strictly older than this instant
     try:
-        at, src, a, b = (int(p) for p in str(before).split(":"))
-        return (at, src, a, b)
+        parts = [int(p) for p in str(before).split(":")]
+        if len(parts) == 4:
+            parts.append(0)
+        at, src, a, b, c = parts
+        return (at, src, a, b, c)
     except ValueError:
         raise RotaError(f'"{before}" is not a history cursor (use the "cursor" of the last row shown)') from None
 
@@ -90,6 +102,10 @@ def history(workflow_name: str | int, *, record_id: int | None = None, type: str
     rows: list[tuple[tuple, dict]] = []
     if type is None or type not in ENROLL_TYPES:
         rows += _events(wf.id, record_id, type, lo, hi, cursor, limit)
+        rows += _grouped(wf.id, record_id, type, lo, hi, cursor, limit)
+        if len(rows) > limit:
+            rows.sort(key=lambda r: r[0], reverse=True)
+            del rows[limit:]
     if type is None or type in ENROLL_TYPES:
         floor = rows[-1][0] if len(rows) >= limit else None
         rows += _enrollments(wf.id, record_id, type, lo, hi, cursor, limit, floor)
@@ -115,8 +131,9 @@ def events_query(wf_id: int, record_id, type_, lo, hi, cursor, limit):
     if hi is not None:
         q = q.where(H.at < hi)
     if cursor is not None:
-        at, src, a, _ = cursor
-        q = q.where((H.at < at) | ((H.at == at) & (H.id < a))) if src == 1 else q.where(H.at < at)
+        at, src, a = cursor[:3]
+        # events (a = 2 * id) and grouped rows (a = 2 * seq + 1) share one order
+        q = q.where((H.at < at) | ((H.at == at) & (H.id < (a + 1) // 2))) if src == 1 else q.where(H.at < at)
     return q.order_by(H.at.desc(), H.id.desc()).limit(limit)
 
 
@@ -125,7 +142,7 @@ def _events(wf_id: int, record_id, type_, lo, hi, cursor, limit) -> list[tuple[t
     for eid, at, kind, rid, sched, step, detail, run_id, enr_id in \
             events_query(wf_id, record_id, type_, lo, hi, cursor, limit).tuples():
         at_m = _micros(at)
-        out.append(((at_m, 1, eid, 0), {
+        out.append(((at_m, 1, 2 * eid, 0, 0), {
             "at": iso_z(from_micros(at_m)), "type": kind, "record_id": rid,
             "scheduled_for": iso_z(from_micros(_micros(sched))), "step": step, "detail": _detail(detail),
             "run": run_id, "enrollment": enr_id,
@@ -133,11 +150,70 @@ def _events(wf_id: int, record_id, type_, lo, hi, cursor, limit) -> list[tuple[t
     return out
 
 
+def _after(cursor, key: tuple) -> bool:
+    """Whether ``key`` comes after (is older than) ``cursor`` in page order."""
+    if cursor is None:
+        return True
+    if cursor[1] < 0:
+        return key[0] < cursor[0]
+    return key < cursor
+
+
+def _grouped(wf_id: int, record_id, type_, lo, hi, cursor, limit) -> list[tuple[tuple, dict]]:
+    """Per-record rows derived from ``history_group`` (source 2): each group row stands
+    for the enrollments ``first``..``last`` of its run; newest group first, and inside a
+    group the highest enrollment id first."""
+    if record_id is not None:
+        return _grouped_for_record(wf_id, int(record_id), type_, lo, hi, cursor, limit)
+    out: list[tuple[tuple, dict]] = []
+    sched: dict[int, Any] = {}
+    for gid, at, kind, run_id, step, detail, first, last, varies, seq in \
+            store_history.group_page(wf_id, type_, lo, hi, cursor, limit):
+        at_m = _micros(at)
+        bound = cursor[4] if cursor is not None and cursor[:4] == (at_m, 1, 2 * seq + 1, gid) else None
+        members = store_history.group_members(gid, run_id, first, last, bound, limit - len(out))
+        values = store_history.group_values(gid, [eid for eid, _ in members]) if varies else {}
+        if run_id not in sched:
+            sched[run_id] = store_history.run_scheduled_for(run_id)
+        base = _detail(detail)
+        for eid, rid in members:
+            out.append(_group_row(at_m, gid, seq, kind, rid, sched[run_id], step, base, values.get(eid), run_id, eid))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _group_row(at_m, gid, seq, kind, rid, sched, step, base, extra, run_id, eid) -> tuple[tuple, dict]:
+    detail = base
+    if extra is not None:
+        detail = {**base, **json.loads(extra)} if isinstance(base, dict) else json.loads(extra)
+    return ((at_m, 1, 2 * seq + 1, gid, eid), {
+        "at": iso_z(from_micros(at_m)), "type": kind, "record_id": rid,
+        "scheduled_for": iso_z(from_micros(_micros(sched))), "step": step, "detail": detail,
+        "run": run_id, "enrollment": eid,
+    })
+
+
+def _grouped_for_record(wf_id, record_id, type_, lo, hi, cursor, limit) -> list[tuple[tuple, dict]]:
+    out = []
+    for eid, run_id, sched in store_history.record_enrollments(wf_id, record_id):
+        for gid, at, kind, step, detail, varies, seq in store_history.groups_of(run_id, eid):
+            at_m = _micros(at)
+            if (type_ is not None and kind != type_) or (lo is not None and at_m < lo) or \
+                    (hi is not None and at_m >= hi) or not _after(cursor, (at_m, 1, 2 * seq + 1, gid, eid)):
+                continue
+            extra = store_history.group_values(gid, [eid]).get(eid) if varies else None
+            out.append(_group_row(at_m, gid, seq, kind, record_id, sched, step, _detail(detail), extra, run_id,
+                                  eid))
+    out.sort(key=lambda r: r[0], reverse=True)
+    return out[:limit]
+
+
 def _enrollment_row(at_m: int, run_id: int, kind_manual: bool, rid: int, eid: int, sched) -> tuple[tuple, dict]:
     sched_m = _micros(sched)
     detail = ("manual enrollment" if kind_manual
               else f"scheduled occurrence {iso_z(from_micros(sched_m))}" if sched_m is not None else "enrolled")
-    return ((at_m, 0, run_id, rid), {
+    return ((at_m, 0, run_id, rid, 0), {
         "at": iso_z(from_micros(at_m)), "type": "manual_enrolled" if kind_manual else "enrolled",
         "record_id": rid, "scheduled_for": iso_z(from_micros(sched_m)), "step": None, "detail": detail,
         "run": run_id, "enrollment": eid,
@@ -147,7 +223,7 @@ def _enrollment_row(at_m: int, run_id: int, kind_manual: bool, rid: int, eid: in
 def _after_cursor(cursor, at_m: int, run_id: int, rid: int) -> bool:
     if cursor is None:
         return True
-    at, src, a, b = cursor
+    at, src, a, b = cursor[:4]
     if at_m != at:
         return at_m < at
     if src != 0:
@@ -206,7 +282,7 @@ def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> 
                 return out  # the events alone fill the page with newer rows
             rec_bound = None
             if cursor is not None:
-                c_at, c_src, c_run, c_rec = cursor
+                c_at, c_src, c_run, c_rec = cursor[:4]
                 if at_m > c_at or (at_m == c_at and (c_src < 0 or (c_src == 0 and run_id > c_run))):
                     continue
                 if at_m == c_at and c_src == 0 and run_id == c_run:

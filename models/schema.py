@@ -14,11 +14,11 @@ from typing import Callable
 
 import peewee as pw
 
-from models.db import db
+from models.db import db, is_postgres
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class LooseForeignKey(pw.ForeignKeyField):
@@ -168,6 +168,54 @@ class HistoryEvent(Base):
         )
 
 
+class HistoryGroup(Base):
+    """Step events of many enrollments at once (schema 2).
+
+    One row per (run, step, outcome, instant) and contiguous range of enrollment ids:
+    the enrollments ``first``..``last`` of ``run`` all had this event. A set-based step
+    over a million enrollments writes a handful of these instead of a million
+    ``history_event`` rows; the per-record rows are derived when read
+    (engine/history.py). Where the detail differs per record (a templated value, a
+    task title), ``varies`` is set and ``history_value`` holds each record's part.
+    """
+
+    workflow = pw.ForeignKeyField(Workflow, on_delete="CASCADE", index=False)
+    run = LooseForeignKey(Run)
+    at = InstantField()
+    type = pw.CharField(max_length=20)
+    step = pw.IntegerField(null=True)
+    detail = pw.TextField(null=True)
+    first = pw.BigIntegerField()
+    last = pw.BigIntegerField()
+    count = pw.IntegerField()
+    varies = pw.BooleanField(default=False)
+    seq = pw.BigIntegerField(default=0)  # the newest history_event id when written: one order for both
+
+    class Meta:
+        indexes = (
+            (("workflow", "at"), False),
+            (("run", "first"), False),
+        )
+
+
+class HistoryValue(Base):
+    """The per-record part of a ``history_group`` row's detail (JSON object, merged
+    over the group's detail), for steps whose detail differs per record."""
+
+    group = pw.ForeignKeyField(HistoryGroup, on_delete="CASCADE", index=False)
+    enrollment = pw.BigIntegerField()
+    detail = pw.TextField()
+
+    class Meta:
+        primary_key = pw.CompositeKey("group", "enrollment")
+
+
+def _dialect_options() -> None:
+    """Table options only one dialect has: SQLite keeps history_value in its key's
+    b-tree alone (WITHOUT ROWID), PostgreSQL has no such clause."""
+    HistoryValue._meta.without_rowid = not is_postgres()
+
+
 class StaticList(Base):
     name = pw.CharField(max_length=200, unique=True)
     object_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE")
@@ -242,6 +290,8 @@ STATIC_MODELS: list[type[Base]] = [
     Enrollment,
     EnrollmentDaily,
     HistoryEvent,
+    HistoryGroup,
+    HistoryValue,
     StaticList,
     ListMember,
     Task,
@@ -252,7 +302,13 @@ STATIC_MODELS: list[type[Base]] = [
 ]
 
 # Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
-MIGRATIONS: dict[int, Callable[[], None]] = {}
+def _to_2() -> None:
+    """Grouped step history (history_group, history_value)."""
+    _dialect_options()
+    db.create_tables([HistoryGroup, HistoryValue], safe=True)
+
+
+MIGRATIONS: dict[int, Callable[[], None]] = {2: _to_2}
 
 
 def current_version() -> int | None:
@@ -263,6 +319,7 @@ def current_version() -> int | None:
 
 
 def _create_initial() -> None:
+    _dialect_options()
     db.create_tables(STATIC_MODELS, safe=True)
     SchemaVersion.delete().execute()
     SchemaVersion.create(version=SCHEMA_VERSION)

@@ -100,3 +100,334 @@ def bulk_set(model, column: str, pairs: list[tuple[Any, int]], extra: dict[str, 
     sql = f'UPDATE "{model._meta.table_name}" SET {sets} WHERE "id" = {mark}'
     consts = [f.db_value(v) for f, v in extra_fields]
     db.cursor().executemany(sql, [(field.db_value(v), *consts, rid) for v, rid in pairs])
+
+
+# ----------------------------------------------------------------------- the batch
+#
+# A step pass works on a *batch*: the due enrollments it took, copied into a temporary
+# table ``rota_batch`` (group tag ``g``, enrollment id, record id, run id, due instant).
+# A group is the rows with one tag: one workflow, one position. Steps are statements
+# joined to ``rota_batch WHERE g = ?``; a split (a branch, records that leave) moves
+# rows to a new tag. The temporary table lives on the connection and is emptied at the
+# start of each pass, inside the pass's transaction.
+
+BATCH = "rota_batch"
+
+
+def _p() -> str:
+    return "%s" if is_postgres() else "?"
+
+
+def _exec(sql: str, params=()) -> Any:
+    cursor = db.cursor()
+    cursor.execute(sql, tuple(params))
+    return cursor
+
+
+def ensure_batch() -> None:
+    if is_postgres():
+        _exec(f"CREATE TEMP TABLE IF NOT EXISTS {BATCH} (g integer NOT NULL, id bigint NOT NULL, "
+              "record_id bigint NOT NULL, run_id bigint NOT NULL, due bigint, wf bigint, step integer, path text, "
+              "PRIMARY KEY (g, id))")
+    else:
+        _exec(f"CREATE TEMP TABLE IF NOT EXISTS {BATCH} (g INTEGER NOT NULL, id INTEGER NOT NULL, "
+              "record_id INTEGER NOT NULL, run_id INTEGER NOT NULL, due INTEGER, wf INTEGER, step INTEGER, path TEXT, "
+              "PRIMARY KEY (g, id)) WITHOUT ROWID")
+
+
+def claim_batch(now_us: int, limit: int, states: tuple[str, ...]) -> list[tuple]:
+    """Take up to ``limit`` due enrollments into the batch, tagged by (workflow, step,
+    path); returns ``(g, workflow_id, step, path, count)`` per group.
+
+    Runs inside the pass's write transaction: on SQLite that transaction holds the
+    write lock; on PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` until it
+    commits, so another engine's pass takes other rows. Rows claimed for network work
+    by a live engine (``claimed_until`` in the future) are left alone.
+    """
+    p = _p()
+    ensure_batch()
+    _exec(f"DELETE FROM {BATCH}")
+    marks = ", ".join(p for _ in states)
+    lock = " FOR UPDATE OF e SKIP LOCKED" if is_postgres() else ""
+    _exec(f'INSERT INTO {BATCH} (g, id, record_id, run_id, due, wf, step, path) '
+          f'SELECT DENSE_RANK() OVER (ORDER BY c.workflow_id, c.step, c.path), c.id, c.record_id, c.run_id, '
+          f'c.next_step_at, c.workflow_id, c.step, c.path FROM ('
+          f'SELECT e.id, e.record_id, e.run_id, e.next_step_at, e.workflow_id, e.step, e.path '
+          f'FROM "enrollment" AS e WHERE e.next_step_at <= {p} AND e.state IN ({marks}) '
+          f'AND (e.claimed_by IS NULL OR e.claimed_until < {p}) '
+          f'ORDER BY e.next_step_at LIMIT {int(limit)}{lock}) AS c', (now_us, *states, now_us))
+    if is_postgres():
+        _exec(f"ANALYZE {BATCH}")
+    return list(_exec(f"SELECT g, MIN(wf), MIN(step), MIN(path), COUNT(*) FROM {BATCH} GROUP BY g ORDER BY g")
+                .fetchall())
+
+
+def batch_sql(g: int) -> str:
+    """The record ids of group ``g`` as a sub-select (``g`` is ours: an integer)."""
+    return f"SELECT record_id FROM {BATCH} WHERE g = {int(g)}"
+
+
+def move_rows(g: int, new_g: int, where: str = "", params=()) -> int:
+    """Move the rows of group ``g`` that meet ``where`` (SQL over ``rota_batch`` columns)
+    to group ``new_g``; returns how many moved."""
+    cond = f" AND ({where})" if where else ""
+    return max(_exec(f"UPDATE {BATCH} SET g = {int(new_g)} WHERE g = {int(g)}{cond}", params).rowcount, 0)
+
+
+def move_matching(g: int, new_g: int, table: str, cond_sql: str, params=()) -> int:
+    """Move the rows of ``g`` whose record (in ``table``) meets ``cond_sql``, a
+    ``SELECT id FROM table WHERE …`` compiled by the criteria compiler."""
+    return move_rows(g, new_g, f"record_id IN ({cond_sql})", params)
+
+
+def move_missing(g: int, new_g: int, table: str) -> int:
+    """Move the rows of ``g`` whose record no longer exists."""
+    return move_rows(g, new_g, f'NOT EXISTS (SELECT 1 FROM "{table}" AS r WHERE r.id = {BATCH}.record_id)')
+
+
+def group_count(g: int) -> int:
+    return _exec(f"SELECT COUNT(*) FROM {BATCH} WHERE g = {int(g)}").fetchone()[0]
+
+
+def distinct_due(g: int) -> list[int]:
+    return [r[0] for r in _exec(f"SELECT DISTINCT due FROM {BATCH} WHERE g = {int(g)}").fetchall()]
+
+
+def group_ids(g: int) -> list[tuple[int, int, int]]:
+    """``(enrollment id, record id, run id)`` of a group, for the per-record paths."""
+    return list(_exec(f"SELECT id, record_id, run_id FROM {BATCH} WHERE g = {int(g)} ORDER BY id").fetchall())
+
+
+def update_group_records(table: str, g: int, sets: str, params=()) -> int:
+    """``UPDATE table AS r SET sets WHERE r.id IN (the group's records)``."""
+    return _exec(f'UPDATE "{table}" AS r SET {sets} WHERE r.id IN ({batch_sql(g)})', params).rowcount
+
+
+def insert_from_group(target: str, columns: list[str], select_exprs: list[str], table: str, g: int,
+                      params=(), *, tail: str = "") -> int:
+    """``INSERT INTO target (columns) SELECT exprs FROM rota_batch b JOIN table r ON
+    r.id = b.record_id WHERE b.g = ?``: expressions may use ``b.`` and ``r.``."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    sql = (f'INSERT INTO "{target}" ({cols}) SELECT {", ".join(select_exprs)} FROM {BATCH} AS b '
+           f'JOIN "{table}" AS r ON r.id = b.record_id WHERE b.g = {int(g)} ORDER BY b.id{tail}')
+    return max(_exec(sql, params).rowcount, 0)
+
+
+def first_value(sql_from_group: str, table: str, g: int, params=()) -> Any:
+    """The first row of ``SELECT <expr> FROM rota_batch b JOIN table r … WHERE b.g = ?``."""
+    row = _exec(f'SELECT {sql_from_group} FROM {BATCH} AS b JOIN "{table}" AS r ON r.id = b.record_id '
+                f'WHERE b.g = {int(g)} LIMIT 1', params).fetchone()
+    return row
+
+
+def delete_list_members(list_id: int, g: int) -> None:
+    _exec(f'DELETE FROM "list_member" WHERE "list_id" = {int(list_id)} AND "record_id" IN ({batch_sql(g)})')
+
+
+def add_list_members(list_id: int, g: int, now_us: int) -> None:
+    _exec(f'INSERT INTO "list_member" ("list_id", "record_id", "added_at") '
+          f'SELECT DISTINCT {int(list_id)}, record_id, {int(now_us)} FROM {BATCH} WHERE g = {int(g)} '
+          f'ON CONFLICT DO NOTHING')
+
+
+def write_group_history(g: int, workflow_id: int, at_us: int, kind: str, step: int | None, detail: str | None,
+                        value_sql: str | None = None, table: str | None = None) -> None:
+    """The group's event: one ``history_group`` row per run and contiguous range of
+    enrollment ids (usually one), and with ``value_sql`` (a JSON-object expression over
+    ``r.`` record columns) each enrollment's own part in ``history_value``."""
+    p = _p()
+    islands = _exec(
+        f"SELECT run_id, MIN(id), MAX(id), COUNT(*) FROM (SELECT id, run_id, "
+        f"id - ROW_NUMBER() OVER (ORDER BY id) AS k FROM {BATCH} WHERE g = {int(g)}) AS s "
+        f"GROUP BY k, run_id ORDER BY MIN(id)").fetchall()
+    varies = value_sql is not None
+    pg = is_postgres()
+    seq = _exec('SELECT MAX("id") FROM "history_event"').fetchone()[0] or 0
+    for run_id, lo, hi, n in islands:
+        sql = (f'INSERT INTO "history_group" ("workflow_id", "run_id", "at", "type", "step", "detail", "first", '
+               f'"last", "count", "varies", "seq") VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})')
+        params = (workflow_id, run_id, at_us, kind, step, detail, lo, hi, n, varies, seq)
+        if pg:
+            gid = _exec(sql + ' RETURNING "id"', params).fetchone()[0]
+        else:
+            gid = _exec(sql, params).lastrowid
+        if varies:
+            _exec(f'INSERT INTO "history_value" ("group_id", "enrollment", "detail") '
+                  f'SELECT {int(gid)}, b.id, {value_sql} FROM {BATCH} AS b JOIN "{table}" AS r ON r.id = b.record_id '
+                  f'WHERE b.g = {int(g)} AND b.run_id = {int(run_id)} AND b.id BETWEEN {int(lo)} AND {int(hi)} '
+                  f'ORDER BY b.id')
+
+
+def write_row_history(g: int, workflow_id: int, at_us: int, kind: str, step: int | None, detail_sql: str,
+                      table: str, params=()) -> None:
+    """Per-record ``history_event`` rows for what differs per record and is rare
+    (a failure naming the record, a pause with its own resume time)."""
+    _exec(f'INSERT INTO "history_event" ("workflow_id", "at", "type", "record_id", "run_id", "enrollment_id", '
+          f'"scheduled_for", "step", "detail") SELECT {int(workflow_id)}, {int(at_us)}, {_p()}, b.record_id, '
+          f'b.run_id, b.id, (SELECT "scheduled_for" FROM "run" WHERE "run"."id" = b.run_id), {_p()}, {detail_sql} '
+          f'FROM {BATCH} AS b LEFT JOIN "{table}" AS r ON r.id = b.record_id WHERE b.g = {int(g)} ORDER BY b.id',
+          (kind, step, *params))
+
+
+def write_pointers(g: int, state: str, step: int, path: str | None, next_at_us: int | None,
+                   claimed_by: str | None, claimed_until_us: int | None) -> int:
+    """Where the group's enrollments are now: one UPDATE for the group."""
+    p = _p()
+    return _exec(f'UPDATE "enrollment" SET "state" = {p}, "step" = {p}, "path" = {p}, "next_step_at" = {p}, '
+                 f'"claimed_by" = {p}, "claimed_until" = {p} WHERE "id" IN (SELECT id FROM {BATCH} WHERE g = {int(g)})',
+                 (state, step, path, next_at_us, claimed_by, claimed_until_us)).rowcount
+
+
+def move_ids(g: int, new_g: int, ids: list[int]) -> None:
+    """Move the listed enrollments of ``g`` to ``new_g`` (the per-record fallback)."""
+    for i in range(0, len(ids), 900):
+        chunk = ids[i:i + 900]
+        move_rows(g, new_g, f"id IN ({', '.join(str(int(x)) for x in chunk)})")
+
+
+# ------------------------------------------------------ values as text, in SQL
+#
+# Templates and copies into text run in SQL; these build the expressions, rendering
+# each type exactly as ``engine.steps.templates.display_value`` does. Where a value
+# cannot be printed exactly so (a number Python would write with more digits than
+# the database, an instant outside the zone table), the expression is NULL and the
+# caller takes the per-record path for that group (``GUARDED`` types).
+
+GUARDED = frozenset({"number", "datetime"})
+# str.strip()'s whitespace, for TRIM: coerce_value strips text before storing it.
+_WS = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
+_DT_LO = 946_684_800 * 1_000_000 - 3_155_760_000 * 1_000_000  # 1900-01-01 (approx. bound, guarded)
+_DT_HI = 4_102_444_800 * 1_000_000  # 2100-01-01
+
+
+def mark() -> str:
+    return _p()
+
+
+def literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def concat(parts: list[str]) -> str:
+    return "(" + " || ".join(parts) + ")"
+
+
+def strip_to_null(expr: str) -> str:
+    fn = "btrim" if is_postgres() else "trim"
+    return f"NULLIF({fn}({expr}, {literal(_WS)}), '')"
+
+
+def _number_text(col: str) -> str:
+    if is_postgres():
+        return (f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 9e18 THEN CAST(CAST({col} AS bigint) AS text) "
+                f"WHEN abs({col}) < 1e15 THEN CAST({col} AS text) ELSE NULL END")
+    fmt15, fmt16 = "printf('%.15g', " + col + ")", "printf('%.16g', " + col + ")"
+    return (f"CASE WHEN {col} = CAST({col} AS INTEGER) AND abs({col}) < 9e18 THEN CAST(CAST({col} AS INTEGER) AS TEXT) "
+            f"WHEN abs({col}) < 1e15 AND CAST({fmt15} AS REAL) = {col} THEN {fmt15} "
+            f"WHEN abs({col}) < 1e15 AND CAST({fmt16} AS REAL) = {col} THEN {fmt16} ELSE NULL END")
+
+
+def _offsets(tz_name: str, lo_us: int, hi_us: int) -> list[tuple[int, int]] | None:
+    """(from_us, offset_us) segments of the zone over [lo, hi], from Python's zone
+    data (SQLite has none); None outside 1900–2100."""
+    from datetime import datetime as _dt, timezone as _tz
+    from zoneinfo import ZoneInfo
+
+    if lo_us < _DT_LO or hi_us >= _DT_HI:
+        return None
+    tz = ZoneInfo(tz_name)
+
+    def off(sec: int) -> int:
+        return int(_dt.fromtimestamp(sec, _tz.utc).astimezone(tz).utcoffset().total_seconds())
+
+    lo, hi = lo_us // 1_000_000, hi_us // 1_000_000 + 1
+    segs = [(lo, off(lo))]
+    day = 86_400
+    t = lo
+    while t < hi:
+        nxt = min(t + day, hi)
+        if off(nxt) != segs[-1][1]:
+            a, b = t, nxt  # off(a) == current, off(b) differs: find the first second that differs
+            while b - a > 1:
+                mid = (a + b) // 2
+                if off(mid) == segs[-1][1]:
+                    a = mid
+                else:
+                    b = mid
+            segs.append((b, off(b)))
+        t = nxt
+    return [(s * 1_000_000, o * 1_000_000) for s, o in segs]
+
+
+def display(prop, col: str, tz_name: str, value_range: tuple[int, int] | None) -> str | None:
+    """A property's value as template text (never NULL but where guarded; see above),
+    or None when this database cannot render that type exactly at all."""
+    pg = is_postgres()
+    t = prop.type
+    if t == "string":
+        return f"COALESCE({col}, '')"
+    if t == "enumeration":
+        whens = " ".join(f"WHEN {literal(n)} THEN {literal(lbl)}" for n, lbl in prop.options)
+        return f"COALESCE(CASE {col} {whens} ELSE {col} END, '')" if whens else f"COALESCE({col}, '')"
+    if t == "bool":
+        return f"CASE WHEN {col} IS NULL THEN '' WHEN {col} THEN 'true' ELSE 'false' END"
+    if t == "number":
+        return f"CASE WHEN {col} IS NULL THEN '' ELSE ({_number_text(col)}) END"
+    if t == "date":
+        return f"COALESCE(to_char({col}, 'YYYY-MM-DD'), '')" if pg else f"COALESCE({col}, '')"
+    if t == "datetime":
+        if pg:
+            local = (f"(TIMESTAMP '1970-01-01' + {col} * INTERVAL '1 microsecond') AT TIME ZONE 'UTC' "
+                     f"AT TIME ZONE {literal(tz_name)}")
+            return (f"CASE WHEN {col} IS NULL THEN '' WHEN {col} < {_DT_LO} OR {col} >= {_DT_HI} THEN NULL "
+                    f"ELSE to_char({local}, 'YYYY-MM-DD HH24:MI') END")
+        if value_range is None:
+            return "''"  # every value in the group is NULL
+        segs = _offsets(tz_name, *value_range)
+        if segs is None:
+            return None
+        off = str(segs[0][1]) if len(segs) == 1 else \
+            "CASE " + " ".join(f"WHEN {col} < {segs[i + 1][0]} THEN {segs[i][1]}" for i in range(len(segs) - 1)) \
+            + f" ELSE {segs[-1][1]} END"
+        local = f"({col} + {off})"
+        secs = f"(({local} - ((({local}) % 1000000) + 1000000) % 1000000) / 1000000)"
+        return (f"CASE WHEN {col} IS NULL THEN '' WHEN {col} < {_DT_LO} OR {col} >= {_DT_HI} THEN NULL "
+                f"ELSE strftime('%Y-%m-%d %H:%M', {secs}, 'unixepoch') END")
+    return None
+
+
+def json_value(prop, col: str) -> str | None:
+    """A property's value as ``to_json_value`` gives it, as an SQL JSON value; None
+    when this needs the per-record path (instants)."""
+    pg = is_postgres()
+    t = prop.type
+    if t in ("string", "enumeration"):
+        return col
+    if t == "date":
+        return f"to_char({col}, 'YYYY-MM-DD')" if pg else col
+    if t == "bool":
+        return f"to_jsonb({col})" if pg else \
+            f"CASE WHEN {col} IS NULL THEN NULL WHEN {col} THEN json('true') ELSE json('false') END"
+    if t == "number":
+        if pg:
+            return (f"CASE WHEN {col} IS NULL THEN NULL WHEN {col} = trunc({col}) AND abs({col}) < 9e18 "
+                    f"THEN to_jsonb(CAST({col} AS bigint)) ELSE to_jsonb({col}) END")
+        return f"CASE WHEN {col} IS NULL THEN NULL ELSE json({_number_text(col)}) END"
+    return None
+
+
+def json_object(pairs: dict[str, str]) -> str:
+    args = ", ".join(f"{literal(k)}, {v}" for k, v in pairs.items())
+    return f"CAST(json_build_object({args}) AS text)" if is_postgres() else f"json_object({args})"
+
+
+def json_merge(body: dict, pairs: dict[str, str]) -> str:
+    """``body`` (a constant) with ``pairs`` (SQL text expressions) added, as JSON text."""
+    import json as _json
+
+    base = literal(_json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str))
+    if is_postgres():
+        args = ", ".join(f"{literal(k)}, {v}" for k, v in pairs.items())
+        return f"CAST(CAST({base} AS jsonb) || jsonb_build_object({args}) AS text)"
+    args = ", ".join(f"{literal('$.' + k)}, {v}" for k, v in pairs.items())
+    return f"json_set({base}, {args})"

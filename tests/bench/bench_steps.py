@@ -1,173 +1,218 @@
-"""Benchmark: set-property steps per second through the executor (target: 5,000/s on
-SQLite). Prints figures; it is not a test.
+"""Benchmark: action steps over whole runs (issue 15). Prints figures; not a test.
 
-    python tests/bench/bench_steps.py [N] [--limit L] [--pg URL] [--history M]
+    python tests/bench/bench_steps.py [--records 1000000] [--runs 5] [--pg] [--no-engine] [--limit L]
 
-N contacts are enrolled by one scheduled run of a one-step workflow ("set property
-value", a constant), then ``run_due_steps`` is called until nothing is due. Also
-times a templated value (one distinct value per record) and a three-step workflow, and
-compares with a naive baseline: one ``update_record`` + one history row per step,
-each in its own transaction, on a sample.
+Each case enrolls every contact by one scheduled run, then runs the steps. Printed,
+measured in the same run on the same database:
 
-``--history M`` also fills a workflow with M history events (and a run of M/10
-enrollments) and times history pages: newest, one record, one type, 50 pages deep.
+* the raw ceiling: the bare SQL that does a step's work for the whole run, in one
+  transaction: the record ``UPDATE … WHERE id IN (SELECT record_id FROM enrollment
+  WHERE run_id = ?)``, one ``history_event`` row per record (the per-record layout,
+  three indexes) and the pointer ``UPDATE`` — and the record ``UPDATE`` alone;
+* constant ``set_property`` through the executor (``run_due_steps`` until nothing is
+  due), steps/s and its ratio to the ceiling (targets ≥ 300,000/s and ≥ 0.5×);
+* templated ``set_property`` (``Hi {firstname}``; target ≥ 150,000/s);
+* a 3-step workflow (set, copy, create_task) run by ``rota engine`` itself, from the
+  run's start to every enrollment completed (target ≤ 15 s), and the engine process's
+  memory growth meanwhile (target < 100 MB);
+* with ``--pg``: constant ``set_property`` on PostgreSQL beside its own ceiling
+  (target ≥ 100,000/s).
+
+``--runs N`` repeats everything on fresh databases and prints each figure's runs and
+median. The machine may be shared: say so when you report the numbers.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("ROTA_CONFIG", str(Path(tempfile.gettempdir()) / "rota-bench-none.toml"))
 os.environ.setdefault("ROTA_TIMEZONE", "UTC")
 
-from engine import executor, runner  # noqa: E402
-from engine.workflows import get_workflow, save_workflow  # noqa: E402
-from models import bootstrap  # noqa: E402
-from models import db as dbmod  # noqa: E402
-from models.db import db  # noqa: E402
-from models.objects import record_model, update_record  # noqa: E402
-from models.schema import HistoryEvent  # noqa: E402
-from models.timeutil import UTC  # noqa: E402
+from engine import executor, runner, workflows  # noqa: E402
+from engine.engine import tune_connection  # noqa: E402
+from models.bootstrap import open_database  # noqa: E402
+from models.db import close_database, db, is_postgres  # noqa: E402
+from models.schema import Enrollment, Run, Workflow  # noqa: E402
+from models.timeutil import UTC, to_micros, utcnow  # noqa: E402
+from tests.dbutil import fresh_pg_schema, pg_base_url  # noqa: E402
+from tests.engine.engine_proc import seed_contacts  # noqa: E402
 
-TARGET = 5000.0
-T0 = datetime(2026, 3, 2, 7, 59, tzinfo=UTC)
-
-
-def _setup(n: int, name: str, actions: list[dict]) -> int:
-    m = record_model("contact")
-    if m.select().count() < n:
-        rows = [{"firstname": f"P{i}", "createdate": T0, "updated_at": T0} for i in range(n)]
-        with db.atomic():
-            for i in range(0, n, 1000):
-                m.insert_many(rows[i:i + 1000]).execute()
-    wf = save_workflow({"name": name, "object_type": "contact", "status": "active",
-                        "schedule": {"kind": "daily", "time": "08:00", "timezone": "UTC"},
-                        "criteria": [], "actions": actions}, actor="bench", now=T0)
-    runner.execute_run(get_workflow(wf.id), T0 + timedelta(minutes=1), now=T0 + timedelta(minutes=1))
-    return wf.id
+T0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+DAILY = {"kind": "daily", "time": "08:00", "timezone": "UTC"}
+CONSTANT = [{"type": "set_property", "property": "city", "value": "Stockholm"}]
+TEMPLATED = [{"type": "set_property", "property": "jobtitle", "value": "Hi {firstname}"}]
+THREE = [{"type": "set_property", "property": "country", "value": "SE"},
+         {"type": "copy_property", "from": "firstname", "to": "lastname"},
+         {"type": "create_task", "title": "Call {firstname}", "due_in_days": 1}]
 
 
-def _drain(limit: int) -> tuple[int, float]:
-    now = T0 + timedelta(minutes=1)
-    steps = 0
-    t0 = time.perf_counter()
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _enroll(name: str, actions: list[dict], at: datetime) -> Run:
+    wf = workflows.save_workflow({"name": name, "object_type": "contact", "status": "active", "schedule": DAILY,
+                                  "criteria": [], "suppression": [], "actions": actions}, actor="bench", now=T0)
+    return runner.execute_run(Workflow.get_by_id(wf.id), at, now=at)
+
+
+def _drain(at: datetime, limit: int) -> tuple[int, float]:
+    steps, t = 0, time.perf_counter()
     while True:
-        ran = executor.run_due_steps(now, "bench", limit=limit)
+        ran = executor.run_due_steps(at, "bench", limit=limit)
         if not ran:
-            break
+            return steps, time.perf_counter() - t
         steps += ran
-    return steps, time.perf_counter() - t0
 
 
-def _naive(sample: int) -> float:
-    """One record update and one history row per step, one transaction each."""
-    m = record_model("contact")
-    ids = [r for (r,) in m.select(m.id).limit(sample).tuples()]
-    now = T0 + timedelta(minutes=2)
-    t0 = time.perf_counter()
-    for rid in ids:
-        with db.atomic():
-            update_record("contact", rid, {"city": "Naive"}, now=now)
-            HistoryEvent.create(workflow=1, at=now, type="step_succeeded", record_id=rid, step=1, detail="{}")
-    return sample / (time.perf_counter() - t0)
+def _ceiling(run: Run, n: int) -> tuple[float, float]:
+    """The bare statements for a constant set over the run (rolled back): (all three, update alone) rows/s."""
+    at = to_micros(T0 + timedelta(days=30))
+    cols = '"workflow_id", "at", "type", "record_id", "run_id", "enrollment_id", "scheduled_for", "step", "detail"'
+    with db.atomic() as txn:
+        t = time.perf_counter()
+        db.execute_sql(f"UPDATE rec_contact SET city = 'Ceiling', updated_at = {at} WHERE id IN "
+                       f"(SELECT record_id FROM enrollment WHERE run_id = {run.id})")
+        update_s = time.perf_counter() - t
+        db.execute_sql(f"INSERT INTO history_event ({cols}) SELECT workflow_id, {at}, 'step_succeeded', record_id, "
+                       f"run_id, id, {at}, 1, '{{\"action\":\"set_property\",\"value\":\"Ceiling\",\"path\":\"1\"}}' "
+                       f"FROM enrollment WHERE run_id = {run.id}")
+        db.execute_sql(f"UPDATE enrollment SET state = 'done', step = 1, next_step_at = NULL WHERE run_id = {run.id}")
+        total_s = time.perf_counter() - t
+        txn.rollback()
+    return n / total_s, n / update_s
 
 
-def bench(url: str, n: int, limit: int) -> None:
-    bootstrap.open_database(url)
+def _engine_case(url: str, n: int, day: int) -> tuple[float, float]:
+    """``rota engine`` runs a due 3-step workflow: seconds from the run's start to
+    every enrollment done, and the process's peak RSS growth."""
+    wf = workflows.save_workflow({"name": f"Engine {day}", "object_type": "contact", "status": "active",
+                                  "schedule": DAILY, "criteria": [], "suppression": [], "actions": THREE},
+                                 actor="bench", now=T0)
+    due = utcnow() + timedelta(seconds=5)  # the engine starts, settles, then the run comes due
+    Workflow.update(next_run_at=due).where(Workflow.id == wf.id).execute()
+    close_database()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())",
+                             "engine", "--db", url], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
-        cases = [
-            ("constant set_property", [{"type": "set_property", "property": "city", "value": "Stockholm"}]),
-            ("templated set_property", [{"type": "set_property", "property": "jobtitle", "value": "Hi {firstname}"}]),
-            ("3 steps (set, copy, set)", [{"type": "set_property", "property": "country", "value": "SE"},
-                                          {"type": "copy_property", "from": "firstname", "to": "lastname"},
-                                          {"type": "set_property", "property": "phone", "value": "1"}]),
-        ]
-        first = None
-        for i, (label, actions) in enumerate(cases):
-            _setup(n, f"bench {i}", actions)
-            steps, seconds = _drain(limit)
-            rate = steps / seconds
-            first = first or rate
-            print(f"  {label:<26} {steps:>8} steps in {seconds:6.2f} s = {rate:>9,.0f} steps/s "
-                  f"({rate / TARGET:.2f}x the {TARGET:,.0f}/s target)")
-        naive = _naive(min(n, 2000))
-        print(f"  naive baseline (per-step transaction) {naive:>9,.0f} steps/s; "
-              f"batched constant set_property is {first / naive:.1f}x the baseline")
+        time.sleep(3.5)  # started, schema checked, idle until the run is due
+        rss0 = _rss_mb(proc.pid)
+        open_database(url)
+        peak = rss0
+        started = None
+        while True:
+            time.sleep(0.05)
+            peak = max(peak, _rss_mb(proc.pid, "VmHWM"), _rss_mb(proc.pid))
+            run = Run.get_or_none(Run.workflow == wf.id)
+            if run is None or run.started_at is None:
+                continue
+            started = run.started_at
+            if not Enrollment.select().where(Enrollment.next_step_at.is_null(False) & (Enrollment.run == run.id)) \
+                    .exists():
+                done = utcnow()
+                break
+        assert Enrollment.select().where((Enrollment.run == run.id) & (Enrollment.state == "done")).count() == n
+        return (done - started).total_seconds(), peak - rss0
     finally:
-        dbmod.close_database()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
 
 
-def bench_history(url: str, m: int) -> None:
-    """Time history pages over ``m`` events: each must cost about the same as at 10."""
-    from models.store.steps import insert_tuples
-    from engine.history import history
-    from models.schema import Enrollment, Run
-    from models.timeutil import to_micros
+def one_run(url: str, n: int, limit: int, engine: bool) -> dict[str, float]:
+    open_database(url)
+    tune_connection()
+    out: dict[str, float] = {}
+    kind = "PostgreSQL" if is_postgres() else "SQLite"
+    t = time.perf_counter()
+    with db.atomic():
+        seed_contacts(n, T0 - timedelta(days=10))
+    if is_postgres():
+        db.execute_sql("ANALYZE")
+    print(f"  {kind}: seeded {n:,} contacts in {time.perf_counter() - t:.1f} s", flush=True)
 
-    bootstrap.open_database(url)
-    try:
-        wf_id = _setup(1000, "history bench", [])
-        base = to_micros(T0)
-        kinds = ["step_succeeded", "step_succeeded", "delayed", "step_failed", "paused"]
-        t0 = time.perf_counter()
-        with db.atomic():
-            for start in range(0, m, 50_000):
-                rows = [(wf_id, base + i * 1_000_000, kinds[i % 5], i % 100_000, None, None, None, 1, "{}")
-                        for i in range(start, min(m, start + 50_000))]
-                insert_tuples(HistoryEvent, ["workflow", "at", "type", "record_id", "run", "enrollment",
-                                             "scheduled_for", "step", "detail"], rows)
-            run = Run.create(workflow=wf_id, scheduled_for=T0 + timedelta(days=400), status="succeeded")
-            at = base + m * 1_000_000
-            for start in range(0, m // 10, 50_000):
-                insert_tuples(Enrollment, ["run", "workflow", "record_id", "manual", "enrolled_at", "state", "step"],
-                              [(run.id, wf_id, r, False, at, "done", 0)
-                               for r in range(start, min(m // 10, start + 50_000))])
-        print(f"  filled {m:,} events + {m // 10:,} enrollments in {time.perf_counter() - t0:.1f} s")
+    run = _enroll("Ceiling", CONSTANT, T0 + timedelta(days=1, hours=1))
+    out["ceiling rows/s"], out["record UPDATE alone rows/s"] = _ceiling(run, n)
+    Enrollment.update(state="done", next_step_at=None).where(Enrollment.run == run.id).execute()
 
-        def timed(label, **kw):
-            t = time.perf_counter()
-            rows = history("history bench", **kw)
-            print(f"  {label:<34} {len(rows):>4} rows in {(time.perf_counter() - t) * 1000:8.1f} ms")
-            return rows
-
-        timed("newest 200 (merged)")
-        timed("one record", record_id=4242)
-        timed("type step_failed", type="step_failed")
-        timed("type enrolled", type="enrolled")
-        rows, t = [], time.perf_counter()
-        cursor = None
-        for _ in range(50):
-            rows = history("history bench", limit=200, before=cursor)
-            cursor = rows[-1]["cursor"]
-        print(f"  {'50 pages of 200 (keyset)':<34} {50 * 200:>4} rows in {(time.perf_counter() - t) * 1000:8.1f} ms")
-    finally:
-        dbmod.close_database()
+    _enroll("Constant", CONSTANT, T0 + timedelta(days=2, hours=1))
+    steps, secs = _drain(T0 + timedelta(days=2, hours=1), limit)
+    assert steps == n, steps
+    out["constant set_property steps/s"] = steps / secs
+    out["ratio to ceiling"] = out["constant set_property steps/s"] / out["ceiling rows/s"]
+    if not is_postgres():
+        _enroll("Templated", TEMPLATED, T0 + timedelta(days=3, hours=1))
+        steps, secs = _drain(T0 + timedelta(days=3, hours=1), limit)
+        assert steps == n, steps
+        out["templated set_property steps/s"] = steps / secs
+        if engine:
+            secs, growth = _engine_case(url, n, 4)
+            out["3-step workflow by rota engine s"] = secs
+            out["engine memory growth MB"] = growth
+    for key, value in out.items():
+        print(f"    {key:<36} {value:>12,.2f}", flush=True)
+    close_database()
+    return out
 
 
-def main() -> None:
+def _report(title: str, runs: list[dict[str, float]], targets: dict[str, str]) -> None:
+    print(title)
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        each = ", ".join(f"{v:,.2f}" for v in values)
+        print(f"  {key:<36} median {statistics.median(values):>12,.2f}   runs: {each}  {targets.get(key, '')}")
+
+
+def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("n", nargs="?", type=int, default=50_000)
-    parser.add_argument("--limit", type=int, default=500)
-    parser.add_argument("--pg", metavar="URL", help="also run on this (empty) PostgreSQL database/schema")
-    parser.add_argument("--history", metavar="M", type=int, default=0, help="also time history over M events")
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=executor.BATCH)
+    parser.add_argument("--pg", action="store_true", help="also PostgreSQL, a fresh schema on $ROTA_TEST_PG_URL")
+    parser.add_argument("--no-engine", action="store_true", help="skip the rota engine case")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"SQLite, {args.n:,} enrollments, batches of {args.limit}:")
-        bench(str(Path(tmp) / "bench.db"), args.n, args.limit)
-        if args.history:
-            print(f"SQLite history, {args.history:,} events:")
-            bench_history(str(Path(tmp) / "history.db"), args.history)
-    if args.pg:
-        print(f"PostgreSQL, {args.n:,} enrollments, batches of {args.limit}:")
-        bench(args.pg, args.n, args.limit)
+    print(f"load average at start: {os.getloadavg()}")
+    sqlite, pg = [], []
+    for i in range(args.runs):
+        print(f"run {i + 1}/{args.runs}", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            sqlite.append(one_run(str(Path(tmp) / "bench.db"), args.records, args.limit, not args.no_engine))
+        if args.pg:
+            base = pg_base_url()
+            if not base:
+                print("set ROTA_TEST_PG_URL for --pg", file=sys.stderr)
+                return 2
+            with fresh_pg_schema(base) as url:
+                pg.append(one_run(url, args.records, args.limit, False))
+    print(f"load average at end: {os.getloadavg()}")
+    _report(f"SQLite, {args.records:,} enrollments of one run, batches of {args.limit:,}:", sqlite, {
+        "constant set_property steps/s": "(target >= 300,000)", "ratio to ceiling": "(target >= 0.5)",
+        "templated set_property steps/s": "(target >= 150,000)",
+        "3-step workflow by rota engine s": "(target <= 15)", "engine memory growth MB": "(target < 100)"})
+    if pg:
+        _report("PostgreSQL:", pg, {"constant set_property steps/s": "(target >= 100,000)"})
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -16,6 +16,7 @@ from engine.workflows import save_workflow
 from models.objects import add_property, create_record, get_record, update_record
 from models.schema import Enrollment, HistoryEvent, ListMember, Notification, StaticList, Task
 from models.timeutil import UTC
+from tests.engine.historyutil import all_events
 from tests.engine.servers import HTTPServer, SMTPServer
 
 T0 = datetime(2026, 3, 2, 7, 59, tzinfo=UTC)  # a Monday; the workflows run daily at 08:00 UTC
@@ -31,13 +32,8 @@ def make_workflow(actions, *, name="wf", criteria=None, unenrollment=None, setti
     }, actor="tester", now=now)
 
 
-def events(kind=None, record_id=None) -> list[HistoryEvent]:
-    q = HistoryEvent.select().order_by(HistoryEvent.id)
-    if kind:
-        q = q.where(HistoryEvent.type == kind)
-    if record_id is not None:
-        q = q.where(HistoryEvent.record_id == record_id)
-    return list(q)
+def events(kind=None, record_id=None) -> list:
+    return all_events(kind, record_id)
 
 
 def engine_at(db_url, start=T0) -> tuple[Engine, FakeClock]:

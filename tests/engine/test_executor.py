@@ -20,6 +20,7 @@ from models.db import close_database
 from models.bootstrap import open_database
 from models.objects import record_model
 from models.schema import Enrollment, HistoryEvent, Notification, Task
+from tests.engine.historyutil import all_events
 from tests.engine.test_actions import T0, make_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,12 +87,9 @@ def test_sigkill_at_random_moments_never_repeats_or_skips_a_step(sqlite_db, sqli
     assert counts == {1} and Task.select().count() == 2 * n
     assert Notification.select().count() == n
     assert Notification.select(Notification.record_id).distinct().count() == n
-    ok = HistoryEvent.select().where(HistoryEvent.type == "step_succeeded")
-    assert ok.count() == 5 * n
-    dup = (HistoryEvent.select(HistoryEvent.enrollment, HistoryEvent.step, pw.fn.COUNT(HistoryEvent.id))
-           .where(HistoryEvent.type == "step_succeeded").group_by(HistoryEvent.enrollment, HistoryEvent.step)
-           .having(pw.fn.COUNT(HistoryEvent.id) > 1))
-    assert dup.count() == 0
+    ok = all_events("step_succeeded")
+    assert len(ok) == 5 * n
+    assert len({(e.enrollment_id, e.step) for e in ok}) == 5 * n  # no step recorded twice
     m = record_model("contact")
     assert m.select().where(m.city.is_null()).count() == 0
     assert Enrollment.select().where(Enrollment.claimed_by.is_null(False)).count() == 0
@@ -150,7 +148,7 @@ def test_a_paused_workflow_parks_its_enrollments_until_resumed(sqlite_db):
     set_status(wf.name, "paused", actor="t", now=RUN_AT)
     assert executor.run_due_steps(RUN_AT, "e") == 2  # looked at, set aside
     assert executor.run_due_steps(RUN_AT, "e") == 0
-    assert HistoryEvent.select().count() == 0
+    assert HistoryEvent.select().count() == 0 and not all_events()
     assert executor.next_step_due() == RUN_AT + executor.PARK
     set_status(wf.name, "active", actor="t", now=RUN_AT)
     assert executor.run_due_steps(RUN_AT + executor.PARK, "e") == 2
@@ -166,7 +164,7 @@ def test_next_step_due_is_the_earliest_waiting_step(sqlite_db):
 
 
 def test_a_step_that_cannot_run_is_recorded_and_the_rest_of_the_round_goes_on(sqlite_db, monkeypatch):
-    import engine.steps.run_db as actions
+    import engine.steps.run_set as actions
 
     _enroll([{"type": "create_task", "title": "T", "due_in_days": 0}], 2)
     make_workflow([{"type": "set_property", "property": "city", "value": "ok"}], name="other")
@@ -177,14 +175,14 @@ def test_a_step_that_cannot_run_is_recorded_and_the_rest_of_the_round_goes_on(sq
 
     monkeypatch.setitem(actions._RUNNERS, "create_task", broken)
     executor.run_due_steps(RUN_AT, "e")
-    failed = list(HistoryEvent.select().where(HistoryEvent.type == "step_failed"))
+    failed = all_events("step_failed")
     assert len(failed) == 2 and all("internal error: ValueError: task table on fire" in e.detail for e in failed)
     m = record_model("contact")
     assert m.select().where(m.city == "ok").count() == 2  # the other workflow's group committed
 
 
 def test_a_database_failure_mid_round_commits_nothing_and_the_step_runs_later(sqlite_db, monkeypatch):
-    import engine.steps.run_db as actions
+    import engine.steps.run_set as actions
 
     _enroll([{"type": "create_task", "title": "T", "due_in_days": 0}], 3)
     real = actions._RUNNERS["create_task"]
@@ -200,7 +198,7 @@ def test_a_database_failure_mid_round_commits_nothing_and_the_step_runs_later(sq
         pass
     else:
         raise AssertionError("a database error must reach the engine loop")
-    assert Task.select().count() == 0 and HistoryEvent.select().count() == 0
+    assert Task.select().count() == 0 and not all_events()
     assert Enrollment.select().where(Enrollment.claimed_by.is_null(False)).count() == 0  # released
     monkeypatch.setitem(actions._RUNNERS, "create_task", real)
     assert executor.run_due_steps(RUN_AT, "e") == 3

@@ -1,0 +1,297 @@
+"""Database steps over sets: one group of enrollments (one workflow, one position) is a
+few statements joined to the batch, whatever its size; no Python loop per record.
+
+``run_group`` returns the group's outcome(s) to the executor, which owns the groups,
+the rounds and the pointers. Where a step's per-record result cannot be computed in
+SQL with exactly the Python renderer's text (a number the database cannot print as
+Python does, an instant in a zone SQLite cannot convert), it raises ``NeedsRecords``
+and the executor runs that group through the per-record runners of ``run_db``.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import peewee as pw
+
+from engine.steps.context import Context, step_detail
+from engine.steps.positions import Position, advance, enter, path_label
+from engine.steps.templates import compile_template
+from models import criteria as crit
+from models.db import db
+from models.errors import RotaError
+from models.objects import Prop, coerce_value, find_prop, to_json_value
+from models.schema import StaticList
+from models.store import steps as store
+from models.timeutil import iso_z, to_micros
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+class NeedsRecords(Exception):
+    """This group's step needs the per-record path (see the module docstring)."""
+
+
+@dataclass
+class Outcome:
+    """What happened to (part of) a group: rows of ``g`` (or moved to ``new_g``)."""
+
+    state: str  # active (moves on now), waiting, done, failed, unenrolled
+    pos: Position | None
+    next_at: datetime | None
+    steps: bool = True  # the rows ran a step this round (counted as steps)
+    new_g: int | None = None  # rows moved to this tag; None: the group's own rows
+    tries: int = 0
+
+
+@dataclass
+class Event:
+    kind: str
+    pos: Position | None
+    detail: dict
+    value_sql: str | None = None  # per-record JSON object, merged over ``detail``
+
+
+@dataclass
+class Pass:
+    """What the step runners need from the executor: now, tags and history writes."""
+
+    now: datetime
+    new_tag: Callable[[], int]
+    events: list = field(default_factory=list)
+
+    def event(self, g: int, ctx: Context, ev: Event) -> None:
+        body = {**ev.detail, "path": path_label(ev.pos)} if ev.pos else ev.detail
+        step = ev.pos[0] + 1 if ev.pos else None
+        store.write_group_history(g, ctx.id, to_micros(self.now), ev.kind, step, _dumps(body),
+                                  ev.value_sql, ctx.model._meta.table_name)
+
+
+def _table(ctx: Context) -> str:
+    return ctx.model._meta.table_name
+
+
+def _col(prop: Prop) -> str:
+    return f'r."{prop.name}"'
+
+
+def _succeeded(p: Pass, g: int, ctx: Context, pos: Position, detail: dict, value_sql: str | None = None,
+               next_pos: Position | None = None, entered: bool = False) -> Outcome:
+    p.event(g, ctx, Event("step_succeeded", pos, detail, value_sql))
+    new = next_pos if entered else advance(ctx.actions, pos)
+    if new is None:
+        return Outcome("done", None, None)
+    return Outcome("active", new, p.now)
+
+
+def _failed(p: Pass, g: int, ctx: Context, pos: Position, message: str, detail: dict | None = None) -> Outcome:
+    p.event(g, ctx, Event("step_failed", pos, {**(detail or {}), "error": message}))
+    return Outcome("failed", pos, None)
+
+
+# -------------------------------------------------------------------- the runners
+
+
+def _prop(ctx: Context, key: str) -> Prop | None:
+    return find_prop(ctx.type_name, key)
+
+
+def template_sql(ctx: Context, text: str, g: int) -> str:
+    """``text`` with ``{property}`` as one SQL text expression over ``r.`` columns,
+    rendering each value as ``engine.steps.templates.display_value`` does."""
+    parts = []
+    for literal, prop, has_field in compile_template(text, ctx.type_name):
+        if literal:
+            parts.append(store.literal(literal))
+        if has_field and prop is not None:
+            expr = store.display(prop, _col(prop), ctx.tz_name, _range(ctx, prop, g))
+            if expr is None:
+                raise NeedsRecords()
+            parts.append(expr)
+    if not parts:
+        return "''"
+    expr = store.concat(parts)
+    if any(prop is not None and prop.type in store.GUARDED for _, prop, _ in compile_template(text, ctx.type_name)):
+        # A value the SQL cannot print exactly as Python does renders NULL: then the
+        # whole group takes the per-record path (same text, slower).
+        if store.first_value(f"1 WHERE ({expr}) IS NULL", _table(ctx), g) is not None:
+            raise NeedsRecords()
+    return expr
+
+
+def _range(ctx: Context, prop: Prop, g: int) -> tuple[int, int] | None:
+    if prop.type != "datetime":
+        return None
+    row = store.first_value(f'MIN(r."{prop.name}"), MAX(r."{prop.name}")', _table(ctx), g)
+    return (row[0], row[1]) if row and row[0] is not None else None
+
+
+def _run_set_property(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
+    prop = _prop(ctx, step["property"])
+    if prop is None:
+        return [_failed(p, g, ctx, pos, f'property "{step["property"]}" no longer exists on {ctx.type_name}', base)]
+    raw = step.get("value")
+    table = _table(ctx)
+    now_us = to_micros(p.now)
+    if prop.type == "string" and isinstance(raw, str) and "{" in raw:
+        expr = store.strip_to_null(template_sql(ctx, raw, g))
+        store.update_group_records(table, g, f'"{prop.name}" = {expr}, "updated_at" = {int(now_us)}')
+        return [_succeeded(p, g, ctx, pos, base, store.json_object({"value": _col(prop)}))]
+    try:
+        value = coerce_value(prop, raw, ctx.tz_name)
+    except ValueError as exc:
+        return [_failed(p, g, ctx, pos, f"value for {prop.name}: {exc}", base)]
+    field_ = ctx.model._meta.fields[prop.name]
+    mark = store.mark()
+    store.update_group_records(table, g, f'"{prop.name}" = {mark}, "updated_at" = {mark}',
+                               (field_.db_value(value), now_us))
+    return [_succeeded(p, g, ctx, pos, {**base, "value": to_json_value(prop, value)})]
+
+
+def _run_copy_property(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
+    src = _prop(ctx, step["from"])
+    if src is None:
+        return [_failed(p, g, ctx, pos, f'property "{step["from"]}" no longer exists on {ctx.type_name}', base)]
+    dst = _prop(ctx, step["to"])
+    if dst is None:
+        return [_failed(p, g, ctx, pos, f'property "{step["to"]}" no longer exists on {ctx.type_name}', base)]
+    if dst.type != "string" and dst.type != src.type:
+        return [_failed(p, g, ctx, pos, f"cannot copy {src.name} ({src.type}) into {dst.name} ({dst.type})", base)]
+    table = _table(ctx)
+    out: list[Outcome] = []
+    if dst.type == "enumeration":  # a value the target does not offer fails for that record
+        names = dst.option_names
+        bad = p.new_tag()
+        cond = (f'{_col(src)} IS NOT NULL AND {_col(src)} NOT IN ({", ".join(store.literal(n) for n in names)})'
+                if names else f"{_col(src)} IS NOT NULL")
+        moved = store.move_rows(g, bad, f'record_id IN (SELECT r.id FROM "{table}" AS r WHERE {cond})')
+        if moved:
+            msg = store.concat([store.literal(f"{dst.name} has no option \""), _col(src), store.literal('"')])
+            body = {**base, "path": path_label(pos)}
+            store.write_row_history(bad, ctx.id, to_micros(p.now), "step_failed", pos[0] + 1,
+                                    store.json_merge(body, {"error": msg}), table)
+            out.append(Outcome("failed", pos, None, new_g=bad))
+    if dst.type == src.type:
+        value_expr = _col(src)
+        json_expr = store.json_value(dst, _col(dst))
+        if json_expr is None:
+            raise NeedsRecords()
+    else:  # into text: the value as the templates show it
+        shown = store.display(src, _col(src), ctx.tz_name, _range(ctx, src, g))
+        if shown is None:
+            raise NeedsRecords()
+        if src.type in store.GUARDED and \
+                store.first_value(f"1 WHERE ({shown}) IS NULL", table, g) is not None:
+            raise NeedsRecords()
+        value_expr = f"NULLIF({shown}, '')"
+        json_expr = store.json_value(dst, _col(dst))
+    store.update_group_records(table, g, f'"{dst.name}" = {value_expr}, "updated_at" = {int(to_micros(p.now))}')
+    out.insert(0, _succeeded(p, g, ctx, pos, base, store.json_object({"value": json_expr})))
+    return out
+
+
+def _run_create_task(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
+    due = p.now.astimezone(ctx.tz).date() + timedelta(days=int(step.get("due_in_days") or 0))
+    table = _table(ctx)
+    title = template_sql(ctx, step["title"], g)
+    if step.get("owner"):
+        owner = template_sql(ctx, step["owner"], g)
+    else:
+        prop = ctx.props.get("owner")
+        if prop is None:
+            owner = "NULL"
+        elif prop.type == "string":
+            owner = _col(prop)
+        else:
+            raise NeedsRecords()
+    store.insert_from_group(
+        "task", ["workflow_id", "object_type_id", "record_id", "title", "due_date", "owner", "done", "created_at"],
+        [str(int(ctx.id)), str(int(ctx.object_type_id)), "b.record_id", title, store.mark(),
+         f"NULLIF({owner}, '')", "FALSE", str(int(to_micros(p.now)))], table, g, (due.isoformat(),))
+    detail = {**base, "due_date": due.isoformat()}
+    return [_succeeded(p, g, ctx, pos, detail, store.json_object({"title": title, "owner": owner}))]
+
+
+def _static_list(ctx: Context, name: str, create: bool) -> StaticList | None:
+    lst = StaticList.get_or_none(StaticList.name == name)
+    if lst is None and create:
+        try:
+            with db.atomic():  # another engine may create it at the same moment
+                lst = StaticList.create(name=name, object_type=ctx.object_type_id, created_at=ctx.now)
+        except pw.IntegrityError:
+            lst = StaticList.get(StaticList.name == name)
+    if lst is not None and lst.object_type_id != ctx.object_type_id:
+        raise RotaError(f'list "{name}" holds another object type')
+    return lst
+
+
+def _run_list(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
+    adding = step["type"] == "add_to_list"
+    try:
+        lst = _static_list(ctx, step["list"], create=adding)
+    except RotaError as exc:
+        return [_failed(p, g, ctx, pos, str(exc), base)]
+    if lst is not None and adding:
+        store.add_list_members(lst.id, g, to_micros(p.now))
+    elif lst is not None:
+        store.delete_list_members(lst.id, g)
+    return [_succeeded(p, g, ctx, pos, {**base, "list": step["list"]})]
+
+
+def criteria_sql(ctx: Context, groups: list) -> tuple[str, tuple]:
+    """``SELECT id FROM rec_T WHERE <criteria>`` from the one criteria compiler."""
+    expr = crit.compile_criteria(groups, ctx.type_name, now=ctx.now, tz=ctx.tz_name, empty=False)
+    sql, params = ctx.model.select(ctx.model.id).where(expr).sql()
+    return sql, tuple(params)
+
+
+def _run_branch(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
+    sql, params = criteria_sql(ctx, step["criteria"])
+    then_g = p.new_tag()
+    moved = store.move_matching(g, then_g, _table(ctx), sql, params)
+    out = []
+    if moved:
+        out.append(_succeeded(p, then_g, ctx, pos, {**base, "branch": "then"},
+                              next_pos=enter(ctx.actions, pos, "then"), entered=True))
+        out[-1].new_g = then_g
+    if store.group_count(g):
+        out.append(_succeeded(p, g, ctx, pos, {**base, "branch": "else"},
+                              next_pos=enter(ctx.actions, pos, "else"), entered=True))
+    return out
+
+
+def _run_delay(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
+    until = ctx.delay_until(step)  # once for the whole group
+    new_pos = advance(ctx.actions, pos)
+    p.event(g, ctx, Event("delayed", pos, {**base, "until": iso_z(until)}))
+    return [Outcome("waiting", new_pos if new_pos is not None else (len(ctx.actions),), until)]
+
+
+def _run_notify(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
+    message = template_sql(ctx, step["message"], g)
+    table = _table(ctx)
+    for operator in step["to"]:
+        store.insert_from_group(
+            "notification", ["operator", "message", "workflow_id", "record_id", "read", "created_at"],
+            [store.mark(), message, str(int(ctx.id)), "b.record_id", "FALSE", str(int(to_micros(p.now)))],
+            table, g, (operator,))
+    return [_succeeded(p, g, ctx, pos, {**base, "to": step["to"]}, store.json_object({"message": message}))]
+
+
+_RUNNERS: dict[str, Callable[..., list[Outcome]]] = {
+    "set_property": _run_set_property,
+    "copy_property": _run_copy_property,
+    "create_task": _run_create_task,
+    "notify": _run_notify,
+    "add_to_list": _run_list,
+    "remove_from_list": _run_list,
+    "branch": _run_branch,
+    "delay": _run_delay,
+}
+
+
+def run_group(p: Pass, ctx: Context, g: int, pos: Position, step: dict) -> list[Outcome]:
+    """Run a database step for group ``g`` (inside the transaction)."""
+    return _RUNNERS[step["type"]](p, ctx, g, pos, step, step_detail(step))
