@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from tui.cli import db_option, open_db
+from tui.cli import db_option, open_db, whole_number
 
 
 def _engine(args) -> int:
@@ -72,12 +72,12 @@ def register(sub) -> None:
     p = sub.add_parser("enroll", help="enroll one record in a workflow now (manual enrollment)")
     db_option(p)
     p.add_argument("name", metavar="NAME", help="workflow name")
-    p.add_argument("record_id", metavar="RECORD_ID", type=int, help="the record's id")
+    p.add_argument("record_id", metavar="RECORD_ID", type=whole_number(), help="the record's id")
     p.set_defaults(func=_enroll)
 
     p = sub.add_parser("runs", help="a workflow's runs, newest first")
     db_option(p)
     p.add_argument("name", metavar="NAME", help="workflow name")
     p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.add_argument("--limit", type=int, default=None, help="at most this many runs")
+    p.add_argument("--limit", metavar="N", type=whole_number(), default=None, help="at most N runs (1 or more)")
     p.set_defaults(func=_runs)

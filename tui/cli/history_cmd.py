@@ -6,7 +6,7 @@ import argparse
 import json
 
 from models.errors import RotaError
-from tui.cli import db_option, open_db
+from tui.cli import db_option, open_db, whole_number
 
 
 def register(sub) -> None:
@@ -14,11 +14,11 @@ def register(sub) -> None:
                        description="Enrollments, steps and their outcomes, waits, unenrollments, suppressed "
                                    "records, missed and coalesced occurrences, errors — newest first.")
     p.add_argument("name", metavar="NAME", help="the workflow's name")
-    p.add_argument("--record", metavar="ID", type=int, help="only this record")
+    p.add_argument("--record", metavar="ID", type=whole_number(), help="only this record")
     p.add_argument("--type", metavar="T", help="only this event type (e.g. step_failed, enrolled)")
     p.add_argument("--since", metavar="DATE", help="from this date (the workflow's time zone) or ISO instant")
     p.add_argument("--until", metavar="DATE", help="before this date or ISO instant")
-    p.add_argument("--limit", metavar="N", type=int, default=200, help="at most N events (default 200)")
+    p.add_argument("--limit", metavar="N", type=whole_number(), default=200, help="at most N events (default 200)")
     p.add_argument("--before", metavar="CURSOR", help="continue after the row with this cursor (paging)")
     p.add_argument("--json", action="store_true", help="print a JSON list of events")
     db_option(p)

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from models.errors import RotaError
+from models.text import loads_json, read_text_file
 from tui.cli import db_option, open_db
 
 
@@ -44,12 +45,13 @@ def dumps(body: dict) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from engine.workflows import import_workflow_file
+    from engine.workflows import save_workflow
 
-    open_db(args)
     path = Path(args.file)
+    body = loads_json(read_text_file(path, "workflow file"), str(path))  # before the database: no file made
+    open_db(args, create=True)
     try:
-        wf = import_workflow_file(path)
+        wf = save_workflow(body)
     except RotaError as exc:
         message = str(exc)
         raise RotaError(message if str(path) in message else f"{path}: {message}") from None
