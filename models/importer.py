@@ -25,8 +25,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 from models.db import db, is_postgres
 from models.errors import RotaError
-from models.text import shorten
 from models.objects import Prop, coerce_value, get_props, get_type
+from models.text import shorten
 from models.timeutil import out_of_range, to_micros, utcnow, zone
 
 BATCH_ROWS = 2000

@@ -26,19 +26,14 @@ _DB_ERRORS: tuple[type[BaseException], ...] = (pw.DatabaseError, sqlite3.Databas
 # SQLite's own words → what the operator should know or do. The first match wins.
 _DB_MEANINGS = (
     ("file is not a database", "{db} is not a database file (SQLite: file is not a database); check --db"),
-    ("malformed", "the database {db} is corrupt (SQLite: database disk image is malformed); restore it "
-                  "from a backup"),
-    ("database or disk is full", "database or disk is full: nothing was written; free some space and "
-                                 "try again"),
-    ("readonly", "the database {db} is read-only: nothing was written; check the file's permissions "
-                 "or use a copy you can write"),
+    ("malformed", "the database {db} is corrupt (SQLite: database disk image is malformed); restore a backup"),
+    ("database or disk is full", "database or disk is full: nothing was written; free some space, try again"),
+    ("readonly", "the database {db} is read-only: nothing was written; check the file's permissions"),
     ("read-only", "the database {db} is read-only: nothing was written"),
-    ("database is locked", "the database {db} is locked by another process and stayed locked while "
-                           "rota waited; nothing was written, try again"),
+    ("database is locked", "the database {db} stayed locked by another process: nothing was written; retry"),
     ("unable to open database", "cannot open the database {db}: check the path and its permissions"),
     ("disk i/o error", "disk I/O error on the database {db}: nothing was written"),
-    ("no transaction is active", "the database {db} failed mid-write (often a full disk); nothing was "
-                                 "written"),
+    ("no transaction is active", "the database {db} failed mid-write (often a full disk): nothing was written"),
 )
 
 
