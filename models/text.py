@@ -124,3 +124,15 @@ def read_text_file(path, what: str = "file") -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         raise RotaError(f"{path}: line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
                         f"save the {what} as UTF-8") from None
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def dumps_json(value: Any, *, indent: int | None = 2) -> str:
+    """JSON for a terminal or a file: UTF-8 text kept readable, but every control
+    character escaped (``json`` escapes C0 itself; C1, DEL and bidi controls become
+    ``\\u009b``-style escapes here), so printing it is as safe as ``printable``.
+    The text parses back to exactly the same value."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _JSON_UNSAFE.search(text) else text

@@ -36,7 +36,7 @@ class UsageError(RotaError):
 class Parser(argparse.ArgumentParser):
     """argparse that reports bad usage in one line and exits 2."""
 
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 

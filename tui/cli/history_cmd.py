@@ -3,10 +3,10 @@ history, newest first (SPEC §9)."""
 from __future__ import annotations
 
 import argparse
-import json
 
 from models.errors import RotaError
 from tui.cli import db_option, open_db, whole_number
+from tui.cli.output import TIME_WIDTH, local_time, operator_zone, say, say_json
 
 
 def register(sub) -> None:
@@ -41,13 +41,14 @@ def run(args: argparse.Namespace) -> int:
     rows = history(wf.name, record_id=args.record, type=args.type, since=since, until=until,
                    limit=args.limit, before=args.before)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        say_json(rows)
         return 0
     if not rows:
-        print(f'no history for "{wf.name}" with these filters')
+        say(f'no history for "{wf.name}" with these filters')
         return 0
+    tz = operator_zone()
     for row in rows:
         rec = f"record {row['record_id']}" if row["record_id"] is not None else ""
         step = f"step {row['step']}" if row["step"] is not None else ""
-        print(f"{row['at']:<27} {row['type']:<15} {rec:<14} {step:<8} {summary(row)}".rstrip())
+        say(f"{local_time(row['at'], tz):<{TIME_WIDTH}} {row['type']:<15} {rec:<14} {step:<8} {summary(row)}".rstrip())
     return 0

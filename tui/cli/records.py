@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from tui.cli import db_option, open_db, whole_number
+from tui.cli.output import say
 
 MAX_DEMO = 10_000_000  # per type: a demo beyond this is a mistyped number, not a demo
 
@@ -55,8 +56,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     result = import_csv(args.type, args.file, tz_name=args.timezone)
     if result.unknown_columns:
         shown = ", ".join(f'"{c}"' for c in result.unknown_columns)
-        print(f"ignored unknown columns: {shown}", file=sys.stderr)
-    print(f"imported {result.count:,} {_noun(result.type_name, result.count)} from {args.file}")
+        say(f"ignored unknown columns: {shown}", err=True)
+    say(f"imported {result.count:,} {_noun(result.type_name, result.count)} from {args.file}")
     return 0
 
 

@@ -8,13 +8,13 @@ stored workflow), so export → import → export is byte-for-byte stable.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 from models.errors import RotaError
-from models.text import loads_json, read_text_file
+from models.text import dumps_json, loads_json, read_text_file
 from tui.cli import db_option, open_db
+from tui.cli.output import say
 
 
 def register(subparsers) -> None:
@@ -41,7 +41,7 @@ def register(subparsers) -> None:
 
 def dumps(body: dict) -> str:
     """The file form: indent 2, keys in the order the body has them (SPEC §9 order), UTF-8."""
-    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    return dumps_json(body) + "\n"
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -55,7 +55,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except RotaError as exc:
         message = str(exc)
         raise RotaError(message if str(path) in message else f"{path}: {message}") from None
-    print(f'saved workflow "{wf.name}" ({wf.status})')
+    say(f'saved workflow "{wf.name}" ({wf.status})')
     return 0
 
 
@@ -74,7 +74,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         os.replace(tmp, target)  # a reader never sees half a file
     except OSError as exc:
         raise RotaError(f"cannot write {target}: {exc.strerror}") from None
-    print(f'exported workflow "{args.name}" to {target}')
+    say(f'exported workflow "{args.name}" to {target}')
     return 0
 
 
