@@ -45,12 +45,21 @@ def _first_line(exc: BaseException) -> str:
 def explain(exc: BaseException, db_label: str) -> str | None:
     """One line for an exception caused by input or the database, or None (a bug)."""
     if isinstance(exc, _DB_ERRORS):
-        raw = _first_line(exc)
-        low = raw.lower()
-        for needle, message in _DB_MEANINGS:
-            if needle in low:
-                return message.format(db=db_label)
-        return f"database error on {db_label}: {shorten(raw, 200)}"
+        # A failed write's rollback can fail too ("cannot rollback - no transaction is
+        # active") and hide the cause; the cause is the oldest database error in the chain.
+        chain: list[BaseException] = []
+        seen: BaseException | None = exc
+        while seen is not None and seen not in chain:
+            chain.append(seen)
+            seen = seen.__cause__ or seen.__context__
+        for cause in reversed(chain):
+            if not isinstance(cause, _DB_ERRORS):
+                continue
+            low = _first_line(cause).lower()
+            for needle, message in _DB_MEANINGS:
+                if needle in low:
+                    return message.format(db=db_label)
+        return f"database error on {db_label}: {shorten(_first_line(exc), 200)}"
     if isinstance(exc, RecursionError):
         return "the input is nested too deeply to read; flatten it (at most 64 levels)"
     if isinstance(exc, OverflowError):
