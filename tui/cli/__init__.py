@@ -127,7 +127,8 @@ def open_db(args: argparse.Namespace, *, create: bool = False):
     (``create=True``) create the file, but only in an existing directory, except the
     default location in the user's data directory, which is Rota's own.
     """
-    from models.db import default_db_path, open_database, resolve_url
+    from models.bootstrap import open_database
+    from models.db import default_db_path, resolve_url
 
     target = resolve_url(getattr(args, "db", None))
     path = sqlite_file(target)
