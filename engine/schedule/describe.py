@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import calendar as _calendar
 import itertools
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Collection, Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from engine.schedule.base import (
     DEFAULT_CALENDAR,
@@ -16,6 +17,7 @@ from engine.schedule.base import (
     fmt_time,
     join,
     ordinal_suffix,
+    resolve,
     to_utc,
     transitions,
 )
@@ -231,4 +233,85 @@ def _month_skip_warnings(days: Iterable[int], months: Iterable[int]) -> list[str
             names = ", ".join(MONTH_LABELS[m] for m in lacking)
             plural = "month" if len(lacking) == 1 else "months"
             out.append(f"day {d} skips {len(lacking)} {plural} a year ({names}): it is skipped, not moved")
+    return out
+
+
+# --------------------------------------------------------------------------- occurrences
+
+def pause_note(at: datetime, tz: ZoneInfo, pause_dates: Collection[date]) -> str | None:
+    """"enrolls; actions wait until Sat 26 Dec 2026 08:00" for a run on a pause day.
+
+    Records enroll as usual on a pause day; their steps wait for the same wall time on
+    the next day that is not a pause day (as the executor does), which this names.
+    """
+    local = at.astimezone(tz)
+    if local.date() not in pause_dates:
+        return None
+    day = local.date() + timedelta(days=1)
+    while day in pause_dates:
+        day += timedelta(days=1)
+    resumed = resolve(datetime.combine(day, local.time().replace(tzinfo=None)), tz).astimezone(tz)
+    return f"pause day: enrolls; actions wait until {resumed:%a %d %b %Y %H:%M}"
+
+
+def occurrence_notes(schedule: Describable, wall: datetime, at: datetime, *,
+                     pause_dates: Collection[date] = ()) -> list[str]:
+    """What is unusual about one run: a pause day, a DST gap that moved it, a repeated hour.
+
+    ``wall`` is the local time the schedule names and ``at`` the instant it runs (see
+    ``Schedule.walls_after``).
+    """
+    tz: ZoneInfo = schedule.zoneinfo
+    local = at.astimezone(tz)
+    out: list[str] = []
+    shown = local.replace(tzinfo=None)
+    if shown != wall:
+        when = f"{shown:%H:%M}" if shown.date() == wall.date() else f"{shown:%a %d %b %H:%M}"
+        out.append(f"DST: fires at {when} instead of {wall:%H:%M} (the clocks skip {wall:%H:%M} that day)")
+    elif wall.replace(tzinfo=tz).utcoffset() != wall.replace(tzinfo=tz, fold=1).utcoffset():
+        out.append(f"DST: {wall:%H:%M} happens twice that night; it runs once, at the first ({local.tzname()})")
+    note = pause_note(at, tz, pause_dates)
+    if note:
+        out.append(note)
+    return out
+
+
+def upcoming_with_notes(schedule: Describable, after: datetime, count: int, *,
+                        pause_dates: Collection[date] = (),
+                        calendar: BusinessCalendar = DEFAULT_CALENDAR) -> list[tuple[datetime, list[str]]]:
+    """The next ``count`` runs after ``after``, each with its :func:`occurrence_notes`.
+
+    What the editor's preview, ``rota schedule next`` and the review screen show.
+    """
+    out = []
+    for wall, at in schedule.walls_after(after, calendar=calendar):
+        out.append((at, occurrence_notes(schedule, wall, at, pause_dates=pause_dates)))
+        if len(out) >= count:
+            break
+    return out
+
+
+def skipped_days(schedule: Describable, start: date, end: date) -> list[tuple[date, str]]:
+    """Days the schedule names that the calendar lacks in [start, end] (local dates):
+    (the month's last day, "no run on April 31: April 2026 has 30 days (skipped, not moved)")."""
+    kind = schedule.kind
+    if kind == "monthly_days":
+        days, months = schedule.days, range(1, 13)
+    elif kind == "yearly":
+        days, months = (schedule.day,), (schedule.month,)
+    elif kind == "cron" and not schedule._rule.either_day and len(schedule._rule.weekdays) == 7:
+        days, months = tuple(sorted(schedule._rule.days)), schedule._rule.months
+    else:
+        return []
+    out = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        length = _calendar.monthrange(year, month)[1]
+        last = date(year, month, length)
+        if month in months and start <= last <= end:
+            for d in days:
+                if d > length:
+                    out.append((last, (f"no run on {MONTH_LABELS[month]} {d}: {MONTH_LABELS[month]} {year} has "
+                                      f"{length} days (skipped, not moved)")))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return out
