@@ -11,9 +11,12 @@ more than 30 days ago" is judged as of that run. It costs:
 
 - criteria without a day-relative operator give the same count at every occurrence:
   one count for all of them;
-- otherwise one count per distinct local date (a day's runs share "today"), done in the
-  database: a batch of dates is counted in one scan of the records table, each date as
-  ``SUM(CASE WHEN <criteria as of that date> …)``.
+- otherwise one count per distinct local date (a day's runs share "today"). The records
+  are read once, grouped in the database by what the day-relative filters can tell
+  apart (each relative-date property's local day) and by the truth of the other
+  filters; each date is then judged over those groups (see :func:`_grouped_counts`).
+  If that would make too many groups, a batch of dates is counted per scan instead,
+  each date as ``SUM(CASE WHEN <criteria as of that date> …)``.
 
 Simulation only reads: no run, enrollment, history or audit row, no schema change.
 Records that already have an enrollment in progress are counted as the criteria say;
@@ -30,19 +33,21 @@ import peewee as pw
 
 from engine.runner import calendar_of, workflow_schedule, workflow_timezone
 from engine.schedule import DEFAULT_CALENDAR, BusinessCalendar, Schedule
+from engine.schedule.base import transitions
 from engine.schedule.describe import occurrence_notes, skipped_days
 from models import criteria as crit
 from models.errors import RotaError
-from models.objects import record_model
+from models.objects import get_props, record_model
 from models.settings import Settings, load_settings
 from models.store.workflows import get_workflow
-from models.timeutil import iso_z, resolve_wall
+from models.timeutil import from_micros, iso_z, resolve_wall, to_micros, zone
 
 # The SPEC §9 operators whose meaning depends on "today".
 RELATIVE_OPERATORS = frozenset({"in_last_days", "in_next_days", "more_than_days_ago"})
 MAX_OCCURRENCES = 200_000
 MAX_DAYS = 3660          # ten years
 DATES_PER_SCAN = 24      # dates counted in one scan (two SUM columns each)
+MAX_GROUPS = 200_000     # past this many groups, count by scans instead
 
 Progress = Callable[[int, int], None]  # (dates counted, dates to count)
 
@@ -105,14 +110,31 @@ def occurrences(schedule: Schedule, start: date, end: date, *, pause_dates: Coll
 
 def count_occurrences(found: list[Occurrence], type_name: str, criteria: Any, suppression: Any, tz: str,
                       *, progress: Progress | None = None) -> None:
-    """Fill in ``would_enroll`` and ``suppressed`` as the engine would count them."""
+    """Fill in ``would_enroll`` and ``suppressed`` as the engine would count them.
+
+    Criteria with a day-relative filter are counted from one grouped scan (see
+    :func:`_grouped_counts`) when the groups stay few, else one scan per batch of dates.
+    """
     if not found:
         return
+    criteria, suppression = criteria or [], suppression or []
     relative = uses_relative_dates(criteria, suppression)
     # One representative instant per distinct "today" (or one for all): the first run that day.
     reps: dict[date | None, datetime] = {}
     for occ in found:
         reps.setdefault(occ.local_time.date() if relative else None, occ.scheduled_for)
+    counts = None
+    if relative:
+        counts = _grouped_counts(reps, type_name, criteria, suppression, tz, progress)
+    if counts is None:
+        counts = _scanned_counts(reps, type_name, criteria, suppression, tz, progress)
+    for occ in found:
+        occ.would_enroll, occ.suppressed = counts[occ.local_time.date() if relative else None]
+
+
+def _scanned_counts(reps: dict, type_name: str, criteria: Any, suppression: Any, tz: str,
+                    progress: Progress | None) -> dict[date | None, tuple[int, int]]:
+    """Each date's criteria compiled to SQL as of that date; a batch of dates per scan."""
     keys = list(reps)
     counts: dict[date | None, tuple[int, int]] = {}
     model = record_model(type_name)
@@ -123,7 +145,7 @@ def count_occurrences(found: list[Occurrence], type_name: str, criteria: Any, su
         columns = []
         for key in chunk:
             now = reps[key]
-            where = crit.compile_criteria(criteria or [], type_name, now=now, tz=tz, empty=True)
+            where = crit.compile_criteria(criteria, type_name, now=now, tz=tz, empty=True)
             if suppression:
                 supp = crit.compile_criteria(suppression, type_name, now=now, tz=tz, empty=False)
                 enroll, suppressed = where & ~supp, where & supp
@@ -135,8 +157,115 @@ def count_occurrences(found: list[Occurrence], type_name: str, criteria: Any, su
             counts[key] = (int(row[2 * i] or 0), int(row[2 * i + 1] or 0))
         if progress:
             progress(min(first + DATES_PER_SCAN, len(keys)), len(keys))
-    for occ in found:
-        occ.would_enroll, occ.suppressed = counts[occ.local_time.date() if relative else None]
+    return counts
+
+
+def _grouped_counts(reps: dict, type_name: str, criteria: Any, suppression: Any, tz: str,
+                    progress: Progress | None) -> dict[date | None, tuple[int, int]] | None:
+    """All dates' counts from one GROUP BY scan; None if the groups would be too many.
+
+    Records are grouped by (a) the truth of each filter that does not depend on the day,
+    compiled to SQL by the engine's compiler, and (b) for each day-relative property,
+    its local day (a date property's own value; a datetime's noon of its local day in
+    ``tz``, clamped outside the dates the filters can reach). Day-relative filters only
+    compare whole local days, so every record in a group gives the same answer on every
+    date. Each date is then judged over the groups by the criteria module's evaluator,
+    which agrees with the SQL compiler to the letter (models/db.py).
+    """
+    props = get_props(type_name)
+    parts = {"criteria": crit.validate_criteria(criteria, type_name),
+             "suppression": crit.validate_criteria(suppression, type_name, where="suppression")}
+    first_now = next(iter(reps.values()))
+    static: list[dict] = []
+    relative_props: dict[str, str] = {}
+    reach = 0
+    for groups in parts.values():
+        for group in groups:
+            for flt in group:
+                if flt["operator"] in RELATIVE_OPERATORS:
+                    relative_props[flt["property"]] = props[flt["property"]].type
+                    reach = max(reach, int(flt.get("value") or 0))
+                elif flt not in static:
+                    static.append(flt)
+    model = record_model(type_name)
+    zinfo = zone(tz)
+    dates = sorted(reps)
+    low_day, high_day = dates[0] - timedelta(days=reach + 3), dates[-1] + timedelta(days=reach + 3)
+    columns = []
+    for flt in static:
+        expr = crit.compile_criteria([[flt]], type_name, now=first_now, tz=tz, empty=False)
+        columns.append(pw.Case(None, [(expr, 1)], 0))
+    for name, kind in relative_props.items():
+        col = getattr(model, name)
+        columns.append(col if kind == "date" else _local_noon(col, zinfo, low_day, high_day))
+    if progress:
+        progress(0, len(dates))
+    positions = [pw.SQL(str(i + 1)) for i in range(len(columns))]
+    query = model.select(*columns, pw.fn.COUNT(pw.SQL("*")))
+    if positions:
+        query = query.group_by(*positions)
+    rows = list(query.tuples().limit(MAX_GROUPS + 1))
+    if len(rows) > MAX_GROUPS:
+        return None
+    names = list(relative_props)
+    n_static = len(static)
+    counts: dict[date | None, tuple[int, int]] = {}
+    for done, key in enumerate(dates, 1):
+        now = reps[key]
+        tests = {}
+        for groups in parts.values():
+            for group in groups:
+                for flt in group:
+                    if flt["operator"] in RELATIVE_OPERATORS:
+                        k = repr(flt)
+                        if k not in tests:
+                            tests[k] = crit.evaluator([[flt]], type_name, now=now, tz=tz, empty=False)
+        enrolled = suppressed = 0
+        for row in rows:
+            record = dict(zip(names, row[n_static:-1]))
+
+            def holds(flt: dict, row=row, record=record, tests=tests) -> bool:
+                if flt["operator"] in RELATIVE_OPERATORS:
+                    return tests[repr(flt)](record)
+                return bool(row[static.index(flt)])
+
+            meets = any(all(holds(f) for f in g) for g in parts["criteria"]) if parts["criteria"] else True
+            if not meets:
+                continue
+            if any(all(holds(f) for f in g) for g in parts["suppression"]):
+                suppressed += row[-1]
+            else:
+                enrolled += row[-1]
+        counts[key] = (int(enrolled), int(suppressed))
+        if progress and (done % 8 == 0 or done == len(dates)):
+            progress(done, len(dates))
+    return counts
+
+
+def _local_noon(col: Any, zinfo: Any, low_day: date, high_day: date) -> Any:
+    """SQL: the instant (micros) of noon on ``col``'s local day in ``zinfo``, with values
+    before ``low_day`` / after ``high_day`` clamped just outside that window.
+
+    The offset is picked by the UTC-offset periods in the window, so the local day is
+    exact across DST changes; noon keeps the result inside that day whatever the shift.
+    """
+    lo = to_micros(resolve_wall(datetime.combine(low_day, time(0)), zinfo))
+    hi = to_micros(resolve_wall(datetime.combine(high_day, time(0)), zinfo))
+    start, end = from_micros(lo), from_micros(hi)
+    periods = [(moment, after) for moment, _, after in transitions(zinfo, start, end)]
+    offset0 = start.astimezone(zinfo).utcoffset()
+    day, noon = 86_400_000_000, 43_200_000_000
+
+    def noon_of(offset: timedelta) -> Any:
+        off = int(offset.total_seconds()) * 1_000_000
+        return ((col + off) / day) * day - off + noon
+
+    whens = [(col.is_null(), None), (col < lo, lo - 1), (col >= hi, hi)]
+    offset = offset0
+    for moment, after in periods:
+        whens.append((col < to_micros(moment), noon_of(offset)))
+        offset = after
+    return pw.Case(None, whens, noon_of(offset))
 
 
 def simulate_spec(spec: dict, start: date, end: date, *, settings: Settings | None = None,

@@ -44,16 +44,17 @@ def _save(name: str, schedule: dict, criteria=MORE_THAN_3_DAYS, suppression=NO_E
     return workflows.save_workflow(body, now=NOW, actor="test")
 
 
-def _spy_compiles(monkeypatch) -> list[datetime]:
-    """Record the ``now`` of every criteria compilation (the real compiler still runs)."""
-    seen: list[datetime] = []
-    real = crit.compile_criteria
+def _spy_compiles(monkeypatch) -> set[datetime]:
+    """The distinct ``now`` the criteria were judged at (the real compiler and evaluator run)."""
+    seen: set[datetime] = set()
+    for name in ("compile_criteria", "evaluator"):
+        real = getattr(crit, name)
 
-    def spy(groups, type_name, *, now, tz, empty=True):
-        seen.append(now)
-        return real(groups, type_name, now=now, tz=tz, empty=empty)
+        def spy(groups, type_name, *, now, tz, empty=True, real=real):
+            seen.add(now)
+            return real(groups, type_name, now=now, tz=tz, empty=empty)
 
-    monkeypatch.setattr(crit, "compile_criteria", spy)
+        monkeypatch.setattr(crit, name, spy)
     return seen
 
 
@@ -70,7 +71,7 @@ def test_relative_dates_are_judged_as_of_each_run(any_db, monkeypatch):
         (datetime(2026, 1, 7, 8, 0, tzinfo=UTC), 2, 1),
         (datetime(2026, 1, 8, 8, 0, tzinfo=UTC), 3, 1),
     ]
-    assert len(compiles) == 8  # criteria and suppression, once per date
+    assert compiles == {o.scheduled_for for o in got}  # once per date
 
 
 def test_runs_on_one_local_date_share_one_count(any_db, monkeypatch):
@@ -80,7 +81,7 @@ def test_runs_on_one_local_date_share_one_count(any_db, monkeypatch):
     got = sim.simulate("Twice", date(2026, 1, 6), date(2026, 1, 7))
     assert [(o.local_time.strftime("%d %H:%M"), o.would_enroll) for o in got] == [
         ("06 08:00", 1), ("06 20:00", 1), ("07 08:00", 2), ("07 20:00", 2)]
-    assert len(compiles) == 4  # two dates x (criteria, suppression)
+    assert compiles == {datetime(2026, 1, 6, 8, 0, tzinfo=UTC), datetime(2026, 1, 7, 8, 0, tzinfo=UTC)}
 
 
 def test_criteria_without_relative_dates_are_counted_once(any_db, monkeypatch):
@@ -92,7 +93,35 @@ def test_criteria_without_relative_dates_are_counted_once(any_db, monkeypatch):
     got = sim.simulate("Weekly", date(2026, 1, 1), date(2026, 1, 31))
     assert len(got) == 9  # Thursdays 1, 8, 15, 22, 29 and Mondays 5, 12, 19, 26
     assert {(o.would_enroll, o.suppressed) for o in got} == {(9, 1)}
-    assert len(compiles) == 2
+    assert compiles == {got[0].scheduled_for}  # one count for every run
+
+
+@pytest.mark.parametrize("criteria,suppression", [
+    (MORE_THAN_3_DAYS, NO_EMAIL),
+    ([[{"property": "createdate", "operator": "in_last_days", "value": 2}],
+      [{"property": "createdate", "operator": "in_next_days", "value": 1},
+       {"property": "lifecycle_stage", "operator": "is_any_of", "value": ["customer"]}]], []),
+    ([], [[{"property": "createdate", "operator": "more_than_days_ago", "value": 0}]]),
+])
+def test_grouped_counts_equal_one_compiled_query_per_date_across_dst(any_db, criteria, suppression):
+    """The fast path (one grouped scan) against the SQL compiler run per date, in a zone
+    whose clocks change inside the range, with records created around the change."""
+    tz = "Europe/Stockholm"
+    for i in range(48):  # every 2 hours around the spring change, 2026-03-27 .. 2026-03-31
+        at = datetime(2026, 3, 27, 0, 0, tzinfo=UTC) + timedelta(hours=2 * i)
+        create_record("contact", {"firstname": f"S{i}", "lifecycle_stage": "customer" if i % 3 else "lead",
+                                  "email": f"s{i}@example.com", "createdate": at.isoformat()}, now=NOW)
+    schedule = {"kind": "cron", "cron": "0 0,9,23 * * *", "timezone": tz}
+    from engine.schedule import parse_schedule
+
+    found = sim.occurrences(parse_schedule(schedule), date(2026, 3, 26), date(2026, 4, 1))
+    reps = {}
+    for o in found:
+        reps.setdefault(o.local_time.date(), o.scheduled_for)
+    fast = sim._grouped_counts(reps, "contact", criteria, suppression, tz, None)
+    slow = sim._scanned_counts(reps, "contact", criteria, suppression, tz, None)
+    assert fast == slow
+    assert len({v for v in slow.values()}) > 2  # the counts really change from day to day
 
 
 def test_notes_name_pause_days_dst_shifts_and_skipped_days(sqlite_db):
