@@ -11,19 +11,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ProgressBar, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from engine.simulate import Occurrence, parse_day, simulate, simulate_spec
 from models.errors import RotaError
 from models.settings import load_settings
 from tui.widgets import column_table
+from tui.workers import WorkerReports, db_read, friendly
 
 DEFAULT_DAYS = 30
 MAX_ROWS = 2000  # the table is bounded; the CLI lists everything
@@ -43,7 +44,7 @@ class SimulateProgress(Message):
         return isinstance(message, SimulateProgress)  # only the newest progress matters
 
 
-class SimulateScreen(ModalScreen[None]):
+class SimulateScreen(WorkerReports, ModalScreen[None]):
     """Simulate ``name`` (saved) or ``spec`` (a SPEC §9 body being edited)."""
 
     DEFAULT_CSS = """
@@ -107,35 +108,31 @@ class SimulateScreen(ModalScreen[None]):
         bar.update(total=None, progress=0)
         self.count(start, end)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="simulate")
+    @db_read("simulate")
     def count(self, start: date, end: date) -> list[Occurrence]:
-        from models.db import db
-
         def progress(done: int, total: int) -> None:
             self.post_message(SimulateProgress(done, total))
 
         settings = getattr(self.app, "settings", None) or load_settings()
-        with db.connection_context():
-            if self.spec is not None:
-                return simulate_spec(self.spec, start, end, settings=settings, progress=progress)
-            return simulate(self.workflow_name or "", start, end, settings=settings, progress=progress)
+        if self.spec is not None:
+            return simulate_spec(self.spec, start, end, settings=settings, progress=progress)
+        return simulate(self.workflow_name or "", start, end, settings=settings, progress=progress)
 
     def on_simulate_progress(self, message: SimulateProgress) -> None:
         bar = self.query_one("#sim-progress", ProgressBar)
         bar.update(total=max(message.total, 1), progress=message.done)
         self._status(f"Counting… {message.done:,} of {message.total:,} dates")
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def worker_error(self, worker: Worker) -> bool:
         """A failure is shown here, in one line (a bad workflow, an unreadable database)."""
-        worker = event.worker
-        if worker.group != "simulate":
-            return
-        if event.state == WorkerState.ERROR:
-            error = worker.error
-            text = str(error) if isinstance(error, RotaError) else f"simulation failed: {error}"
-            self._status(f"[red]{_esc(text)}[/red]")
-            self.query_one("#sim-progress", ProgressBar).update(total=1, progress=0)
-        elif event.state == WorkerState.SUCCESS:
+        if worker.group != "simulate" or worker.error is None:
+            return False
+        self._status(f"[red]{_esc(friendly(worker.error))}[/red]")
+        self.query_one("#sim-progress", ProgressBar).update(total=1, progress=0)
+        return True
+
+    def worker_succeeded(self, worker: Worker) -> None:
+        if worker.group == "simulate":
             self._show(worker.result or [])
 
     def _show(self, found: list[Occurrence]) -> None:

@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from engine.schedule import (
     FLEX_DAYS,
@@ -42,10 +42,10 @@ from engine.schedule import (
 )
 from engine.schedule.describe import upcoming_with_notes
 from engine.simulate import Occurrence, count_occurrences, uses_relative_dates
-from models.db import db
 from models.errors import RotaError
 from models.timeutil import utcnow, zone
 from tui.widgets.toggle_grid import ToggleGrid
+from tui.workers import WorkerReports, db_read
 
 PREVIEW_DEBOUNCE_S = 0.15
 PREVIEW_RUNS = 5
@@ -67,7 +67,7 @@ def _zone_names() -> list[str]:
     return ["UTC"] + sorted(n for n in available_timezones() if n != "UTC" and not n.startswith(("posix/", "right/")))
 
 
-class ScheduleForm(Widget):
+class ScheduleForm(WorkerReports, Widget):
     """Frequency, the kind's fields, time, time zone; the preview beside them."""
 
     DEFAULT_CSS = """
@@ -360,24 +360,23 @@ class ScheduleForm(Widget):
         self.compute_counts(self.schedule, self._clock(), body.get("object_type") or "contact",
                             body.get("criteria") or [], body.get("suppression") or [])
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sf-counts")
+    @db_read("sf-counts")
     def compute_counts(self, schedule: Schedule, now: datetime, type_name: str, criteria: list,
                        suppression: list) -> tuple | None:
         tz = schedule.zoneinfo
         found = [Occurrence(at, at.astimezone(tz)) for at in schedule.next_n(now, PREVIEW_RUNS, calendar=self._calendar)]
         try:
-            with db.connection_context():
-                count_occurrences(found, type_name, criteria, suppression, schedule.timezone)
+            count_occurrences(found, type_name, criteria, suppression, schedule.timezone)
         except RotaError:
             return None  # invalid criteria: the criteria section says why
         return schedule, {o.scheduled_for: o.would_enroll for o in found}, uses_relative_dates(criteria, suppression)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if event.state == WorkerState.ERROR:
-            self._set("#sf-warnings", Text(f"preview failed: {worker.error}", style="red"))
-            return
-        if event.state != WorkerState.SUCCESS or worker.result is None:
+    def worker_error(self, worker: Worker) -> bool:
+        self._set("#sf-warnings", Text(f"preview failed: {worker.error}", style="red"))
+        return True
+
+    def worker_succeeded(self, worker: Worker) -> None:
+        if worker.result is None:
             return
         if worker.group == "sf-preview":
             schedule, runs, warnings = worker.result
