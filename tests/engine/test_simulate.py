@@ -219,6 +219,8 @@ def test_bad_ranges_are_one_line_errors(sqlite_url, capsys, argv, message):
 
 
 def test_unknown_workflow_is_refused(sqlite_url, capsys):
+    bootstrap.open_database(sqlite_url)
+    dbmod.close_database()
     code = cli_main(["--db", sqlite_url, "simulate", "Nope", "--from", "2026-01-01", "--to", "2026-01-02"])
     assert code == 2 and 'no workflow named "Nope"' in capsys.readouterr().err
 
