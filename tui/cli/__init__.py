@@ -104,7 +104,22 @@ def build_parser() -> Parser:
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
+    describe_commands(parser)
     return parser
+
+
+def describe_commands(parser: argparse.ArgumentParser) -> None:
+    """Give every (sub)command without a description its one-line help as description,
+    so ``rota engine --help`` says what the command does, not only its options."""
+    for action in parser._actions:  # noqa: SLF001 - argparse keeps sub-commands only here
+        if not isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            continue
+        helps = {choice.dest: choice.help for choice in action._choices_actions}  # noqa: SLF001
+        for name, sub in action.choices.items():
+            if not sub.description and helps.get(name):
+                text = helps[name]
+                sub.description = text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+            describe_commands(sub)
 
 
 def sqlite_file(target: str) -> Path | None:
