@@ -111,10 +111,10 @@ def build_parser() -> Parser:
 def describe_commands(parser: argparse.ArgumentParser) -> None:
     """Give every (sub)command without a description its one-line help as description,
     so ``rota engine --help`` says what the command does, not only its options."""
-    for action in parser._actions:  # noqa: SLF001 - argparse keeps sub-commands only here
-        if not isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
             continue
-        helps = {choice.dest: choice.help for choice in action._choices_actions}  # noqa: SLF001
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
         for name, sub in action.choices.items():
             if not sub.description and helps.get(name):
                 text = helps[name]
