@@ -64,7 +64,10 @@ class Describable:
                 every = " on each day it runs" if self._rule_days_limited() else ""
                 out.append(f"runs {busy:,} times a day{every}: each run enrolls every record that meets "
                            "the criteria at that moment")
-        out += self._dst_warnings(to_utc(now), calendar)
+        try:
+            out += self._dst_warnings(to_utc(now), calendar)
+        except OverflowError:  # the year ahead runs past 9999-12-31: no runs there to warn about
+            pass
         return out
 
     def runs_per_day(self) -> int:
