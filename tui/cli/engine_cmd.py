@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
+from models.errors import RotaError
 from tui.cli import db_option, open_db
 
 
@@ -27,9 +28,15 @@ def _engine(args) -> int:
 
 
 def _enroll(args) -> int:
+    from engine.enroll import check_manual, needs_confirmation
     from engine.runner import enroll_manual
 
     open_db(args)
+    ask = needs_confirmation(check_manual(args.name, args.record_id))
+    if ask and not args.force:
+        raise RotaError("; ".join(f.message for f in ask) + ". Add --force to enroll anyway")
+    for finding in ask:
+        print(f"note: {finding.message} (enrolling anyway: --force)", file=sys.stderr)
     run = enroll_manual(args.name, args.record_id)
     if run.suppressed:
         print(f'record {args.record_id} meets the suppression criteria of "{args.name}": not enrolled '
@@ -73,6 +80,8 @@ def register(sub) -> None:
     db_option(p)
     p.add_argument("name", metavar="NAME", help="workflow name")
     p.add_argument("record_id", metavar="RECORD_ID", type=int, help="the record's id")
+    p.add_argument("--force", action="store_true",
+                   help="enroll even if the record meets the unenrollment criteria or is already in progress")
     p.set_defaults(func=_enroll)
 
     p = sub.add_parser("runs", help="a workflow's runs, newest first")
