@@ -15,7 +15,7 @@ built from masked bodies.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from engine import audit
 from engine.identity import format_instant
@@ -25,9 +25,10 @@ from engine.steps import describe_step, unmask_actions
 from engine.workflows import public_body, validate_workflow, workflow_body
 from models import criteria as crit
 from models.errors import RotaError
+from models.objects import get_type
 from models.schema import Workflow
 from models.settings import Settings, load_settings
-from models.timeutil import utcnow
+from models.timeutil import utcnow, zone
 
 KEY_LABELS = {"name": "Name", "object_type": "Object type", "status": "Status", "schedule": "Schedule",
               "criteria": "Criteria", "suppression": "Suppression", "unenrollment": "Unenrollment",
@@ -277,3 +278,74 @@ def import_summary(body, *, now: datetime | None = None) -> list[str] | None:
     except RotaError:
         return None
     return None
+
+
+# ------------------------------------------------------------------------ review
+
+
+def pause_mark(instant: datetime, workflow_tz: str, pause_dates) -> str | None:
+    """For an occurrence on one of the workflow's pause days: "enrolls; actions wait
+    until Sat 26 Dec" (the next day that is not paused, in the workflow's zone)."""
+    days = {d if isinstance(d, date) else date.fromisoformat(str(d)) for d in pause_dates or []}
+    day = instant.astimezone(zone(workflow_tz)).date()
+    if day not in days:
+        return None
+    while day in days:
+        day += timedelta(days=1)
+    return f"pause day: enrolls; actions wait until {day.strftime('%a %d %b')}"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    at: datetime
+    mark: str | None
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    """Everything the review screen says, as plain data (issue 14 §5)."""
+
+    name: str
+    object_type: str
+    status: str
+    timezone: str
+    schedule: str
+    criteria: str
+    suppression: str
+    unenrollment: str
+    pause_days: str
+    other_settings: list[str]
+    actions: list[str]
+    counts: Counts
+    next_runs: list[Occurrence]
+
+
+def review_summary(name: str, *, now: datetime | None = None, runs: int = 3) -> ReviewSummary:
+    """The workflow in words, the count now and the next ``runs`` occurrences (as if
+    activated now when it is not active), each marked when it falls on a pause day."""
+    now = now or utcnow()
+    settings = load_settings()
+    wf = Workflow.get_or_none(Workflow.name == name.strip())
+    if wf is None:
+        raise RotaError(f'no workflow named "{name}"')
+    body = workflow_body(wf)
+    type_name = body["object_type"]
+    tz = _tz(body, settings)
+    schedule = parse_schedule(body["schedule"], settings.timezone)
+    pause = (body["settings"] or {}).get("pause_dates") or []
+    upcoming = schedule.next_n(now, runs, calendar=calendar_of(settings))
+    other = _setting_words({}, {k: v for k, v in (body["settings"] or {}).items() if k != "pause_dates"})
+    return ReviewSummary(
+        name=wf.name, object_type=get_type(type_name).label, status=wf.status, timezone=tz,
+        schedule=schedule.describe(),
+        criteria=crit.describe_criteria(body["criteria"], type_name),
+        suppression=crit.describe_criteria(body["suppression"], type_name, empty=False)
+        if body["suppression"] else "none",
+        unenrollment=crit.describe_criteria(body["unenrollment"], type_name, empty=False)
+        if body["unenrollment"] else "none",
+        pause_days=_pause_days(pause),
+        other_settings=[line.replace(": none → ", ": ") for line in other],
+        actions=action_lines(public_body(body)["actions"]),
+        counts=_counts(body, now, settings),
+        next_runs=[Occurrence(at, pause_mark(at, tz, pause)) for at in upcoming],
+    )

@@ -37,7 +37,9 @@ async def test_review_counts_saves_a_list_and_activates(seeded_db, make_app):
         assert StaticList.get(StaticList.name == "Subs") is not None
         assert any('"Subs" with 1 record.' in n.message for n in app._notifications)
 
-        await pilot.press("a")
+        await pilot.press("a")  # asks first (issue 11 §6)
+        await settle(pilot, app)
+        await pilot.press("enter")
         await settle(pilot, app)
         wf = Workflow.get(Workflow.name == "Quiet subscribers")
         assert wf.status == "active" and wf.next_run_at is not None

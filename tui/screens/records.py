@@ -21,6 +21,7 @@ from textual.worker import Worker
 
 from models.errors import RotaError
 from tui.screens import WorkerReports
+from tui.screens.enroll_dialog import EnrollCheckDialog
 from tui.widgets import WrappingFooter, cursor_key
 
 PAGE = 100
@@ -342,7 +343,8 @@ class RecordsScreen(WorkerReports, Screen):
 
     def show_picker(self, record_id: int, choices: list[tuple[str, str]]) -> None:
         self.app.push_screen(WorkflowPickScreen(f"{self.type_name} {record_id}", choices),
-                             lambda name: name and self.enroll(name, record_id))
+                             lambda name: name and self.app.push_screen(  # issue 11 §5: say what will happen
+                                 EnrollCheckDialog(name, record_id), lambda ok: ok and self.enroll(name, record_id)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="records-enroll")
     def enroll(self, workflow_name: str, record_id: int) -> tuple[str, bool]:

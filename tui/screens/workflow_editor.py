@@ -34,6 +34,8 @@ from models.errors import RotaError
 from models.objects import get_type, list_types
 from models.settings import load_settings
 from models.timeutil import utcnow
+from tui.screens.activate_dialog import ActivateDialog
+from tui.screens.change_dialog import ChangeDialog
 from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.criteria_editor import CriteriaEditor
 from tui.widgets.schedule_form import ScheduleForm
@@ -246,7 +248,8 @@ class WorkflowEditorScreen(Screen[str | None]):
         self._save()
 
     def action_activate(self) -> None:
-        self._save(status="active")
+        body = {**self.collect_body(), "status": "active"}  # issue 11 §6: ask first
+        self.app.push_screen(ActivateDialog(body, clock=self.now), lambda ok: ok and self._save(status="active"))
 
     def action_review(self) -> None:
         self._save(then="review")
@@ -257,6 +260,10 @@ class WorkflowEditorScreen(Screen[str | None]):
             body["status"] = status
         self._after_save = then
         self._clear_errors()
+        if self.original_name and self.body.get("status") == "active" and self.dirty:  # live edit: show it first
+            self.app.push_screen(ChangeDialog(self.original_name, body, clock=self.now),
+                                 lambda ok: ok and self.save_body(body, self.original_name))
+            return
         self.save_body(body, self.original_name)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save", name="save")
