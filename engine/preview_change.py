@@ -21,7 +21,7 @@ from engine import audit
 from engine.identity import format_instant
 from engine.runner import calendar_of
 from engine.schedule import parse_schedule
-from engine.steps import describe_step, unmask_actions
+from engine.steps import describe_step, mask_actions, unmask_actions
 from engine.workflows import public_body, validate_workflow, workflow_body
 from models import criteria as crit
 from models.errors import RotaError
@@ -169,6 +169,9 @@ def _setting_words(before: dict, after: dict) -> list[str]:
 
 
 def _action_words(before: list[dict], after: list[dict]) -> list[str]:
+    """Steps compared with their real values (so a changed secret is noticed) and shown
+    masked (so it is never printed)."""
+    shown_b, shown_a = mask_actions(before), mask_actions(after)
     out = []
     for i in range(max(len(before), len(after))):
         old = before[i] if i < len(before) else None
@@ -176,23 +179,22 @@ def _action_words(before: list[dict], after: list[dict]) -> list[str]:
         if old == new:
             continue
         if old is None:
-            out.append(f"Step {i + 1} added: {describe_step(new)}")
+            out.append(f"Step {i + 1} added: {describe_step(shown_a[i])}")
         elif new is None:
-            out.append(f"Step {i + 1} removed: {describe_step(old)}")
+            out.append(f"Step {i + 1} removed: {describe_step(shown_b[i])}")
         else:
-            a, b = describe_step(old), describe_step(new)
+            a, b = describe_step(shown_b[i]), describe_step(shown_a[i])
             if a != b:
                 out.append(f"Step {i + 1}: {a} → {b}")
             else:  # the change is in a detail the one-line description leaves out
-                detail = audit.readable_diff({"actions": [old]}, {"actions": [new]})
-                fields = sorted({line.split(":", 1)[0].split(".", 1)[-1].split("[", 1)[0]
-                                 for line in detail.splitlines()}) or ["details"]
+                fields = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)) or ["details"]
                 out.append(f"Step {i + 1} ({a}): {', '.join(fields)} changed")
     return out
 
 
 def change_words(before: dict, after: dict, settings: Settings | None = None) -> list[str]:
-    """The audit diff (``engine.audit.diff_bodies``) of two masked bodies in words."""
+    """The audit diff (``engine.audit.diff_bodies``) of two bodies in words; secrets
+    (webhook header values) are compared but never shown."""
     settings = settings or load_settings()
     type_b, type_a = before.get("object_type"), after.get("object_type")
     out = []
@@ -231,7 +233,7 @@ def preview_change(original_name: str, body: dict, *, now: datetime | None = Non
         next_after = _next_run(clean, now, settings) if clean["status"] == "active" else None
     return Change(
         name=clean["name"],
-        changes=change_words(public_body(before), public_body(clean), settings),
+        changes=change_words(before, clean, settings),
         next_before=wf.next_run_at, next_after=next_after,
         counts_before=_counts(before, now, settings), counts_after=_counts(clean, now, settings),
         timezone=_tz(clean, settings),

@@ -44,16 +44,24 @@ def dumps(body: dict) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from engine.preview_change import import_summary
     from engine.workflows import import_workflow_file
 
     open_db(args)
     path = Path(args.file)
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        body = None  # import_workflow_file says what is wrong with the file
+    summary = import_summary(body)  # issue 11 §6: what an active workflow's import changes
     try:
         wf = import_workflow_file(path)
     except RotaError as exc:
         message = str(exc)
         raise RotaError(message if str(path) in message else f"{path}: {message}") from None
     print(f'saved workflow "{wf.name}" ({wf.status})')
+    for line in summary or []:
+        print(line)
     return 0
 
 
