@@ -99,7 +99,7 @@ def load_settings(path: Path | None = None) -> Settings:
     if path.exists():
         try:
             values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError) as exc:
+        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError, RecursionError) as exc:
             raise RotaError(f"settings file {path} cannot be read: {exc}") from None
     settings = Settings()
     for f in fields(Settings):

@@ -103,9 +103,11 @@ def test_file_errors(run, tmp_path):
     path = _write(tmp_path, '{"name": "x",\n "status": }')
     code, _, err = run("workflow", "import", str(path))
     assert code == 2 and "not valid JSON (line 2" in err and err.count("\n") == 1
+    code, _, err = run("workflow", "export", "No such workflow")  # nothing imported yet: no database file
+    assert code == 2 and err.startswith("rota: no database at ")
+    run("workflow", "import", str(SPEC_EXAMPLE))
     code, _, err = run("workflow", "export", "No such workflow")
     assert code == 2 and 'no workflow named "No such workflow"' in err
-    run("workflow", "import", str(SPEC_EXAMPLE))
     code, _, err = run("workflow", "export", "Friday customer check-in", "--output", str(tmp_path / "no" / "x.json"))
     assert code == 2 and "cannot write" in err
     assert Workflow.select().count() == 1
