@@ -274,7 +274,8 @@ def import_summary(body, *, now: datetime | None = None) -> list[str] | None:
     try:
         existing = Workflow.get_or_none(Workflow.name == str(body.get("name") or "").strip())
         if existing is not None and existing.status == "active":
-            return change_lines(preview_change(existing.name, body, now=now), settings.timezone)
+            change = preview_change(existing.name, body, now=now)
+            return None if change.unchanged else change_lines(change, settings.timezone)
         if body.get("status") == "active":
             return activation_lines(preview_activation(body, now=now), settings.timezone)
     except RotaError:

@@ -9,6 +9,8 @@ import pytest
 from engine.enroll import FindingKind, check_manual, needs_confirmation
 from engine.runner import enroll_manual, execute_run
 from engine.workflows import get_workflow, save_workflow
+from models import bootstrap
+from models import db as dbmod
 from models.errors import RotaError
 from models.objects import create_record
 from models.schema import Enrollment, HistoryEvent, Run
@@ -75,9 +77,8 @@ def test_unknown_record_or_workflow_is_a_clear_error(any_db):
 
 
 def test_cli_enroll_needs_force_for_a_record_that_would_leave(sqlite_url, capsys):
-    from models import db as dbmod
 
-    dbmod.open_database(sqlite_url)
+    bootstrap.open_database(sqlite_url)
     try:
         ids = seed()
     finally:
@@ -86,7 +87,7 @@ def test_cli_enroll_needs_force_for_a_record_that_would_leave(sqlite_url, capsys
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert "meets the unenrollment criteria" in err and "--force" in err and len(err.strip().splitlines()) == 1
-    dbmod.open_database(sqlite_url)
+    bootstrap.open_database(sqlite_url)
     try:
         assert Run.select().where(Run.kind == "manual").count() == 0  # nothing written
     finally:
@@ -100,7 +101,7 @@ def test_cli_enroll_needs_force_for_a_record_that_would_leave(sqlite_url, capsys
     assert main(["--db", sqlite_url, "enroll", "Care", str(ids["optout"])]) == 0
     out, _ = capsys.readouterr()
     assert "meets the suppression criteria" in out
-    dbmod.open_database(sqlite_url)
+    bootstrap.open_database(sqlite_url)
     try:
         runs = list(Run.select().where(Run.kind == "manual").order_by(Run.id))
         assert [(r.enrolled, r.suppressed) for r in runs] == [(1, 0), (1, 0), (0, 1)]

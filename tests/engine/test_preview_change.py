@@ -12,6 +12,7 @@ from engine.preview_change import (
     review_summary,
 )
 from engine.workflows import get_workflow, save_workflow, workflow_body
+from models import bootstrap
 from models import db as dbmod
 from models.objects import create_record
 from models.schema import Workflow
@@ -109,7 +110,7 @@ def test_pause_mark_uses_the_workflows_zone_and_skips_consecutive_pause_days():
 
 
 def test_cli_import_of_an_active_workflow_prints_the_change(sqlite_url, tmp_path, capsys):
-    dbmod.open_database(sqlite_url)
+    bootstrap.open_database(sqlite_url)
     try:
         seed()
     finally:
