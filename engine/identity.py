@@ -86,8 +86,8 @@ def check_recipients(names: list[str], settings: Settings | None = None) -> list
 def format_instant(instant: datetime | None, operator_tz: str, workflow_tz: str | None = None,
                    fmt: str = "%a %d %b %Y %H:%M") -> str:
     """An instant in the operator's zone, named; and, where the workflow's own zone gives
-    another wall time, that one too: ``Fri 04 Dec 2026 07:00 UTC (08:00 Europe/Stockholm,
-    the workflow's zone)``."""
+    another wall time, that one too, in brackets: ``Fri 04 Dec 2026 07:00 UTC (08:00 in
+    Europe/Stockholm)``."""
     if instant is None:
         return "none"
     mine = instant.astimezone(zone(operator_tz))
@@ -96,5 +96,5 @@ def format_instant(instant: datetime | None, operator_tz: str, workflow_tz: str 
         theirs = instant.astimezone(zone(workflow_tz))
         if theirs.utcoffset() != mine.utcoffset():
             wall = theirs.strftime("%H:%M") if theirs.date() == mine.date() else theirs.strftime(fmt)
-            text += f" ({wall} {workflow_tz}, the workflow's zone)"
+            text += f" ({wall} in {workflow_tz})"
     return text

@@ -244,7 +244,7 @@ def preview_change(original_name: str, body: dict, *, now: datetime | None = Non
 
 
 def activation_lines(a: Activation, operator_tz: str) -> list[str]:
-    lines = [f'{"Resume" if a.resume else "Activate"} "{a.name}"',
+    lines = [f'{"Resumed" if a.resume else "Activated"} "{a.name}"',
              f"Records meeting the criteria now: {a.counts.words()}",
              f"Next run: {format_instant(a.next_run, operator_tz, a.timezone)}",
              "Actions:" if a.actions else "Actions: none (records are enrolled, nothing else happens)"]

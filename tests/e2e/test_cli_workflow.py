@@ -25,7 +25,7 @@ def _write(tmp_path: Path, body, name: str = "wf.json") -> Path:
 def test_spec_example_round_trips_exactly(run, tmp_path):
     code, out, err = run("workflow", "import", str(SPEC_EXAMPLE))
     assert (code, out.splitlines()[0], err) == (0, 'saved workflow "Friday customer check-in" (active)', "")
-    assert 'Activate "Friday customer check-in"' in out  # an active import says what it means (issue 11 §6)
+    assert 'Activated "Friday customer check-in"' in out  # an active import says what it means (issue 11 §6)
     code, first, _ = run("workflow", "export", "Friday customer check-in")
     assert code == 0
     exported = json.loads(first)

@@ -120,7 +120,7 @@ def test_cli_import_of_an_active_workflow_prints_the_change(sqlite_url, tmp_path
     assert main(["--db", sqlite_url, "workflow", "import", str(path)]) == 0
     out = capsys.readouterr().out
     assert 'saved workflow "Friday" (active)' in out
-    assert 'Activate "Friday"' in out and "Records meeting the criteria now: 2 records" in out
+    assert 'Activated "Friday"' in out and "Records meeting the criteria now: 2 records" in out
     assert "Next run: Fri 04 Dec 2026" in out and "Europe/Stockholm" in out
 
     assert main(["--db", sqlite_url, "workflow", "export", "Friday", "-o", str(path)]) == 0

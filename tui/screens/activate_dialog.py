@@ -143,6 +143,7 @@ class ActivateDialog(PreviewDialog):
         if a.resume:
             self.query_one("#pd-title", Static).update("Resume workflow")
             self.query_one("#pd-confirm", Button).label = "Resume"
+            self.query_one("#pd-hint", Static).update("Enter or y: resume · Escape: cancel")
         tz = self.operator_timezone()
         lines = [f"[b]{_esc(a.name)}[/b] goes live: at every scheduled run, every record meeting "
                  "the criteria then is enrolled and the actions run.",

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
+from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker
 
 from engine.identity import EVERYONE, Identity, current_identity
@@ -60,6 +61,7 @@ class InboxScreen(WorkerReports, Screen):
         with VerticalScroll(id="inbox"):
             yield Static("Notifications", id="inbox-notes-title", classes="inbox-caption")
             yield column_table("inbox-notes", NOTE_COLUMNS)
+            yield Static("", id="inbox-detail", classes="inbox-caption")
             yield Static("Open tasks", id="inbox-tasks-title", classes="inbox-caption")
             yield column_table("inbox-tasks", TASK_COLUMNS)
         yield WrappingFooter(compact=True, show_command_palette=False)
@@ -95,7 +97,8 @@ class InboxScreen(WorkerReports, Screen):
             self.tasks = {str(t.id): t for t in tasks}
             local = self.app.local_time
             sync_table(self.query_one("#inbox-notes", DataTable),
-                       [(str(n.id), (local(n.at), "" if n.read else "new", n.workflow, self.note_text(n))) for n in notes],
+                       [(str(n.id), (local(n.at), "" if n.read else "new", n.workflow, self.note_text(n)))
+                        for n in notes],
                        [k for k, _, _ in NOTE_COLUMNS])
             sync_table(self.query_one("#inbox-tasks", DataTable),
                        [(str(t.id), (t.due.isoformat() if t.due else "—", t.owner, t.title, t.record))
@@ -105,6 +108,7 @@ class InboxScreen(WorkerReports, Screen):
                 f"{self.whose()} · {unread} unread · times in {_esc(self.app.settings.timezone)}")
             self.query_one("#inbox-tasks-title", Static).update(f"Open tasks · {len(tasks)}"
                                                                  + (f" (first {CAP})" if len(tasks) >= CAP else ""))
+            self.show_detail()
             self.refresh_bindings()
         elif worker.group == "inbox-change":
             self.notify(str(worker.result))
@@ -125,6 +129,29 @@ class InboxScreen(WorkerReports, Screen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.refresh_bindings()
+        if event.data_table.id == "inbox-notes":
+            self.show_detail()
+
+    def show_detail(self) -> None:
+        """The highlighted notification whole (the table cuts long messages)."""
+        note = self.notes.get(self.highlighted("#inbox-notes") or "")
+        text = "" if note is None else (
+            f"{_esc(self.app.local_time(note.at, '%a %d %b %Y %H:%M'))} · to {_esc(note.operator)} · "
+            f"{_esc(note.workflow)}\n{_esc(note.message)}")
+        self.query_one("#inbox-detail", Static).update(text)
+
+    def on_resize(self) -> None:
+        """The message and task columns take the width the fixed ones leave."""
+        spare = self.size.width - 4
+        for table_id, columns, key in (("#inbox-notes", NOTE_COLUMNS, "message"),
+                                       ("#inbox-tasks", TASK_COLUMNS, "title")):
+            table = self.query_one(table_id, DataTable)
+            fixed = sum(width + 2 for k, _, width in columns if k != key)
+            column = table.columns.get(ColumnKey(key))
+            if column is not None:
+                column.width = max(16, spare - fixed - 2)
+                table._clear_caches()  # cells were rendered at the old width (no public way)
+                table.refresh(layout=True)
 
     def on_engine_event_message(self, message: EngineEventMessage) -> None:
         if type(message.event).__name__ == "StepsRan":  # steps write tasks and notifications

@@ -110,7 +110,7 @@ class WorkflowPickScreen(ModalScreen[str | None]):
                                  id="pick")
             else:
                 yield Static("No workflow works on this object type yet.")
-            yield Static("Enter enrolls at once · Escape cancels", classes="hint")
+            yield Static("Enter enrolls (asking first if the record would leave at once) · Escape cancels", classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

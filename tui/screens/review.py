@@ -28,6 +28,8 @@ from tui.screens import WorkerReports
 from tui.screens.activate_dialog import ActivateDialog
 from tui.widgets import WrappingFooter
 
+RUNS_SHOWN = 5
+
 
 class ReviewScreen(WorkerReports, Screen[str | None]):
     """Dismisses with the workflow's status when the operator leaves."""
@@ -72,7 +74,7 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
         from models.db import db
 
         with db.connection_context():
-            return review_summary(self.workflow_name, now=self.app.clock.now())
+            return review_summary(self.workflow_name, now=self.app.clock.now(), runs=RUNS_SHOWN)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="review-change")
     def set_status(self, status: str) -> str:
@@ -123,7 +125,8 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
         suffix = "" if o.status == "active" else " (once activated)"
         runs = [f"  {_esc(format_instant(r.at, tz, o.timezone))}" + (f"\n    [i]{_esc(r.mark)}[/i]" if r.mark else "")
                 for r in o.next_runs]
-        head = f"Next run{suffix}:" if len(runs) == 1 else f"Next runs{suffix}:"
+        head = f"Next run{'' if len(runs) == 1 else 's'}{suffix} in {_esc(tz)}"
+        head += ":" if o.timezone == tz else f" ({_esc(o.timezone)} in brackets):"
         self.query_one("#next-run", Static).update("\n".join([head] + runs) if runs else f"Next run: none{suffix}")
         steps = "\n".join(f"  {_esc(line)}" for line in o.actions)
         self.query_one("#actions", Static).update(f"Actions:\n{steps}" if o.actions
