@@ -10,23 +10,25 @@ Escape (or "n") cancels: the dialog dismisses False and the caller writes nothin
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Callable
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
-from models.errors import RotaError
 from models.settings import load_settings
 from models.timeutil import utcnow
+from tui.workers import WorkerReports, db_read, friendly
+
+log = logging.getLogger("rota.tui")
 
 
-class PreviewDialog(ModalScreen[bool]):
+class PreviewDialog(WorkerReports, ModalScreen[bool]):
     """Read something in a worker, show it, then ask. Subclasses give ``compute`` (in the
     worker thread, database open) and ``describe`` (the result as rich text)."""
 
@@ -72,12 +74,9 @@ class PreviewDialog(ModalScreen[bool]):
             button.can_focus = False  # keys decide; Enter on a focused button would bypass the wait
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    @db_read("preview")
     def load(self):
-        from models.db import db
-
-        with db.connection_context():
-            return self.compute()
+        return self.compute()
 
     def compute(self):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -85,21 +84,22 @@ class PreviewDialog(ModalScreen[bool]):
     def describe(self, value) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "preview":
-            return
-        body = self.query_one("#pd-body", Static)
-        if event.state == WorkerState.SUCCESS:
-            self.result_value = event.worker.result
-            body.update(self.describe(self.result_value))
+    def worker_succeeded(self, worker: Worker) -> None:
+        if worker.group == "preview":
+            self.result_value = worker.result
+            self.query_one("#pd-body", Static).update(self.describe(self.result_value))
             self.ready = True
             self.query_one("#pd-confirm", Button).disabled = False
             self.refresh_bindings()
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            text = str(error) if isinstance(error, RotaError) else f"{type(error).__name__}: {error}"
-            body.update(f"[b]Cannot go on:[/b] {_esc(text)}")
-            self.query_one("#pd-hint", Static).update("Escape: back")
+
+    def worker_error(self, worker: Worker) -> bool:
+        """Shown in the dialog, in words (the details go to the log)."""
+        if worker.group != "preview":
+            return False
+        log.info("preview failed", exc_info=worker.error)
+        self.query_one("#pd-body", Static).update(f"[b]Cannot go on:[/b] {_esc(friendly(worker.error))}")
+        self.query_one("#pd-hint", Static).update("Escape: back")
+        return True
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "confirm" and not self.ready:

@@ -6,7 +6,7 @@ suppressed record goes on too: enrollment refuses it, as always, and says so.
 """
 from __future__ import annotations
 
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from tui.screens.activate_dialog import PreviewDialog, _esc
 
@@ -26,11 +26,11 @@ class EnrollCheckDialog(PreviewDialog):
 
         return needs_confirmation(check_manual(self.workflow_name, self.record_id, now=self.now()))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "preview" and event.state == WorkerState.SUCCESS and not event.worker.result:
+    def worker_succeeded(self, worker: Worker) -> None:
+        if worker.group == "preview" and not worker.result:
             self.dismiss(True)  # nothing to ask
             return
-        super().on_worker_state_changed(event)
+        super().worker_succeeded(worker)
 
     def describe(self, value) -> str:
         lines = [f"• {_esc(f.message)}." for f in value]

@@ -9,7 +9,6 @@ part of it. The reading and writing is in ``models.store.inbox``.
 """
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -21,8 +20,8 @@ from textual.worker import Worker
 from engine.identity import EVERYONE, Identity, current_identity
 from models.store.inbox import CAP, NoteRow, TaskRow, load_inbox
 from tui.messages import EngineEventMessage
-from tui.screens import WorkerReports
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
+from tui.workers import WorkerReports, db_read, db_write
 
 NOTE_COLUMNS = (("at", "When", 12), ("state", "", 4), ("workflow", "Workflow", 14), ("message", "Message", 41))
 TASK_COLUMNS = (("due", "Due", 10), ("owner", "Owner", 12), ("title", "Task", 34), ("record", "Record", 13))
@@ -71,24 +70,19 @@ class InboxScreen(WorkerReports, Screen):
         self.query_one("#inbox-notes", DataTable).focus()
         self.reload()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-load")
+    @db_read("inbox-load")
     def reload(self):
-        from models.db import db
+        return read_inbox(None if self.everyone else self.identity.name)
 
-        with db.connection_context():
-            return read_inbox(None if self.everyone else self.identity.name)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-change")
+    @db_write("inbox-change")
     def change(self, kind: str, row_id: int) -> str:
-        from models.db import db
         from models.store.inbox import mark_done, mark_read
 
-        with db.connection_context():
-            if kind == "note":
-                mark_read(row_id)
-                return "Marked read."
-            mark_done(row_id)
-            return "Task done."
+        if kind == "note":
+            mark_read(row_id)
+            return "Marked read."
+        mark_done(row_id)
+        return "Task done."
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.group == "inbox-load":

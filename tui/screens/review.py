@@ -13,7 +13,6 @@ peewee in the screen.
 """
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -24,9 +23,9 @@ from textual.worker import Worker
 from engine.identity import format_instant
 from engine.preview_change import ReviewSummary
 from tui.messages import WorkflowsChanged
-from tui.screens import WorkerReports
 from tui.screens.activate_dialog import ActivateDialog
 from tui.widgets import WrappingFooter
+from tui.workers import WorkerReports, db_read, db_write
 
 RUNS_SHOWN = 5
 
@@ -68,34 +67,28 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
 
     # ---------------------------------------------------------------- workers
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review-load")
+    @db_read("review-load")
     def load(self) -> ReviewSummary:
         from engine.preview_change import review_summary
-        from models.db import db
 
-        with db.connection_context():
-            return review_summary(self.workflow_name, now=self.app.clock.now(), runs=RUNS_SHOWN)
+        return review_summary(self.workflow_name, now=self.app.clock.now(), runs=RUNS_SHOWN)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review-change")
+    @db_write("review-change")
     def set_status(self, status: str) -> str:
         from engine.workflows import set_status
-        from models.db import db
 
-        with db.connection_context():
-            wf = set_status(self.workflow_name, status, now=self.app.clock.now())
+        wf = set_status(self.workflow_name, status, now=self.app.clock.now())
         self.app.wake_engine()
         if status == "active":
             when = format_instant(wf.next_run_at, self.app.settings.timezone)
             return f'"{self.workflow_name}" is active. Next run: {when}.'
         return f'"{self.workflow_name}" is paused.'
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review-change")
+    @db_write("review-change")
     def save_list(self, list_name: str) -> str:
         from engine.review import save_as_static_list
-        from models.db import db
 
-        with db.connection_context():
-            size = save_as_static_list(self.workflow_name, list_name, now=self.app.clock.now())
+        size = save_as_static_list(self.workflow_name, list_name, now=self.app.clock.now())
         return f'Saved static list "{list_name}" with {size:,} record{"" if size == 1 else "s"}.'
 
     def worker_succeeded(self, worker: Worker) -> None:
