@@ -16,6 +16,7 @@ from models.text import dumps_json, loads_json, read_text_file
 from models.timeutil import iso_z
 from tui.cli import db_option, open_db
 from tui.cli.output import TIME_WIDTH, local_time, operator_zone, say, say_json
+from tui.cli.progress import Ticker
 
 
 def register(subparsers) -> None:
@@ -54,17 +55,21 @@ def dumps(body: dict) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from engine.preview_change import import_summary
     from engine.workflows import save_workflow
 
     path = Path(args.file)
     body = loads_json(read_text_file(path, "workflow file"), str(path))  # before the database: no file made
     open_db(args, create=True)
     try:
+        summary = import_summary(body)  # issue 11 §6: what an active workflow's import changes
         wf = save_workflow(body)
     except RotaError as exc:
         message = str(exc)
         raise RotaError(message if str(path) in message else f"{path}: {message}") from None
     say(f'saved workflow "{wf.name}" ({wf.status})')
+    for line in summary or []:
+        say(line)
     return 0
 
 
@@ -91,7 +96,9 @@ def cmd_count(args: argparse.Namespace) -> int:
     from engine.workflows import count_matching
 
     open_db(args)
-    print(count_matching(args.name))
+    with Ticker("counting"):
+        count = count_matching(args.name)
+    print(count)
     return 0
 
 
