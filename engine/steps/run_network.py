@@ -12,8 +12,8 @@ from typing import Any
 from engine.notify import SMTP_RETRIES, send_mail
 from engine.steps.context import Context, Item, step_detail
 from engine.steps.positions import Position, path_label
-from engine.steps.shapes import mask_headers
-from engine.webhook import backoff, idempotency_key, post_json
+from engine.steps.shapes import mask_headers, mask_url
+from engine.webhook import backoff, idempotency_key, prepare, send
 from models.objects import Prop, to_json_value
 from models.timeutil import iso_z
 
@@ -39,24 +39,28 @@ def run_external(ctx: Context, pos: Position, step: dict, items: list[Item], poo
     re-scheduled right here (nothing for the DB phase to write but the retry).
     """
     if step["type"] == "webhook":
-        def call(it: Item):
+        def request(it: Item):  # rendered here: templates look properties up in the database
             key = idempotency_key(it.id, path_label(pos))
+            record = ctx.records[it.record_id]
             payload = {
                 "workflow": {"id": ctx.id, "name": ctx.name},
-                "record": record_json(ctx.records[it.record_id], ctx.props),
+                "record": record_json(record, ctx.props),
                 "enrollment": {"id": it.id, "run": it.run_id, "workflow": ctx.name, "record_id": it.record_id,
                                "manual": it.manual, "enrolled_at": iso_z(it.enrolled_at),
                                "scheduled_for": iso_z(it.scheduled_for)},
                 "step": path_label(pos),
                 "attempt": it.tries + 1,
             }
-            headers = {**(step.get("headers") or {}), "Idempotency-Key": key}
-            result = post_json(step["url"], payload, headers, float(step.get("timeout_s", 10)),
-                               step.get("method") or "POST")
-            result.extra["key"] = key
-            return result
+            return prepare(step, lambda text: ctx.render_url(text, record), lambda text: ctx.render(text, record),
+                           payload, key)
 
-        for it, result in zip(items, pool.map(call, items)):
+        requests = [request(it) for it in items]
+        allow = ctx.settings.webhook_allow_hosts
+
+        def call(req):
+            return send(req, allow)
+
+        for it, result in zip(items, pool.map(call, requests)):
             it.extra["webhook"] = result
         return
     if step["type"] == "notify" and step.get("email"):
@@ -85,7 +89,8 @@ def apply_outcomes(ctx: Context, pos: Position, step: dict, items: list[Item]) -
             ctx.fail(it, pos, "webhook was not attempted", base)
             continue
         attempt = it.tries + 1
-        detail = {**base, "url": step["url"], "headers": mask_headers(step.get("headers") or {}),
+        detail = {**base, "url": result.extra.get("url") or mask_url(step["url"]),
+                  "headers": mask_headers(step.get("headers") or {}),
                   "attempt": attempt, "status": result.status, "ms": result.elapsed_ms,
                   "idempotency_key": result.extra.get("key")}
         if result.ok:

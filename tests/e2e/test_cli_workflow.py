@@ -24,7 +24,8 @@ def _write(tmp_path: Path, body, name: str = "wf.json") -> Path:
 
 def test_spec_example_round_trips_exactly(run, tmp_path):
     code, out, err = run("workflow", "import", str(SPEC_EXAMPLE))
-    assert (code, out, err) == (0, 'saved workflow "Friday customer check-in" (active)\n', "")
+    assert (code, out.splitlines()[0], err) == (0, 'saved workflow "Friday customer check-in" (active)', "")
+    assert 'Activated "Friday customer check-in"' in out  # an active import says what it means (issue 11 §6)
     code, first, _ = run("workflow", "export", "Friday customer check-in")
     assert code == 0
     exported = json.loads(first)
@@ -52,7 +53,8 @@ def test_import_updates_by_name(run, tmp_path):
     body = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
     body.update(status="paused", schedule={"kind": "daily", "time": "07:00", "timezone": "UTC"})
     code, out, _ = run("workflow", "import", str(_write(tmp_path, body)))
-    assert code == 0 and out == 'saved workflow "Friday customer check-in" (paused)\n'
+    assert code == 0 and out.splitlines()[0] == 'saved workflow "Friday customer check-in" (paused)'
+    assert "Status: active → paused" in out  # a live workflow's import shows the change (issue 11 §6)
     assert Workflow.select().count() == 1
     wf = Workflow.get()
     assert wf.version == 2 and wf.schedule["kind"] == "daily" and wf.next_run_at is None
@@ -61,16 +63,16 @@ def test_import_updates_by_name(run, tmp_path):
 def test_webhook_secret_masked_on_export_and_kept_on_reimport(run, tmp_path):
     body = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
     body["actions"].append({"type": "webhook", "url": "http://127.0.0.1:9/hook",
-                            "headers": {"Authorization": "Bearer s3cret", "X-Source": "rota"},
+                            "headers": {"Authorization": "Bearer s3cret", "User-Agent": "rota"},
                             "timeout_s": 5, "retries": 2})
     run("workflow", "import", str(_write(tmp_path, body)))
     code, text, _ = run("workflow", "export", body["name"])
     assert "s3cret" not in text
-    assert json.loads(text)["actions"][1]["headers"] == {"Authorization": "***", "X-Source": "rota"}
+    assert json.loads(text)["actions"][1]["headers"] == {"Authorization": "***", "User-Agent": "rota"}
     code, out, err = run("workflow", "import", str(_write(tmp_path, text, "exported.json")))
     assert code == 0, err
     stored = Workflow.get().actions[1]["headers"]
-    assert stored == {"Authorization": "Bearer s3cret", "X-Source": "rota"}
+    assert stored == {"Authorization": "Bearer s3cret", "User-Agent": "rota"}
     assert run("workflow", "export", body["name"])[1] == text
 
 
@@ -103,9 +105,11 @@ def test_file_errors(run, tmp_path):
     path = _write(tmp_path, '{"name": "x",\n "status": }')
     code, _, err = run("workflow", "import", str(path))
     assert code == 2 and "not valid JSON (line 2" in err and err.count("\n") == 1
+    code, _, err = run("workflow", "export", "No such workflow")  # nothing imported yet: no database file
+    assert code == 2 and err.startswith("rota: no database at ")
+    run("workflow", "import", str(SPEC_EXAMPLE))
     code, _, err = run("workflow", "export", "No such workflow")
     assert code == 2 and 'no workflow named "No such workflow"' in err
-    run("workflow", "import", str(SPEC_EXAMPLE))
     code, _, err = run("workflow", "export", "Friday customer check-in", "--output", str(tmp_path / "no" / "x.json"))
     assert code == 2 and "cannot write" in err
     assert Workflow.select().count() == 1

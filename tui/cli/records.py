@@ -6,9 +6,13 @@ import and demo actions behave exactly like these commands.
 from __future__ import annotations
 
 import argparse
-import sys
+import time
 
-from tui.cli import db_option, open_db
+from tui.cli import db_option, open_db, whole_number
+from tui.cli.output import say
+from tui.cli.progress import TerminalProgress
+
+MAX_DEMO = 10_000_000  # per type: a demo beyond this is a mistyped number, not a demo
 
 
 def register(subparsers) -> None:
@@ -29,11 +33,11 @@ def register(subparsers) -> None:
         "demo", help="fill the database with realistic demo records and sample workflows",
         description="Add realistic contacts, companies, deals and tickets, and one sample workflow per "
                     "schedule kind (existing workflows of the same name are kept). Run again to add more.")
-    demo.add_argument("--contacts", metavar="N", type=int, default=5000, help="contacts to add (default 5,000)")
-    demo.add_argument("--companies", metavar="N", type=int, default=500, help="companies to add (default 500)")
-    demo.add_argument("--deals", metavar="N", type=int, default=800, help="deals to add (default 800)")
-    demo.add_argument("--tickets", metavar="N", type=int, default=600, help="tickets to add (default 600)")
-    demo.add_argument("--seed", metavar="S", type=int, default=42, help="random seed: same seed, same data")
+    demo.add_argument("--contacts", metavar="N", type=whole_number(0, MAX_DEMO), default=5000, help="contacts to add (default 5,000)")
+    demo.add_argument("--companies", metavar="N", type=whole_number(0, MAX_DEMO), default=500, help="companies to add (default 500)")
+    demo.add_argument("--deals", metavar="N", type=whole_number(0, MAX_DEMO), default=800, help="deals to add (default 800)")
+    demo.add_argument("--tickets", metavar="N", type=whole_number(0, MAX_DEMO), default=600, help="tickets to add (default 600)")
+    demo.add_argument("--seed", metavar="S", type=whole_number(0), default=42, help="random seed: same seed, same data")
     demo.add_argument("--no-workflows", action="store_true", help="records only, no sample workflows")
     db_option(demo)
     demo.set_defaults(func=cmd_demo)
@@ -49,22 +53,39 @@ def _noun(type_name: str, count: int) -> str:
 def cmd_import(args: argparse.Namespace) -> int:
     from models.importer import import_csv
 
-    open_db(args)
-    result = import_csv(args.type, args.file, tz_name=args.timezone)
+    open_db(args, create=True)
+    bar = TerminalProgress()
+    try:
+        with bar:
+            result = import_csv(args.type, args.file, tz_name=args.timezone, progress=bar)
+    except KeyboardInterrupt:  # the transaction was rolled back on the way out
+        say(f"rota: import of {args.file} interrupted: nothing was imported", err=True)
+        return 130
     if result.unknown_columns:
         shown = ", ".join(f'"{c}"' for c in result.unknown_columns)
-        print(f"ignored unknown columns: {shown}", file=sys.stderr)
-    print(f"imported {result.count:,} {_noun(result.type_name, result.count)} from {args.file}")
+        say(f"ignored unknown columns: {shown}", err=True)
+    say(f"imported {result.count:,} {_noun(result.type_name, result.count)} from {args.file}")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from engine.demo import load_demo
+    from models.importer import ImportProgress
 
-    open_db(args)
-    progress = (lambda msg: print(msg, file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
-    out = load_demo(contacts=args.contacts, companies=args.companies, deals=args.deals, tickets=args.tickets,
-                    seed=args.seed, workflows=not args.no_workflows, progress=progress)
+    open_db(args, create=True)
+    bar = TerminalProgress(label="demo")
+    started = time.monotonic()
+
+    def on_rows(done: int, total: int) -> None:  # rows stand in for bytes: the share done is known
+        bar(ImportProgress(rows=done, bytes_read=done, total_bytes=total, elapsed_s=time.monotonic() - started))
+
+    try:
+        with bar:
+            out = load_demo(contacts=args.contacts, companies=args.companies, deals=args.deals,
+                            tickets=args.tickets, seed=args.seed, workflows=not args.no_workflows, on_rows=on_rows)
+    except KeyboardInterrupt:  # one transaction: rolled back on the way out
+        say("rota: demo interrupted: nothing was added", err=True)
+        return 130
     added = ", ".join(f"{out[k]:,} {k}" for k in ("contacts", "companies", "deals", "tickets"))
     print(f"added {added} in {out['seconds']:.1f} s")
     if not args.no_workflows:
