@@ -116,7 +116,7 @@ def template_sql(ctx: Context, text: str, g: int) -> str:
     if any(prop is not None and prop.type in store.GUARDED for _, prop, _ in compile_template(text, ctx.type_name)):
         # A value the SQL cannot print exactly as Python does renders NULL: then the
         # whole group takes the per-record path (same text, slower).
-        if store.first_value(f"1 WHERE ({expr}) IS NULL", _table(ctx), g) is not None:
+        if store.any_row(f"({expr}) IS NULL", _table(ctx), g):
             raise NeedsRecords()
     return expr
 
@@ -182,8 +182,7 @@ def _run_copy_property(p: Pass, ctx: Context, g: int, pos: Position, step: dict,
         shown = store.display(src, _col(src), ctx.tz_name, _range(ctx, src, g))
         if shown is None:
             raise NeedsRecords()
-        if src.type in store.GUARDED and \
-                store.first_value(f"1 WHERE ({shown}) IS NULL", table, g) is not None:
+        if src.type in store.GUARDED and store.any_row(f"({shown}) IS NULL", table, g):
             raise NeedsRecords()
         value_expr = f"NULLIF({shown}, '')"
         json_expr = store.json_value(dst, _col(dst))

@@ -431,3 +431,9 @@ def json_merge(body: dict, pairs: dict[str, str]) -> str:
         return f"CAST(CAST({base} AS jsonb) || jsonb_build_object({args}) AS text)"
     args = ", ".join(f"{literal('$.' + k)}, {v}" for k, v in pairs.items())
     return f"json_set({base}, {args})"
+
+
+def any_row(cond: str, table: str, g: int) -> bool:
+    """Whether a row of group ``g`` (joined to its record as ``r``) meets ``cond``."""
+    return _exec(f'SELECT 1 FROM {BATCH} AS b JOIN "{table}" AS r ON r.id = b.record_id '
+                 f'WHERE b.g = {int(g)} AND ({cond}) LIMIT 1').fetchone() is not None
