@@ -202,7 +202,7 @@ def _database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list
                 continue
             pos, tries = decode_path(step, path)
             groups.append(_Group(g, ctx, pos, tries))
-        for grp in groups:  # records deleted since they enrolled
+        for grp in list(groups):  # records deleted since they enrolled
             gone = new_tag()
             if store.move_missing(grp.g, gone, grp.ctx.model._meta.table_name):
                 body = {"path": path_label(grp.pos)} if grp.pos else {}
