@@ -45,7 +45,7 @@ def group_page(wf_id: int, type_: str | None, lo: int | None, hi: int | None, cu
             params.append(at)
     sql = ('SELECT "id", "at", "type", "run_id", "step", "detail", "first", "last", "varies", "seq" '
            f'FROM "history_group" WHERE {" AND ".join(where)} ORDER BY "at" DESC, "seq" DESC, "id" DESC '
-           f'LIMIT {int(limit)}')
+           f'LIMIT {int(limit) + 1}')  # + the cursor's own group, which may have no member left
     return _rows(sql, params)
 
 

@@ -5,7 +5,11 @@ expression per row costs more than the database does.
 """
 from __future__ import annotations
 
+import json
+from datetime import datetime as _dt
+from datetime import timezone as _tz
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from psycopg2.extras import execute_values
 
@@ -330,9 +334,6 @@ def _number_text(col: str) -> str:
 def _offsets(tz_name: str, lo_us: int, hi_us: int) -> list[tuple[int, int]] | None:
     """(from_us, offset_us) segments of the zone over [lo, hi], from Python's zone
     data (SQLite has none); None outside 1900–2100."""
-    from datetime import datetime as _dt, timezone as _tz
-    from zoneinfo import ZoneInfo
-
     if lo_us < _DT_LO or hi_us >= _DT_HI:
         return None
     tz = ZoneInfo(tz_name)
@@ -423,9 +424,7 @@ def json_object(pairs: dict[str, str]) -> str:
 
 def json_merge(body: dict, pairs: dict[str, str]) -> str:
     """``body`` (a constant) with ``pairs`` (SQL text expressions) added, as JSON text."""
-    import json as _json
-
-    base = literal(_json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str))
+    base = literal(json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str))
     if is_postgres():
         args = ", ".join(f"{literal(k)}, {v}" for k, v in pairs.items())
         return f"CAST(CAST({base} AS jsonb) || jsonb_build_object({args}) AS text)"
