@@ -28,14 +28,16 @@ claims the workflow and plans the misfires, then starts the run on the instant i
 a run never starts before its instant. A wake-up with nothing due costs two indexed
 reads; the lease row is written only every third of its term.
 
-Several engines, one database
-* SQLite: one engine at a time holds the ``store`` lease (``engine_lease`` row: holder,
-  until, heartbeat), renews it while alive, and the others stand by and take it over
-  when it expires. Only the holder runs workflows and steps.
+Several engines, one database (the mechanism is models/store/claims.py)
+* Every engine keeps a heartbeat row ``engine:<id>`` (``claimed_by``, ``claimed_until``,
+  ``heartbeat``), renewed every third of its lease term; a clean stop deletes it. Work
+  claimed by an engine whose heartbeat expired is taken back by the others.
+* SQLite: one engine at a time also holds the ``store`` lease (same columns), renews it
+  while alive, and the others stand by and take it over when it expires. Only the
+  holder runs workflows and steps.
 * PostgreSQL: every engine takes part; each due workflow row is claimed with
   ``SELECT … FOR UPDATE SKIP LOCKED`` inside its run transaction, so engines on
-  different machines share the due runs. Each engine keeps an ``engine:<id>`` lease
-  row as its heartbeat (who is alive, for the status screen).
+  different machines share the due runs.
 * Either way the unique keys (one run per (workflow, instant), one enrollment per (run,
   record)) make duplicates impossible, not merely unlikely.
 * The lease is renewed between runs. One SQLite run longer than the lease term holds the
@@ -65,15 +67,15 @@ import peewee as pw
 from engine import changes, executor, runner
 from engine.clock import Clock, SystemClock
 from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFinished, RunStarted, StepsRan
-from models.db import db, is_postgres
+from models.db import db
 from models.bootstrap import open_database
-from models.schema import EngineLease
 from models.settings import Settings, load_settings
-from models.timeutil import from_micros, iso_z
+from models.store import claims
+from models.store.dialect import dialect
+from models.timeutil import iso_z
 
 log = logging.getLogger("rota.engine")
 
-STORE_LEASE = "store"
 DEFAULT_LEASE_SECONDS = 15.0
 DEFAULT_LEAD = timedelta(milliseconds=25)
 # The engine's own SQLite connection: a run appends in key order and scans records once,
@@ -256,10 +258,10 @@ class Engine:
         if not self.status.active or self._stopping.is_set():
             return self._renew_at
         with self._pass_lock:
-            next_run = runner.next_due_at()
+            next_run = claims.next_due_at()
             if next_run is not None and next_run <= now + self.lead:
                 self._process_due(None)
-                next_run = runner.next_due_at()
+                next_run = claims.next_due_at()
             next_step = executor.next_step_due()
             if next_step is not None and next_step <= self.clock.now():
                 self._run_steps(self.clock.now())
@@ -308,54 +310,27 @@ class Engine:
     # ------------------------------------------------------------------ leases
 
     def _hold_lease(self, now: datetime) -> bool:
-        """SQLite: hold or take over the store lease. PostgreSQL: refresh our heartbeat.
+        """Renew the heartbeat and (SQLite) hold or take over the store lease; True if
+        this engine may run work (models/store/claims.py describes the mechanism).
 
-        Sets ``_renew_at`` (a third of the lease) so the loop wakes to renew in time.
+        Sets ``_renew_at`` (a third of the lease) so the loop wakes to renew in time; a
+        stand-by wakes when the holder's lease would expire, to take it over.
         """
         renew = timedelta(seconds=self.lease_seconds / 3)
         until = now + timedelta(seconds=self.lease_seconds)
         self._renew_at = now + renew
-        if is_postgres():
-            self._upsert_lease(f"engine:{self.engine_id}", now, until)
-            return True
-        with runner.write_transaction():
-            EngineLease.insert(name=STORE_LEASE, holder=None, until=None, heartbeat=None).on_conflict_ignore().execute()
-            taken = (EngineLease.update(holder=self.engine_id, until=until, heartbeat=now,
-                                        info=f"pid {os.getpid()} on {socket.gethostname()}")
-                     .where((EngineLease.name == STORE_LEASE)
-                            & ((EngineLease.holder == self.engine_id) | EngineLease.holder.is_null()
-                               | EngineLease.until.is_null() | (EngineLease.until < now)))
-                     .execute())
-        if taken:
+        retry_at = claims.take_part(self.engine_id, now, until)
+        if retry_at is None:
             self._lease_until = until
             return True
         self._lease_until = None
-        # Stand by: wake when the holder's lease would expire, to take it over.
-        holder_until = EngineLease.select(EngineLease.until).where(EngineLease.name == STORE_LEASE).scalar()
-        if holder_until is not None:
-            expiry = from_micros(holder_until) if isinstance(holder_until, int) else holder_until
-            self._renew_at = min(self._renew_at, expiry + timedelta(milliseconds=1))
+        self._renew_at = min(self._renew_at, retry_at + timedelta(milliseconds=1))
         return False
-
-    def _upsert_lease(self, name: str, now: datetime, until: datetime) -> None:
-        p = db.obj.param
-        t = EngineLease._meta.table_name
-        db.execute_sql(
-            f'INSERT INTO "{t}" ("name", "holder", "until", "heartbeat", "info") VALUES ({p}, {p}, {p}, {p}, {p}) '
-            f'ON CONFLICT ("name") DO UPDATE SET "holder" = excluded."holder", "until" = excluded."until", '
-            f'"heartbeat" = excluded."heartbeat", "info" = excluded."info"',
-            (name, self.engine_id, runner.to_micros(until), runner.to_micros(now),
-             f"pid {os.getpid()} on {socket.gethostname()}"),
-        )
 
     def _release_lease(self) -> None:
         if db.obj is None:
             return
-        if is_postgres():
-            EngineLease.delete().where(EngineLease.name == f"engine:{self.engine_id}").execute()
-        elif self._lease_until is not None:
-            EngineLease.update(holder=None, until=None).where(
-                (EngineLease.name == STORE_LEASE) & (EngineLease.holder == self.engine_id)).execute()
+        claims.release(self.engine_id)
         self._lease_until = None
 
     # ------------------------------------------------------------------ reporting
@@ -425,9 +400,7 @@ class Engine:
 
 def tune_connection() -> None:
     """Apply the engine's connection settings to this thread's connection (SQLite)."""
-    if not is_postgres():
-        for name, value in ENGINE_SQLITE_PRAGMAS.items():
-            db.execute_sql(f"PRAGMA {name} = {int(value)}")
+    dialect().tune_sqlite(ENGINE_SQLITE_PRAGMAS)
 
 
 def run_headless(engine: Engine, *, install_signals: bool = True, announce=None) -> int:

@@ -67,6 +67,16 @@ class Dialect:
             return db.atomic()
         return db.atomic("IMMEDIATE")
 
+    def tune_sqlite(self, pragmas: dict[str, int]) -> None:
+        """Apply integer PRAGMAs to this thread's connection (SQLite only; PostgreSQL
+        has no per-connection equivalent worth setting)."""
+        if self.postgres:
+            return
+        for name, value in pragmas.items():
+            if not name.isidentifier():
+                raise ValueError(f"bad PRAGMA name {name!r}")
+            db.execute_sql(f"PRAGMA {name} = {int(value)}")
+
     # ------------------------------------------------------------------ claiming
 
     def skip_locked(self, query: pw.Select) -> pw.Select:

@@ -6,7 +6,6 @@ import peewee as pw
 import pytest
 
 from models import bootstrap
-
 from models import db as dbmod
 from models import schema
 from models.errors import RotaError
@@ -118,3 +117,21 @@ def test_database_paths_that_cannot_work_are_one_clear_line(tmp_path):
         bootstrap.open_database(str(tmp_path))
     with pytest.raises(RotaError, match="use a file path or a postgresql:// URL"):
         bootstrap.open_database("mysql://x/y")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def test_version_1_lease_columns_are_renamed(backend, sqlite_url, request):
+    """Migration 2: engine_lease's holder/until become claimed_by/claimed_until, rows kept."""
+    url = sqlite_url if backend == "sqlite" else request.getfixturevalue("pg_url")
+    bootstrap.open_database(url)
+    db = dbmod.db
+    db.execute_sql('ALTER TABLE "engine_lease" RENAME COLUMN "claimed_by" TO "holder"')
+    db.execute_sql('ALTER TABLE "engine_lease" RENAME COLUMN "claimed_until" TO "until"')
+    db.execute_sql("INSERT INTO engine_lease (name, holder, until) VALUES ('store', 'old-engine', 5)")
+    SchemaVersion.update(version=1).execute()
+    dbmod.close_database()
+    bootstrap.open_database(url)
+    assert schema.current_version() == 2
+    row = dbmod.db.execute_sql("SELECT claimed_by, claimed_until FROM engine_lease WHERE name = 'store'").fetchone()
+    assert tuple(row) == ("old-engine", 5)
+    dbmod.close_database()
