@@ -52,6 +52,7 @@ transaction.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
@@ -66,12 +67,16 @@ import peewee as pw
 
 from engine import changes, executor, runner
 from engine.clock import Clock, SystemClock
-from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFinished, RunStarted, StepsRan
+from engine.events import (EngineError, EngineEvent, EngineStatus, Misfire, RunFailed, RunFinished, RunStarted,
+                           StepsRan)
 from models.db import db
 from models.bootstrap import open_database
+from models.enums import RunStatus
+from models.errors import RotaError
+from models.schema import Workflow
 from models.settings import Settings, load_settings
-from models.store import claims
-from models.store.dialect import dialect
+from models.store import claims, failures
+from models.store.dialect import classify_error, dialect, write_transaction
 from models.timeutil import iso_z
 
 log = logging.getLogger("rota.engine")
@@ -84,6 +89,9 @@ DEFAULT_LEAD = timedelta(milliseconds=25)
 ENGINE_SQLITE_PRAGMAS = {"cache_size": -32768, "mmap_size": 0}
 BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 30.0
+FAILURE_BACKOFF_FIRST = timedelta(minutes=1)  # a workflow's second failure in a row
+FAILURE_BACKOFF_MAX = timedelta(hours=1)
+MAX_SKIPPED = 2000  # instants recorded as missed in one failure transaction
 
 
 def new_engine_id() -> str:
@@ -129,6 +137,7 @@ class Engine:
         self._lease_until: datetime | None = None
         self._renew_at: datetime | None = None
         self._pass_lock = threading.Lock()  # run_pending from another thread never overlaps the loop's pass
+        self._attempt: runner.Outcome | None = None  # the run being started (for failures)
 
     # ------------------------------------------------------------------ public API
 
@@ -274,11 +283,26 @@ class Engine:
         handled = 0
         while not self._stopping.is_set():
             at = now or self.clock.now()
-            outcome = runner.process_next_due(
-                at, self.engine_id, settings=self.settings,
-                clock_now=(lambda: at) if now else self.clock.now,
-                lead=timedelta(0) if now else self.lead, sleep_until=self._sleep_until,
-                on_start=self._report_start)
+            self._attempt = None
+            try:
+                outcome = runner.process_next_due(
+                    at, self.engine_id, settings=self.settings,
+                    clock_now=(lambda: at) if now else self.clock.now,
+                    lead=timedelta(0) if now else self.lead, sleep_until=self._sleep_until,
+                    on_start=self._report_start)
+            except Exception as exc:
+                # The run transaction rolled back whole. The database's own trouble
+                # (locked, full, read-only, disconnected) is everyone's: the loop backs
+                # off. Anything else is this workflow's: a failed run, and the others go on.
+                problem = classify_error(exc)
+                attempt = self._attempt
+                if attempt is None or problem.transient:
+                    raise
+                log.debug("run of %s failed", attempt.workflow_name, exc_info=True)
+                handled += 1
+                self._fail_run(attempt.workflow_id, attempt.workflow_name, attempt.scheduled_for,
+                               problem.message, at, horizon=at + (timedelta(0) if now else self.lead))
+                continue
             if outcome is None:
                 break
             handled += self._report_outcome(outcome, at)
@@ -336,33 +360,96 @@ class Engine:
     # ------------------------------------------------------------------ reporting
 
     def _report_start(self, outcome: runner.Outcome, started: datetime) -> None:
+        self._attempt = outcome
         self._emit(RunStarted(at=started, workflow_id=outcome.workflow_id, workflow_name=outcome.workflow_name,
                               scheduled_for=outcome.scheduled_for, lag_ms=outcome.lag_ms or 0.0))
 
     def _report_outcome(self, outcome: runner.Outcome, now: datetime) -> int:
         handled = len(outcome.missed) + len(outcome.coalesced)
-        for status, instants in (("missed", outcome.missed), ("coalesced", outcome.coalesced)):
+        for status, instants in ((RunStatus.MISSED, outcome.missed), (RunStatus.COALESCED, outcome.coalesced)):
             if instants:
                 self._emit(Misfire(at=now, workflow_id=outcome.workflow_id, workflow_name=outcome.workflow_name,
                                    status=status, scheduled_for=tuple(instants)))
         run = outcome.run
-        if run is not None or outcome.failed:
+        if outcome.failed:
+            # The runner recorded the failed run and moved the workflow on; add the
+            # event, the notification and the back-off in the same way as above.
+            self._fail_run(outcome.workflow_id, outcome.workflow_name, run.scheduled_for if run else None,
+                           outcome.failed, now, horizon=None)
+            return handled + 1
+        if run is not None:
             handled += 1
             lag = outcome.lag_ms or 0.0
             self._emit(RunFinished(
                 at=self.clock.now(), workflow_id=outcome.workflow_id, workflow_name=outcome.workflow_name,
-                run_id=run.id if run else None, scheduled_for=run.scheduled_for if run else None,
-                status="failed" if outcome.failed else run.status, matched=run.matched if run else 0,
-                enrolled=run.enrolled if run else 0, suppressed=run.suppressed if run else 0,
-                duration_ms=outcome.duration_ms, lag_ms=lag, detail=outcome.failed))
+                run_id=run.id, scheduled_for=run.scheduled_for, status=RunStatus(run.status), matched=run.matched,
+                enrolled=run.enrolled, suppressed=run.suppressed, duration_ms=outcome.duration_ms, lag_ms=lag))
             with self._status_lock:
                 self._status = replace(self._status, lag_ms=lag if outcome.lag_ms is not None else self._status.lag_ms,
                                        runs=self._status.runs + 1)
             if outcome.lag_ms is not None:
                 log.info("ran %s for %s: %d enrolled, %d suppressed, %.1f ms late", outcome.workflow_name,
-                         iso_z(run.scheduled_for) if run else "?", run.enrolled if run else 0,
-                         run.suppressed if run else 0, lag)
+                         iso_z(run.scheduled_for), run.enrolled, run.suppressed, lag)
         return handled
+
+    def _fail_run(self, workflow_id: int, workflow_name: str, at: datetime | None, message: str, now: datetime,
+                  *, horizon: datetime | None) -> None:
+        """A run of this workflow cannot be evaluated: record it and move the workflow on.
+
+        In one write transaction (models/store/failures.py): the ``failed`` run for its
+        instant (unless the runner wrote it already), a ``run_failed`` history event and
+        an inbox notification, and the workflow's next run — after a back-off that grows
+        with the failures in a row (``failure_backoff``), for this workflow alone.
+        ``horizon`` is set when the run transaction rolled back: the workflow must still
+        be due (re-read), and the instants before ``at`` that it would have recorded as
+        misfires are recorded as missed here. Then a ``RunFailed`` event.
+        """
+        in_a_row, nxt, run_id = 1, None, None
+        with write_transaction():
+            if horizon is not None:
+                wf = failures.due_workflow(workflow_id, horizon)
+            else:
+                wf = Workflow.get_or_none(Workflow.id == workflow_id) if at is not None else None
+            if wf is not None:
+                run = failures.write_failed_run(wf, at, message, now=now, engine_id=self.engine_id)
+                run_id = run.id if run is not None else None
+                in_a_row = max(failures.consecutive_failures(wf.id), 1)
+                nxt, last, skipped = self._after_failure(wf, at, in_a_row, now, rolled_back=horizon is not None)
+                failures.move_on(wf, nxt, last, skipped, now=now, engine_id=self.engine_id)
+                failures.announce_failure(wf, run, at, message, now=now, in_a_row=in_a_row, next_run_at=nxt)
+        log.error("run of %s for %s failed (%d in a row; next run %s): %s", workflow_name, iso_z(at) or "?",
+                  in_a_row, iso_z(nxt) or "none", message)
+        with self._status_lock:
+            self._status = replace(self._status, runs=self._status.runs + 1)
+        self._emit(RunFailed(at=self.clock.now(), workflow_id=workflow_id, workflow_name=workflow_name,
+                             run_id=run_id, scheduled_for=at, status=RunStatus.FAILED, matched=0, enrolled=0,
+                             suppressed=0, duration_ms=0.0, lag_ms=0.0, detail=message, in_a_row=in_a_row,
+                             next_run_at=nxt))
+
+    def _after_failure(self, wf: Workflow, at: datetime | None, in_a_row: int, now: datetime, *,
+                       rolled_back: bool) -> tuple[datetime | None, datetime | None, list[tuple[datetime, str]]]:
+        """(next_run_at, last_scheduled_for, skipped instants with the reason) after a failure."""
+        known = [x for x in (at, wf.last_scheduled_for) if x is not None]
+        last = max(known) if known else None
+        try:
+            schedule = runner.workflow_schedule(wf, self.settings)
+        except RotaError:
+            return None, last, []  # a schedule that does not parse waits for an edit (which sets next_run_at)
+        calendar = runner.calendar_of(self.settings)
+        skipped: list[tuple[datetime, str]] = []
+        start = wf.next_run_at
+        if rolled_back and at is not None and start is not None and start < at:
+            why = "not run: the run transaction that covered it failed and was rolled back"
+            earlier = [start, *itertools.islice(schedule.between(start, at, calendar=calendar), MAX_SKIPPED)]
+            skipped += [(x, why) for x in earlier if x < at and (wf.last_scheduled_for is None
+                                                                  or x > wf.last_scheduled_for)]
+        # Back-off: the first instant at or after now + the back-off (the next one after
+        # a single failure). Instants inside it are not written ahead; see failures.py.
+        not_before = max(now, at or now, now + failure_backoff(in_a_row) - timedelta(microseconds=1))
+        nxt = schedule.next_after(not_before, calendar=calendar)
+        if skipped:
+            last = max([x for x, _ in skipped] + ([last] if last else []))
+        return nxt, last, skipped
 
     def _report_error(self, exc: BaseException, retry_in: float) -> None:
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
@@ -396,6 +483,15 @@ class Engine:
             self.on_event(event)
         except Exception:  # a broken listener must not stop the engine
             log.exception("engine event callback failed")
+
+
+def failure_backoff(in_a_row: int) -> timedelta:
+    """How long a workflow that failed ``in_a_row`` times waits before its next run:
+    nothing after one failure (the next instant), then 1, 2, 4 … minutes, at most an
+    hour. A saved change to the workflow ends the wait."""
+    if in_a_row <= 1:
+        return timedelta(0)
+    return min(FAILURE_BACKOFF_FIRST * (2 ** min(in_a_row - 2, 16)), FAILURE_BACKOFF_MAX)
 
 
 def tune_connection() -> None:
