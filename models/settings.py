@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import platformdirs
+import tomli_w
 
 from models.errors import RotaError
 from models.timeutil import zone
@@ -69,10 +70,6 @@ class Settings:
             raise RotaError(f"business days must be a non-empty list of {', '.join(WEEKDAYS)}")
         return self
 
-    @property
-    def holiday_dates(self) -> set[date]:
-        return {date.fromisoformat(d) for d in self.holidays}
-
 
 def config_path() -> Path:
     env = os.environ.get("ROTA_CONFIG")
@@ -117,17 +114,6 @@ def load_settings(path: Path | None = None) -> Settings:
     return settings.validate()
 
 
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     settings.validate()
     path = path or config_path()
@@ -135,9 +121,12 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     values = dataclasses.asdict(settings)
     if values["smtp_password"] and values["smtp_password"] == os.environ.get("ROTA_SMTP_PASSWORD"):
         values["smtp_password"] = ""  # came from the environment: not copied into the file
-    body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
+    body = tomli_w.dumps(values)  # any text round-trips: quotes, backslashes, newlines
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.chmod(tmp, 0o600)  # it may hold the SMTP password
+    # Created 0600 from the start: the file may hold the SMTP password.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(body)
+    os.chmod(tmp, 0o600)  # an older .tmp left behind keeps its mode otherwise
     tmp.replace(path)
     return path

@@ -113,10 +113,6 @@ def zone(name: str) -> ZoneInfo:
         raise RotaError(f'unknown time zone "{shorten(name, 60)}": use an IANA name{hint}') from None
 
 
-def local_today(now: datetime, tz: ZoneInfo) -> date:
-    return now.astimezone(tz).date()
-
-
 def start_of_local_day(day: date, tz: ZoneInfo) -> datetime:
     """The instant the local calendar day ``day`` begins in ``tz`` (aware UTC)."""
     try:

@@ -42,3 +42,14 @@ def test_broken_file_is_one_clear_error(tmp_path):
     path.write_text("timezone = \n")
     with pytest.raises(RotaError, match="cannot be read"):
         load_settings(path)
+
+
+def test_any_operator_name_round_trips(tmp_path):
+    """tomli-w writes the file: a newline, quotes, a backslash or a TOML-looking tail in
+    a text setting cannot break it (the hand-written writer broke on a newline)."""
+    path = tmp_path / "s.toml"
+    name = 'Ann "the boss" O\'Neil\nsecond line \\ with = "x" # not a comment'
+    save_settings(Settings(timezone="UTC", operator=name, smtp_from="a@b.c"), path)
+    loaded = load_settings(path)
+    assert loaded.operator == name
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
