@@ -6,8 +6,8 @@ import json
 import os
 from datetime import datetime
 
-from models.errors import RotaError
 from models.schema import AuditEntry, Workflow, WorkflowVersion
+from models.store import audit as store
 from models.timeutil import iso_z, utcnow
 
 AUDITED_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppression", "unenrollment",
@@ -104,22 +104,16 @@ def readable_diff(before: dict | None, after: dict | None) -> str:
 def record(workflow: Workflow | None, name: str, before: dict | None, after: dict | None, actor: str,
            now: datetime | None = None) -> AuditEntry:
     """Write one audit entry (callers pass bodies with secrets already masked)."""
-    return AuditEntry.create(
-        at=now or utcnow(), actor=actor, workflow=workflow, workflow_name=name,
-        action=describe_change(before, after), diff=readable_diff(before, after) or None,
-    )
+    return store.add_entry(at=now or utcnow(), actor=actor, workflow=workflow, workflow_name=name,
+                           action=describe_change(before, after), diff=readable_diff(before, after) or None)
 
 
 def add_version(workflow: Workflow, body: dict, actor: str, now: datetime | None = None) -> WorkflowVersion:
-    return WorkflowVersion.create(workflow=workflow, version=workflow.version, body=body, at=now or utcnow(),
-                                  actor=actor)
+    return store.add_version(workflow, body, actor, now or utcnow())
 
 
 def audit_entries(workflow_name: str | None = None, limit: int = 200) -> list[AuditEntry]:
-    q = AuditEntry.select().order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-    if workflow_name:
-        q = q.where(AuditEntry.workflow_name == workflow_name)
-    return list(q)
+    return store.entries(workflow_name, limit)
 
 
 def entry_as_dict(entry: AuditEntry) -> dict:
@@ -128,13 +122,5 @@ def entry_as_dict(entry: AuditEntry) -> dict:
             "action": entry.action, "diff": (entry.diff or "").splitlines()}
 
 
-def versions(workflow: Workflow) -> list[WorkflowVersion]:
-    return list(WorkflowVersion.select().where(WorkflowVersion.workflow == workflow)
-                .order_by(WorkflowVersion.version.desc()))
-
-
-def version_body(workflow: Workflow, version: int) -> dict:
-    row = WorkflowVersion.get_or_none(WorkflowVersion.workflow == workflow, WorkflowVersion.version == version)
-    if row is None:
-        raise RotaError(f'workflow "{workflow.name}" has no version {version}')
-    return row.body
+versions = store.versions
+version_body = store.version_body

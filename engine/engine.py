@@ -409,7 +409,7 @@ class Engine:
             if horizon is not None:
                 wf = failures.due_workflow(workflow_id, horizon)
             else:
-                wf = Workflow.get_or_none(Workflow.id == workflow_id) if at is not None else None
+                wf = failures.workflow_row(workflow_id) if at is not None else None
             if wf is not None:
                 run = failures.write_failed_run(wf, at, message, now=now, engine_id=self.engine_id)
                 run_id = run.id if run is not None else None

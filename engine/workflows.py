@@ -20,13 +20,13 @@ from engine.changes import subscribe as subscribe  # re-exported: the app subscr
 from engine.schedule import parse_schedule
 from engine.steps import mask_actions, unmask_actions, validate_actions
 from models import criteria as crit
-from models.db import db
 from models.errors import RotaError
 from models.objects import get_type
-from models.schema import Enrollment, Run, Workflow
+from models.schema import Workflow
 from models.settings import MISFIRE_POLICIES, load_settings
 from models.store import failures
-from models.store.dialect import classify_error
+from models.store import workflows as store
+from models.store.dialect import classify_error, write_transaction
 from models.store.workflows import get_workflow
 from models.store.workflows import last_runs as last_runs  # re-exported for the screens
 from models.store.workflows import list_workflows as list_workflows
@@ -173,7 +173,7 @@ def save_workflow(body: dict, *, actor: str | None = None, now: datetime | None 
     settings = load_settings()
     actor = actor or audit.current_actor(settings.operator)
     key = original_name or (body.get("name") if isinstance(body, dict) else None)
-    existing = Workflow.get_or_none(Workflow.name == key) if isinstance(key, str) else None
+    existing = store.find_by_name(key) if isinstance(key, str) else None
     if existing is not None and isinstance(body, dict) and isinstance(body.get("actions"), list):
         body = {**body, "actions": unmask_actions(body["actions"], existing.actions or [])}
     clean = validate_workflow(body, default_timezone=settings.timezone)
@@ -181,17 +181,12 @@ def save_workflow(body: dict, *, actor: str | None = None, now: datetime | None 
         raise RotaError(f'a workflow named "{clean["name"]}" exists already; choose another name')
     if mode == "update" and existing is None:
         raise RotaError(f'no workflow named "{key}" to update')
-    clash = Workflow.get_or_none(Workflow.name == clean["name"])
+    clash = store.find_by_name(clean["name"])
     if clash is not None and (existing is None or clash.id != existing.id):
         raise RotaError(f'a workflow named "{clean["name"]}" exists already; choose another name')
-    with db.atomic():
+    with write_transaction():
         if existing is None:
-            wf = Workflow.create(
-                name=clean["name"], object_type=get_type(clean["object_type"]), status=clean["status"],
-                schedule=clean["schedule"], criteria=clean["criteria"], suppression=clean["suppression"],
-                unenrollment=clean["unenrollment"], actions=clean["actions"], settings=clean["settings"],
-                next_run_at=_next_run(clean, now), version=1, created_at=now, updated_at=now,
-            )
+            wf = store.insert_workflow(clean, get_type(clean["object_type"]), _next_run(clean, now), now)
             before = None
         else:
             before = workflow_body(existing)
@@ -199,19 +194,12 @@ def save_workflow(body: dict, *, actor: str | None = None, now: datetime | None 
                 return existing
             wf = existing
             timing_changed = before["schedule"] != clean["schedule"] or before["status"] != clean["status"]
-            if before["object_type"] != clean["object_type"] and Run.select().where(Run.workflow == wf).exists():
+            if before["object_type"] != clean["object_type"] and store.has_runs(wf.id):
                 raise RotaError("object_type: a workflow that has run cannot change its object type; clone it instead")
-            wf.name = clean["name"]
-            wf.object_type = get_type(clean["object_type"])
-            wf.status = clean["status"]
-            for k in ("schedule", "criteria", "suppression", "unenrollment", "actions", "settings"):
-                setattr(wf, k, clean[k])
-            if timing_changed or failures.consecutive_failures(wf.id) > 0:
-                # A change to a failing workflow (likely the fix) ends its back-off.
-                wf.next_run_at = _next_run(clean, now)
-            wf.version = wf.version + 1
-            wf.updated_at = now
-            wf.save()
+            # A change to a failing workflow (likely the fix) ends its back-off.
+            reschedule = timing_changed or failures.consecutive_failures(wf.id) > 0
+            store.update_workflow(wf, clean, get_type(clean["object_type"]), now,
+                                  **({"next_run_at": _next_run(clean, now)} if reschedule else {}))
         audit.add_version(wf, clean, actor, now)
         audit.record(wf, wf.name, public_body(before) if before else None, public_body(clean), actor, now)
     if before is None or _criteria_sets(before) != _criteria_sets(clean):
@@ -241,8 +229,7 @@ def _maintain_indexes(type_name: str) -> None:
     index that is missing only makes a count slower, never wrong.
     """
     otype = get_type(type_name)
-    needed = [s for wf in Workflow.select().where(Workflow.object_type == otype)
-              for s in _criteria_sets(workflow_body(wf))]
+    needed = [s for wf in store.workflows_of_type(otype) for s in _criteria_sets(workflow_body(wf))]
     for groups in needed:
         crit.ensure_criteria_indexes(otype.name, groups)
     crit.prune_criteria_indexes(otype.name, needed)
@@ -270,12 +257,9 @@ def delete_workflow(name: str, *, actor: str | None = None, now: datetime | None
     wf = get_workflow(name)
     actor = actor or audit.current_actor(load_settings().operator)
     type_name = wf.object_type.name
-    with db.atomic():
+    with write_transaction():
         audit.record(None, wf.name, public_body(workflow_body(wf)), None, actor, now)
-        # Enrollments hold no enforced reference (models.schema.LooseForeignKey): they go
-        # here, found run by run through the unique (run, record) key. The rest cascades.
-        Enrollment.delete().where(Enrollment.run.in_(Run.select(Run.id).where(Run.workflow == wf.id))).execute()
-        wf.delete_instance(recursive=False)
+        store.delete_workflow(wf)
     _maintain_indexes_quietly(type_name)
     notify_changed(None)
 

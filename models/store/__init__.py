@@ -38,15 +38,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ContextManager, Protocol, runtime_checkable
 
-from models.store import claims, workflows
 from models.store.dialect import Dialect, dialect, write_transaction
 
-__all__ = ["DataStore", "Dialect", "SqlStore", "dialect", "store", "write_transaction"]
+# This package's __init__ imports only the dialect (a leaf of the store), so importing
+# any store module never runs a ring of imports; ``models.store.sql`` gathers the
+# modules behind the interface.
+__all__ = ["DataStore", "Dialect", "dialect", "write_transaction"]
 
 
 @runtime_checkable
 class DataStore(Protocol):
-    """What the engine and the app ask of the store (``SqlStore`` implements it)."""
+    """What the engine and the app ask of the store (``models.store.sql.SqlStore``
+    implements it)."""
 
     # transactions and dialect
     def write_transaction(self) -> ContextManager[Any]: ...
@@ -70,25 +73,3 @@ class DataStore(Protocol):
     def list_workflows(self) -> list[Any]: ...
 
     def last_runs(self) -> dict[int, Any]: ...
-
-
-class SqlStore:
-    """The store over peewee: SQLite or PostgreSQL, whichever ``models.db.db`` points at.
-
-    The functions live in the store's modules (callers may import them from there);
-    this class gathers them behind the ``DataStore`` interface.
-    """
-
-    write_transaction = staticmethod(write_transaction)
-    take_part = staticmethod(claims.take_part)
-    release = staticmethod(claims.release)
-    next_due_at = staticmethod(claims.next_due_at)
-    claim_due_workflow = staticmethod(claims.claim_due_workflow)
-    reclaimable = staticmethod(claims.reclaimable)
-    leases = staticmethod(claims.leases)
-    get_workflow = staticmethod(workflows.get_workflow)
-    list_workflows = staticmethod(workflows.list_workflows)
-    last_runs = staticmethod(workflows.last_runs)
-
-
-store: DataStore = SqlStore()

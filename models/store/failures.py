@@ -51,6 +51,10 @@ def due_workflow(workflow_id: int, horizon: datetime) -> Workflow | None:
     return wf
 
 
+def workflow_row(workflow_id: int) -> Workflow | None:
+    return Workflow.get_or_none(Workflow.id == workflow_id)
+
+
 def write_failed_run(wf: Workflow, at: datetime | None, message: str, *, now: datetime,
                      engine_id: str | None) -> Run | None:
     """The failed run for ``at`` (created unless one exists for that instant: the

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from models.schema import EngineLease, Enrollment
-from models.store import DataStore, SqlStore, claims, store
+from models.store import DataStore, claims
+from models.store.sql import SqlStore, store
 from models.store.dialect import dialect
 from models.timeutil import UTC
 
