@@ -10,7 +10,7 @@ import json
 import logging
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import peewee as pw
 
@@ -20,6 +20,7 @@ from engine.changes import subscribe as subscribe  # re-exported: the app subscr
 from engine.schedule import parse_schedule
 from engine.steps import mask_actions, unmask_actions, validate_actions
 from models import criteria as crit
+from models.enums import WorkflowStatus
 from models.errors import RotaError
 from models.objects import get_type
 from models.schema import Workflow
@@ -32,7 +33,7 @@ from models.store.workflows import last_runs as last_runs  # re-exported for the
 from models.store.workflows import list_workflows as list_workflows
 from models.timeutil import utcnow
 
-STATUSES = ("draft", "active", "paused")
+STATUSES = tuple(WorkflowStatus)
 BODY_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppression", "unenrollment", "actions",
              "settings")
 SETTING_KEYS = ("pause_dates", "campaign", "misfire_policy", "grace_seconds")
@@ -48,38 +49,52 @@ def _validate_settings(value: Any) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise RotaError('settings: expected an object such as {"pause_dates": ["2026-12-25"], "campaign": "Q4"}')
+        raise RotaError('settings: expected an object such as {"pause_dates": ["2026-12-25"], "campaign": "Q4"}',
+                        field="settings")
     if "action_times" in value:
-        raise RotaError(f"settings.action_times: {ACTION_TIMES_REASON}")
+        raise RotaError(f"settings.action_times: {ACTION_TIMES_REASON}", field="settings.action_times")
     unknown = [k for k in value if k not in SETTING_KEYS]
     if unknown:
-        raise RotaError(f'settings: unknown field "{unknown[0]}" (known: {", ".join(SETTING_KEYS)})')
+        raise RotaError(f'settings: unknown field "{unknown[0]}" (known: {", ".join(SETTING_KEYS)})', field="settings")
     out: dict[str, Any] = {}
     if "pause_dates" in value:
         dates = value["pause_dates"]
         if not isinstance(dates, list):
-            raise RotaError("settings.pause_dates: expected a list of dates such as [\"2026-12-25\"]")
+            raise RotaError("settings.pause_dates: expected a list of dates such as [\"2026-12-25\"]",
+                            field="settings.pause_dates")
         parsed = []
         for i, d in enumerate(dates, 1):
             try:
                 parsed.append(date.fromisoformat(str(d).strip()))
             except ValueError:
-                raise RotaError(f'settings.pause_dates[{i}]: "{d}" is not a date; use YYYY-MM-DD') from None
+                raise RotaError(f'settings.pause_dates[{i}]: "{d}" is not a date; use YYYY-MM-DD',
+                                field=f"settings.pause_dates[{i}]") from None
         out["pause_dates"] = [d.isoformat() for d in sorted(set(parsed))]
     if "campaign" in value:
         if value["campaign"] is not None and not isinstance(value["campaign"], str):
-            raise RotaError("settings.campaign: expected text")
+            raise RotaError("settings.campaign: expected text", field="settings.campaign")
         out["campaign"] = (value["campaign"] or "").strip()
     if "misfire_policy" in value:
         if value["misfire_policy"] not in MISFIRE_POLICIES:
-            raise RotaError(f'settings.misfire_policy: use one of {", ".join(MISFIRE_POLICIES)}')
+            raise RotaError(f'settings.misfire_policy: use one of {", ".join(MISFIRE_POLICIES)}',
+                            field="settings.misfire_policy")
         out["misfire_policy"] = value["misfire_policy"]
     if "grace_seconds" in value:
         g = value["grace_seconds"]
         if isinstance(g, bool) or not isinstance(g, int) or g < 0:
-            raise RotaError("settings.grace_seconds: expected a whole number of seconds, 0 or more")
+            raise RotaError("settings.grace_seconds: expected a whole number of seconds, 0 or more",
+                            field="settings.grace_seconds")
         out["grace_seconds"] = g
     return out
+
+
+def _about(field: str, validate: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``validate(*args, **kwargs)``; a RotaError it raises is marked as being about
+    ``field`` (the editor focuses that section)."""
+    try:
+        return validate(*args, **kwargs)
+    except RotaError as exc:
+        raise exc.about(field) from None
 
 
 def validate_workflow(body: Any, *, default_timezone: str | None = None) -> dict:
@@ -91,35 +106,39 @@ def validate_workflow(body: Any, *, default_timezone: str | None = None) -> dict
         raise RotaError(f'unknown field "{unknown[0]}" (known: {", ".join(BODY_KEYS)})')
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise RotaError("name: give the workflow a name")
+        raise RotaError("name: give the workflow a name", field="name")
     if len(name.strip()) > 200:
-        raise RotaError("name: at most 200 characters")
+        raise RotaError("name: at most 200 characters", field="name")
     type_name = body.get("object_type")
     if not isinstance(type_name, str):
-        raise RotaError("object_type: give an object type such as contact, company, deal or ticket")
+        raise RotaError("object_type: give an object type such as contact, company, deal or ticket",
+                        field="object_type")
     try:
         otype = get_type(type_name)
     except RotaError as exc:
-        raise RotaError(f"object_type: {exc}") from None
+        raise RotaError(f"object_type: {exc}", field="object_type") from None
     status = body.get("status", "draft")
     if status not in STATUSES:
-        raise RotaError(f'status: "{status}" is unknown; use one of {", ".join(STATUSES)}')
+        raise RotaError(f'status: "{status}" is unknown; use one of {", ".join(STATUSES)}', field="status")
     if "schedule" not in body:
-        raise RotaError('schedule: missing; e.g. {"kind": "daily", "time": "08:00"}')
+        raise RotaError('schedule: missing; e.g. {"kind": "daily", "time": "08:00"}', field="schedule")
     tz = default_timezone or load_settings().timezone
     try:
         schedule = parse_schedule(body["schedule"], default_timezone=tz).to_json()
     except RotaError as exc:
-        raise RotaError(f"schedule: {exc}") from None
+        raise RotaError(f"schedule: {exc}", field="schedule") from None
     out = {
         "name": name.strip(),
         "object_type": otype.name,
         "status": status,
         "schedule": schedule,
-        "criteria": crit.validate_criteria(body.get("criteria") or [], otype.name, where="criteria"),
-        "suppression": crit.validate_criteria(body.get("suppression") or [], otype.name, where="suppression"),
-        "unenrollment": crit.validate_criteria(body.get("unenrollment") or [], otype.name, where="unenrollment"),
-        "actions": validate_actions(body.get("actions") or [], otype.name),
+        "criteria": _about("criteria", crit.validate_criteria, body.get("criteria") or [], otype.name,
+                           where="criteria"),
+        "suppression": _about("suppression", crit.validate_criteria, body.get("suppression") or [], otype.name,
+                              where="suppression"),
+        "unenrollment": _about("unenrollment", crit.validate_criteria, body.get("unenrollment") or [], otype.name,
+                               where="unenrollment"),
+        "actions": _about("actions", validate_actions, body.get("actions") or [], otype.name),
         "settings": _validate_settings(body.get("settings")),
     }
     return out
@@ -156,7 +175,7 @@ def export_workflow(name: str) -> dict:
 
 
 def _next_run(body: dict, now: datetime) -> datetime | None:
-    if body["status"] != "active":
+    if body["status"] != WorkflowStatus.ACTIVE:
         return None
     return parse_schedule(body["schedule"]).next_after(now)
 
@@ -266,7 +285,7 @@ def delete_workflow(name: str, *, actor: str | None = None, now: datetime | None
 
 def clone_workflow(name: str, new_name: str, *, actor: str | None = None, now: datetime | None = None) -> Workflow:
     body = workflow_body(get_workflow(name))
-    body.update(name=new_name, status="draft")
+    body.update(name=new_name, status=WorkflowStatus.DRAFT.value)
     return save_workflow(body, actor=actor, now=now, mode="create")
 
 

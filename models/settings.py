@@ -12,10 +12,11 @@ from pathlib import Path
 import platformdirs
 import tomli_w
 
+from models.enums import MisfirePolicy
 from models.errors import RotaError
 from models.timeutil import zone
 
-MISFIRE_POLICIES = ("run_once_late", "record_missed")
+MISFIRE_POLICIES = tuple(MisfirePolicy)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -37,7 +38,7 @@ class Settings:
     timezone: str = field(default_factory=_system_zone)
     db: str = ""  # empty: ROTA_DB, else the SQLite file in the user's data directory
     run_engine: bool = True
-    misfire_policy: str = "run_once_late"
+    misfire_policy: str = MisfirePolicy.RUN_ONCE_LATE.value
     grace_seconds: int = 3600
     holidays: list[str] = field(default_factory=list)  # ISO dates that are not business days
     business_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])

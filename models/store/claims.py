@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 import peewee as pw
 
 from models.db import db
+from models.enums import WorkflowStatus
 from models.schema import EngineLease, Workflow
 from models.store.dialect import dialect
 from models.timeutil import from_micros, to_micros
@@ -128,7 +129,7 @@ def claim_due_workflow(now: datetime) -> Workflow | None:
     so engines share the due work; on SQLite the write transaction is the claim.
     """
     query = (Workflow.select()
-             .where((Workflow.status == "active") & Workflow.next_run_at.is_null(False)
+             .where((Workflow.status == WorkflowStatus.ACTIVE) & Workflow.next_run_at.is_null(False)
                     & (Workflow.next_run_at <= now))
              .order_by(Workflow.next_run_at, Workflow.id)
              .limit(1))
@@ -143,7 +144,7 @@ def next_due_at() -> datetime | None:
     t = Workflow._meta.table_name
     row = db.execute_sql(
         f'SELECT "next_run_at" FROM "{t}" WHERE "next_run_at" IS NOT NULL AND "status" = {dialect().param} '
-        f'ORDER BY "next_run_at" LIMIT 1', ("active",)).fetchone()
+        f'ORDER BY "next_run_at" LIMIT 1', (WorkflowStatus.ACTIVE.value,)).fetchone()
     return from_micros(row[0]) if row else None
 
 
