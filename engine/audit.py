@@ -50,8 +50,9 @@ def describe_change(before: dict | None, after: dict | None) -> str:
     changed = [k for k, _, _ in diff_bodies(before, after)]
     codes = []
     if "status" in changed:
-        old, new = before.get("status"), after.get("status")
-        codes.append({"active": "resumed" if old == "paused" else "activated", "paused": "paused"}.get(new, f"set_{new}"))
+        old, new = str(before.get("status")), str(after.get("status"))
+        verbs = {"active": "resumed" if old == "paused" else "activated", "paused": "paused"}
+        codes.append(verbs.get(new, f"set_{new}"))
     codes += [f"{k}_changed" for k in changed if k != "status"]
     return ",".join(codes) or "saved_unchanged"
 

@@ -22,7 +22,7 @@ class PrivateRotatingFile(RotatingFileHandler):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
 
-    def _open(self):  # type: ignore[override]  # the stdlib hook that opens the stream
+    def _open(self):  # the stdlib hook that opens the stream
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.fchmod(fd, 0o600)
         return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)

@@ -217,8 +217,8 @@ def save_workflow(body: dict, *, actor: str | None = None, now: datetime | None 
                 raise RotaError("object_type: a workflow that has run cannot change its object type; clone it instead")
             # A change to a failing workflow (likely the fix) ends its back-off.
             reschedule = timing_changed or failures.consecutive_failures(wf.id) > 0
-            store.update_workflow(wf, clean, get_type(clean["object_type"]), now,
-                                  **({"next_run_at": _next_run(clean, now)} if reschedule else {}))
+            store.update_workflow(wf, clean, get_type(clean["object_type"]), now, reschedule=reschedule,
+                                  next_run_at=_next_run(clean, now) if reschedule else None)
         audit.add_version(wf, clean, actor, now)
         audit.record(wf, wf.name, public_body(before) if before else None, public_body(clean), actor, now)
     if before is None or _criteria_sets(before) != _criteria_sets(clean):

@@ -13,7 +13,6 @@ from models.schema import Enrollment, ListMember, ObjectType, Run, StaticList, W
 from models.store.dialect import write_transaction
 from models.timeutil import to_micros
 
-UNCHANGED = object()  # update_workflow: leave next_run_at as it is
 
 
 def get_workflow(name_or_id: str | int) -> Workflow:
@@ -60,14 +59,15 @@ def insert_workflow(clean: dict, object_type: ObjectType, next_run_at: datetime 
 
 
 def update_workflow(wf: Workflow, clean: dict, object_type: ObjectType, now: datetime, *,
-                    next_run_at: datetime | None | object = UNCHANGED) -> Workflow:
-    """Write a validated body over ``wf`` as its next version (``next_run_at`` only if given)."""
+                    reschedule: bool = False, next_run_at: datetime | None = None) -> Workflow:
+    """Write a validated body over ``wf`` as its next version (and ``next_run_at`` if
+    ``reschedule``)."""
     wf.name = clean["name"]
     wf.object_type = object_type
     wf.status = clean["status"]
     for k in _BODY_FIELDS:
         setattr(wf, k, clean[k])
-    if next_run_at is not UNCHANGED:
+    if reschedule:
         wf.next_run_at = next_run_at
     wf.version = wf.version + 1
     wf.updated_at = now
