@@ -140,3 +140,22 @@ def test_failure_backoff_grows_to_an_hour():
     assert failure_backoff(1) == timedelta(0)
     assert [failure_backoff(n).total_seconds() for n in (2, 3, 4)] == [60, 120, 240]
     assert failure_backoff(50) == timedelta(hours=1)
+
+
+def test_rota_engine_prints_a_failed_run_as_one_line():
+    """`rota engine`'s terminal: a RunFailed (a RunFinished) is one text or JSON line."""
+    import io
+    import json as jsonlib
+
+    from tui.cli.engine_cmd import EventPrinter
+
+    event = RunFailed(at=START, workflow_id=1, workflow_name="Poisoned", run_id=7, scheduled_for=START,
+                      status=RunStatus.FAILED, matched=0, enrolled=0, suppressed=0, duration_ms=0.0, lag_ms=0.0,
+                      detail="no such column: poison_score", in_a_row=3, next_run_at=START + timedelta(minutes=4))
+    out = io.StringIO()
+    EventPrinter("json", out)(event)
+    EventPrinter("text", out)(event)
+    json_line, text_line = out.getvalue().splitlines()
+    record = jsonlib.loads(json_line)
+    assert (record["event"], record["status"], record["in_a_row"]) == ("run", "failed", 3)
+    assert "failed: no such column: poison_score" in text_line
