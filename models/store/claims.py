@@ -113,6 +113,17 @@ def dead_engines(now: datetime) -> pw.Select:
             .where(EngineLease.name.startswith(ENGINE_PREFIX) & (EngineLease.claimed_until < now)))
 
 
+def dead_engines_sql() -> str:
+    """The same sub-select as raw SQL for a statement built by hand: one placeholder,
+    bound to ``to_micros(now)``. Use it as
+    ``… OR e."claimed_by" IN (<this>)`` next to ``e."claimed_until" < now``."""
+    t = EngineLease._meta.table_name
+    # 'engine:' <= name < 'engine;' is "starts with engine:" without a % (which the
+    # PostgreSQL driver would read as a placeholder).
+    return (f'SELECT "claimed_by" FROM "{t}" WHERE "name" >= \'{ENGINE_PREFIX}\' '
+            f'AND "name" < \'{ENGINE_PREFIX[:-1]};\' AND "claimed_until" < {dialect().param}')
+
+
 def reclaimable(model: type[pw.Model], now: datetime) -> pw.Expression:
     """Rows of ``model`` (with ``claimed_by`` / ``claimed_until``) that nobody holds:
     never claimed, claim expired, or claimed by an engine whose heartbeat expired."""

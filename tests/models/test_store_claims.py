@@ -97,3 +97,14 @@ def test_the_sql_store_implements_the_interface(sqlite_db):
     assert store.next_due_at() is None
     with store.write_transaction():
         assert store.take_part("x", T0, T0 + timedelta(seconds=15)) is None
+
+
+def test_the_raw_sql_form_finds_the_same_dead_engines(any_db):
+    from models.db import db
+    from models.timeutil import to_micros
+
+    claims.take_part("alive", T0, T0 + timedelta(minutes=5))
+    claims.take_part("killed", T0, T0 + timedelta(seconds=15))
+    later = T0 + timedelta(seconds=20)
+    raw = {r[0] for r in db.execute_sql(claims.dead_engines_sql(), (to_micros(later),)).fetchall()}
+    assert raw == {r.claimed_by for r in claims.dead_engines(later)} == {"killed"}
