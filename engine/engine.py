@@ -59,18 +59,17 @@ import signal
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable
 
 import peewee as pw
 
 from engine import changes, executor, runner
 from engine.clock import Clock, SystemClock
-from engine.events import (EngineError, EngineEvent, EngineStatus, Misfire, RunFailed, RunFinished, RunStarted,
-                           StepsRan)
-from models.db import db
+from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFailed, RunFinished, RunStarted, StepsRan
 from models.bootstrap import open_database
+from models.db import db
 from models.enums import RunStatus
 from models.errors import RotaError
 from models.schema import Workflow
@@ -152,7 +151,7 @@ class Engine:
         with self._status_lock:
             return self._status
 
-    def start(self) -> "Engine":
+    def start(self) -> Engine:
         """Start the engine thread (a daemon: it never keeps the app alive)."""
         if self._thread is not None and self._thread.is_alive():
             return self
@@ -287,7 +286,7 @@ class Engine:
             try:
                 outcome = runner.process_next_due(
                     at, self.engine_id, settings=self.settings,
-                    clock_now=(lambda: at) if now else self.clock.now,
+                    clock_now=(lambda at=at: at) if now else self.clock.now,
                     lead=timedelta(0) if now else self.lead, sleep_until=self._sleep_until,
                     on_start=self._report_start)
             except Exception as exc:
@@ -508,7 +507,7 @@ def run_headless(engine: Engine, *, install_signals: bool = True, announce=None)
     """
     stop = threading.Event()
     if install_signals:
-        def on_signal(signum, frame):  # noqa: ARG001 - signal API
+        def on_signal(signum, frame):
             stop.set()
 
         signal.signal(signal.SIGTERM, on_signal)

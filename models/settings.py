@@ -53,10 +53,11 @@ class Settings:
     email_rate_per_minute: int = 60  # send_email steps: at most this many messages a minute
     webhook_allow_hosts: list[str] = field(default_factory=list)  # empty: webhooks may go anywhere
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         zone(self.timezone)
         if self.misfire_policy not in MISFIRE_POLICIES:
-            raise RotaError(f'misfire policy "{self.misfire_policy}" is unknown: use one of {", ".join(MISFIRE_POLICIES)}')
+            raise RotaError(f'misfire policy "{self.misfire_policy}" is unknown: '
+                            f'use one of {", ".join(MISFIRE_POLICIES)}')
         if self.grace_seconds < 0:
             raise RotaError("grace window must be 0 seconds or more")
         for d in self.holidays:

@@ -35,8 +35,9 @@ failing with "database is locked".
 """
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, ContextManager, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from models.store.dialect import Dialect, dialect, write_transaction
 
@@ -52,7 +53,7 @@ class DataStore(Protocol):
     implements it)."""
 
     # transactions and dialect
-    def write_transaction(self) -> ContextManager[Any]: ...
+    def write_transaction(self) -> AbstractContextManager[Any]: ...
 
     # claiming (claims.py)
     def take_part(self, engine_id: str, now: datetime, until: datetime) -> datetime | None: ...

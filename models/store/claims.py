@@ -127,8 +127,8 @@ def dead_engines_sql() -> str:
 def reclaimable(model: type[pw.Model], now: datetime) -> pw.Expression:
     """Rows of ``model`` (with ``claimed_by`` / ``claimed_until``) that nobody holds:
     never claimed, claim expired, or claimed by an engine whose heartbeat expired."""
-    claimed_by = getattr(model, "claimed_by")
-    claimed_until = getattr(model, "claimed_until")
+    claimed_by = model.claimed_by
+    claimed_until = model.claimed_until
     return (claimed_by.is_null() | claimed_until.is_null() | (claimed_until < now)
             | claimed_by.in_(dead_engines(now)))
 

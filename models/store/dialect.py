@@ -26,8 +26,9 @@ import json
 import logging
 import select
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import peewee as pw
 import psycopg2

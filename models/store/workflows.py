@@ -14,7 +14,6 @@ from models.store.dialect import write_transaction
 from models.timeutil import to_micros
 
 
-
 def get_workflow(name_or_id: str | int) -> Workflow:
     """The workflow with this id (an int) or name, or a RotaError that says where to look."""
     if isinstance(name_or_id, int):

@@ -20,7 +20,7 @@ from engine.events import RunFinished, RunStarted
 from models.enums import RunStatus
 from models.schema import Run, Workflow
 from models.timeutil import UTC
-from tests.engine.engine_proc import CRITERIA, seed_contacts, workflow_body
+from tests.engine.engine_proc import seed_contacts, workflow_body
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """The workflow service layer: validation, saving, status changes, audit, versions, export."""
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,7 +9,7 @@ from engine.schedule import parse_schedule
 from models.errors import RotaError
 from models.schema import AuditEntry, Workflow, WorkflowVersion
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 SPEC_EXAMPLE = {

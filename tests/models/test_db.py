@@ -5,9 +5,8 @@ import stat
 import peewee as pw
 import pytest
 
-from models import bootstrap
+from models import bootstrap, schema
 from models import db as dbmod
-from models import schema
 from models.errors import RotaError
 from models.schema import ObjectType, SchemaVersion
 
@@ -142,7 +141,7 @@ def test_version_1_lease_columns_are_renamed(backend, sqlite_url, request):
 def _error_of(fn) -> BaseException:
     try:
         fn()
-    except Exception as exc:  # noqa: BLE001 - the error is what is being examined
+    except Exception as exc:
         return exc
     raise AssertionError("no error")
 

@@ -8,8 +8,8 @@ import pytest
 
 from models.schema import EngineLease, Enrollment
 from models.store import DataStore, claims
-from models.store.sql import SqlStore, store
 from models.store.dialect import dialect
+from models.store.sql import SqlStore, store
 from models.timeutil import UTC
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
