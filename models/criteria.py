@@ -54,19 +54,17 @@ fall-back crosses midnight the repeated hour belongs to the day that had already
 """
 from __future__ import annotations
 
-import hashlib
 import math
-import operator as _op
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import reduce
 from typing import Any, Callable
 
 import peewee as pw
 
-from models.db import db, fold, is_postgres
+from models.db import fold
 from models.errors import RotaError
 from models.objects import Prop, get_props, get_type, record_model
+from models.store import criteria_sql as sql
 from models.timeutil import start_of_local_day, to_micros, zone
 
 # --------------------------------------------------------------------- vocabulary
@@ -121,11 +119,11 @@ _LIST_VALUE = frozenset({"is_any_of", "is_none_of"})
 _PAIR_VALUE = frozenset({"between"})
 _DAYS_VALUE = frozenset({"in_last_days", "in_next_days", "more_than_days_ago"})
 _DATE_OPS = frozenset({"on", "before", "after", "between"}) | _DAYS_VALUE
+DATE_OPERATORS = _DATE_OPS  # for the index advisor (models/indexes.py)
 
 MAX_DAYS = 100_000  # ~270 years: keeps today ± N inside the calendar
 _MIN_DATE = date(1000, 1, 1)
 _MAX_DATE = date(9998, 12, 31)
-MAX_INDEX_COLUMNS = 6  # an advisor index wider than this costs more on writes than it saves
 
 _TYPE_NOUN = {
     "string": "a string", "number": "a number", "bool": "a bool", "enumeration": "an enumeration",
@@ -351,6 +349,9 @@ class _Plan:
     hi: Any = None  # date bound inclusive, micros bound exclusive
 
 
+_MEMBERSHIP = ("eq", "is_any_of")
+
+
 def _plan(groups, otype, now: datetime, tz: str) -> list[list[_Plan]]:
     normal = validate_criteria(groups, otype)
     props = get_props(otype)
@@ -379,25 +380,76 @@ def _plan(groups, otype, now: datetime, tz: str) -> list[list[_Plan]]:
                 op, value = ("is_any_of" if op == "eq" else "is_none_of"), (value,)
             row.append(_Plan(prop, op, value))
         plans.append(row)
-    return plans
+    return _fold_groups(plans)
+
+
+def _fold_groups(plans: list[list[_Plan]]) -> list[list[_Plan]]:
+    """Merge OR groups that differ only in one "is"/"is any of" filter on the same
+    property into one group with one "is any of" over all their values.
+
+    ``(email is a) or (email is b) or …`` becomes ``email is any of a, b, …``: the same
+    records, one IN (one bound JSON list when long) instead of hundreds of ORs. Done on
+    the plan, so the SQL and the Python evaluator still decide from the same thing.
+    """
+    def candidates(group):
+        for i, p in enumerate(group):
+            if p.op in _MEMBERSHIP:
+                yield (p.prop.name, tuple(group[:i] + group[i + 1:])), p
+
+    shared: dict[tuple, int] = {}
+    for group in plans:
+        for key, _ in candidates(group):
+            shared[key] = shared.get(key, 0) + 1
+    merged: dict[tuple, list] = {}
+    out: list[list[_Plan] | tuple] = []
+    for group in plans:
+        best = max(candidates(group), key=lambda c: shared[c[0]], default=None)
+        if best is None or shared[best[0]] < 2:
+            out.append(group)
+            continue
+        key, p = best
+        values = p.value if p.op == "is_any_of" else (p.value,)
+        if key in merged:
+            merged[key][1].extend(values)
+            continue
+        merged[key] = [p, list(values), key[1]]
+        out.append(key)
+    result = []
+    for item in out:
+        if isinstance(item, tuple):
+            p, values, rest = merged[item]
+            unique = tuple(dict.fromkeys(values))
+            result.append([_Plan(p.prop, "is_any_of", unique), *rest])
+        else:
+            result.append(item)
+    return result
 
 
 # ---------------------------------------------------------------- SQL compiler
 
+LONG_LIST = 50  # from this many values a list is bound as one JSON array parameter
+MAX_GROUPS = 1000  # OR groups left after folding; more are refused at save (check_runnable)
 
-def _column(model, prop: Prop, postgres: bool):
+
+def _column(model, prop: Prop):
     """The SQL a filter compares: text folded the same way Python folds it."""
     col = getattr(model, prop.name)
-    if prop.type == "string":
-        return pw.fn.lower(col) if postgres else pw.fn.rota_fold(col)
-    return col
+    return sql.fold_column(col) if prop.type == "string" else col
 
 
-def _sql_filter(p: _Plan, model, postgres: bool):
+def _in_list(col, values, negate: bool = False):
+    """``col IN (…)``: placeholders for a short list, one JSON array parameter for a
+    long one (100,000 values are one parameter, not 100,000)."""
+    values = list(values)
+    source = values if len(values) < LONG_LIST else sql.json_values(values)
+    return col.not_in(source) if negate else col.in_(source)
+
+
+def _sql_filter(p: _Plan, model):
     # Nullness is tested on the plain column: fold(NULL) is NULL and fold(text) is not,
     # so it means the same, and on SQLite it spares a call into Python per row.
     raw = getattr(model, p.prop.name)
-    col = _column(model, p.prop, postgres)
+    col = _column(model, p.prop)
     op, v = p.op, p.value
     if op == "unknown":
         return raw.is_null(True)
@@ -407,16 +459,16 @@ def _sql_filter(p: _Plan, model, postgres: bool):
         if op == "neq":
             cond = col != v
         elif op == "is_none_of":
-            cond = col.not_in(list(v))
+            cond = _in_list(col, v, negate=True)
         else:  # not_contains
-            cond = _sql_contains(col, v, postgres) == 0
-        return raw.is_null(True) | cond
+            cond = sql.contains_position(col, v) == 0
+        return pw.NodeList((raw.is_null(True), pw.SQL("OR"), cond), parens=True)
     if op == "eq":
         cond = col == v
     elif op == "is_any_of":
-        cond = col.in_(list(v))
+        cond = _in_list(col, v)
     elif op == "contains":
-        cond = _sql_contains(col, v, postgres) > 0
+        cond = sql.contains_position(col, v) > 0
     elif op == "starts_with":
         cond = pw.fn.substr(col, 1, len(v)) == v
     elif op == "lt":
@@ -439,15 +491,24 @@ def _sql_filter(p: _Plan, model, postgres: bool):
             parts.append(col >= p.lo)
         if p.hi is not None:
             parts.append(col < p.hi if p.prop.type == "datetime" else col <= p.hi)
-        cond = reduce(_op.and_, parts)
+        cond = _joined(parts, "AND")
     else:
         raise AssertionError(op)
     return cond  # NULL on an unknown value: not matching (see _Criteria for negation)
 
 
-def _sql_contains(col, needle: str, postgres: bool):
-    """Substring position (0: absent): exact, no LIKE wildcards to escape."""
-    return pw.fn.strpos(col, needle) if postgres else pw.fn.instr(col, needle)
+def _joined(parts: list, glue: str):
+    """``a AND b AND c`` flat, each part parenthesised: no nesting one level per term,
+    which overflows SQLite's parser stack at ~100 groups and Python's recursion limit
+    when peewee renders ~1,500 (both seen with nested binary ORs)."""
+    if len(parts) == 1:
+        return parts[0]
+    items = []
+    for i, part in enumerate(parts):
+        if i:
+            items.append(pw.SQL(glue))
+        items.append(pw.NodeList((part,), parens=True))
+    return pw.NodeList(items, parens=True)
 
 
 class _Criteria(pw.ColumnBase):
@@ -487,9 +548,8 @@ def compile_criteria(groups, type_name: str, *, now: datetime, tz: str, empty: b
     if not plans:
         return _Criteria(_TRUE if empty else _FALSE)
     model = record_model(otype)
-    postgres = is_postgres()
-    ors = [reduce(_op.and_, [_sql_filter(p, model, postgres) for p in group]) for group in plans]
-    return _Criteria(reduce(_op.or_, ors))
+    ors = [_joined([_sql_filter(p, model) for p in group], "AND") for group in plans]
+    return _Criteria(_joined(ors, "OR"))
 
 
 def matching_query(type_name: str, groups, *, now: datetime, tz: str, suppression=None):
@@ -514,6 +574,32 @@ def count_matching(type_name: str, groups, *, now: datetime, tz: str) -> int:
     return int(model.select(pw.fn.COUNT(pw.SQL("*"))).where(where).scalar() or 0)
 
 
+def check_runnable(type_name: str, sets: dict[str, Any], *, now: datetime, tz: str = "UTC") -> None:
+    """Refuse criteria the database cannot run, before they are saved.
+
+    ``sets`` maps a name ("criteria", "suppression", …) to its filter groups. Each is
+    compiled and the database asked to plan it (EXPLAIN, nothing runs); a refusal
+    becomes a RotaError that says what to change. Groups left after folding are also
+    limited to MAX_GROUPS, a limit stated in the message.
+    """
+    otype = get_type(type_name)
+    model = record_model(otype)
+    for where, groups in sets.items():
+        if not groups:
+            continue
+        plans = _plan(groups, otype, now, tz)
+        if len(plans) > MAX_GROUPS:
+            raise RotaError(f"{where}: {len(plans):,} filter groups; at most {MAX_GROUPS:,} are allowed. Put the "
+                            'alternatives for one property into one "is any of" filter, or split the workflow')
+        query = model.select(pw.fn.COUNT(pw.SQL("*"))).where(compile_criteria(groups, otype, now=now, tz=tz))
+        try:
+            sql.explain(query)
+        except (pw.DatabaseError, RecursionError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RotaError(f"{where}: the database cannot run these criteria ({reason}); use fewer filter groups "
+                            'or filters, e.g. one "is any of" filter instead of many "is" groups') from None
+
+
 # -------------------------------------------------------------- Python evaluator
 
 
@@ -527,6 +613,8 @@ def _py_filter(p: _Plan) -> Callable[[Any], bool]:
         return lambda x: x is not None
     if op == "neq":
         return lambda x: x is None or key(x) != v
+    if op in ("is_any_of", "is_none_of"):
+        v = frozenset(v)  # 100,000 values: one hash lookup per record, not a scan
     if op == "is_none_of":
         return lambda x: x is None or key(x) not in v
     if op == "not_contains":
@@ -594,124 +682,6 @@ def matches(groups, record: dict, type_name: str, *, now: datetime, tz: str, emp
     """Whether one record (as ``models.objects.get_record`` returns it) meets the
     criteria — the same answer the SQL compiler gives for it."""
     return evaluator(groups, type_name, now=now, tz=tz, empty=empty)(record)
-
-
-# ---------------------------------------------------------------- index advisor
-
-_EQUALITY = frozenset({"eq", "is_any_of", "is_true", "is_false", "unknown"})
-_RANGE = frozenset({"lt", "lte", "gt", "gte", "between", "known"}) | _DATE_OPS
-
-
-def _index_columns(group: list[dict], props: dict[str, Prop]) -> list[tuple[str, str, bool]]:
-    """(kind, property, folded) in index order: equality columns, then range, then the rest.
-
-    Equality-like columns go first because a B-tree can seek on any number of them
-    and then on one range; the remaining columns only make the index covering, so the
-    count is answered from the index without touching the table.
-    """
-    buckets: dict[str, list[str]] = {"eq": [], "range": [], "other": []}
-    seen: set[str] = set()
-    ranked = sorted(group, key=lambda f: 0 if _is_equality(f, props) else 1 if f["operator"] in _RANGE else 2)
-    for f in ranked:
-        name = f["property"]
-        if name in seen:
-            continue
-        seen.add(name)
-        kind = "eq" if _is_equality(f, props) else "range" if f["operator"] in _RANGE else "other"
-        buckets[kind].append(name)
-    # Text compared by value is indexed folded, as the compiler compares it; text only
-    # tested for known/unknown is indexed plain, as the compiler tests it.
-    folded = {f["property"] for f in group
-              if props[f["property"]].type == "string" and f["operator"] not in ("known", "unknown")}
-    return [(k, n, n in folded) for k in ("eq", "range", "other") for n in buckets[k]]
-
-
-def _is_equality(f: dict, props: dict[str, Prop]) -> bool:
-    if f["operator"] in _EQUALITY:
-        return True
-    # "on" a date property is one date: an equality; on a datetime it is a range.
-    return f["operator"] == "on" and props[f["property"]].type == "date"
-
-
-def _index_expression(prop: Prop, folded: bool, postgres: bool) -> str:
-    """Index text columns on the folded expression the compiler emits, so it is usable."""
-    quoted = f'"{prop.name}"'
-    if folded:
-        return f"(lower({quoted}))" if postgres else f"rota_fold({quoted})"
-    return quoted
-
-
-def criteria_index_plan(type_name: str, groups) -> list[tuple[str, str]]:
-    """The advisor's indexes for these criteria as (name, CREATE INDEX statement),
-    without creating anything (for ``ensure_criteria_indexes``, previews and tools).
-
-    Per group: its equality-like columns, then its range columns, then the rest, at
-    most MAX_INDEX_COLUMNS properties. A text property compared by value is indexed on
-    its folded expression (what the compiled SQL compares, so the index is usable) and
-    its plain column follows at the end of the index: the compiled SQL tests nullness
-    on the plain column, and with it in the index the count needs no table row.
-    """
-    otype = get_type(type_name)
-    normal = validate_criteria(groups, otype)
-    props = get_props(otype)
-    table = otype.table_name
-    postgres = is_postgres()
-    out: list[tuple[str, str]] = []
-    for group in normal:
-        cols = _index_columns(group, props)[:MAX_INDEX_COLUMNS]
-        if not cols or cols[0][0] == "other":
-            continue
-        exprs = [_index_expression(props[n], folded, postgres) for _, n, folded in cols]
-        exprs += [f'"{n}"' for _, n, folded in cols if folded]
-        digest = hashlib.sha1(f"{table}|{','.join(exprs)}".encode()).hexdigest()[:12]
-        name = f"rota_crit_{table}_{digest}"[:63]
-        if name not in (n for n, _ in out):
-            out.append((name, f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({", ".join(exprs)})'))
-    return out
-
-
-def ensure_criteria_indexes(type_name: str, groups) -> list[str]:
-    """Create (if missing) one composite covering index per filter group; return names.
-
-    Call it when a workflow is saved. A full scan of a million rows costs ~250–300 ms
-    on SQLite whatever the filters; a single-column index on a half-selective column
-    is worse (a row lookup per match); a composite index whose leading columns are the
-    group's equality filters and whose next column is its range filter answers the
-    count from the index alone. Names derive from a hash of table and columns, so the
-    same group always maps to the same index and saving twice creates nothing new.
-
-    Groups without any seekable filter (only negative or contains filters) get no
-    index: it would only be scanned whole. Indexes no workflow uses any more are not
-    dropped here (that needs every workflow's criteria; the names all start with
-    ``rota_crit_<table>_``). On SQLite a text index calls ``rota_fold``, which every
-    connection Rota opens registers; a bare ``sqlite3`` shell cannot write to such a
-    table.
-    """
-    plan = criteria_index_plan(type_name, groups)
-    for _, statement in plan:
-        db.execute_sql(statement)
-    return [name for name, _ in plan]
-
-
-def prune_criteria_indexes(type_name: str, criteria_sets) -> list[str]:
-    """Drop the advisor's indexes on this type's table that none of ``criteria_sets``
-    (every saved criteria, suppression, unenrollment and branch set of the type) would
-    create; return the names dropped. Each index slows every write to the table, so one
-    left behind by an edited workflow is pure cost.
-    """
-    otype = get_type(type_name)
-    keep = {name for groups in criteria_sets for name, _ in criteria_index_plan(otype, groups or [])}
-    prefix = f"rota_crit_{otype.table_name}_"
-    if is_postgres():
-        rows = db.execute_sql("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
-                              "AND tablename = %s", (otype.table_name,)).fetchall()
-    else:
-        rows = db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
-                              (otype.table_name,)).fetchall()
-    stale = sorted(name for (name,) in rows if name.startswith(prefix) and name not in keep)
-    for name in stale:
-        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
-    return stale
 
 
 # ------------------------------------------------------------------- plain words

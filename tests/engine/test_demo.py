@@ -81,7 +81,7 @@ def test_same_seed_same_data_and_reruns_add(sqlite_db):
 
 
 def test_big_load_rebuilds_secondary_indexes(any_db, monkeypatch):
-    from models.criteria import ensure_criteria_indexes
+    from models.indexes import ensure_criteria_indexes
 
     ensure_criteria_indexes("contact", [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["lead"]},
                                          {"property": "createdate", "operator": "in_last_days", "value": 7}]])
