@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
+from engine.workflows import save_workflow
 from models.db import db, is_postgres
 from models.errors import RotaError
 from models.importer import bulk_insert
 from models.objects import get_type
+from models.schema import Workflow
 from models.timeutil import UTC, to_micros, utcnow
 
 CHUNK_ROWS = 20_000  # rows generated per step: bounds memory whatever the total
@@ -430,9 +432,6 @@ def sample_workflows() -> list[dict]:
 
 def _save_samples(now: datetime) -> tuple[int, int]:
     """Save the sample workflows that do not exist yet; returns (created, skipped)."""
-    from engine.workflows import save_workflow  # late: keeps record loading free of the workflow layer
-    from models.schema import Workflow
-
     created = skipped = 0
     for body in sample_workflows():
         if Workflow.get_or_none(Workflow.name == body["name"]) is not None:

@@ -7,7 +7,7 @@ it is woken, processes what is due, and repeats. There is no fixed-interval poll
 work.
 
 What wakes it
-* In-process changes: ``engine.workflows.subscribe`` calls :meth:`Engine.wake` after
+* In-process changes: ``engine.changes.subscribe`` calls :meth:`Engine.wake` after
   every committed change (schedule, status, activation, pause, delete) and after a
   manual enrollment.
 * Changes made by another process:
@@ -15,9 +15,10 @@ What wakes it
     wake-up re-reads the earliest ``next_run_at`` (one indexed lookup, well under a
     millisecond), so another operator's edit is noticed within one renewal interval
     (default 5 s). SQLite has no cross-process notification to do better cheaply.
-  - PostgreSQL: a listener thread holds a ``LISTEN rota_engine`` connection and wakes
-    the loop on every ``NOTIFY`` (sent by this module's change hook and by manual
-    enrollment); the lease renewal is the fallback.
+  - PostgreSQL: a listener thread (``engine.changes.listen``) holds a
+    ``LISTEN rota_engine`` connection and wakes the loop on every ``NOTIFY`` (sent by
+    ``engine.changes.notify_changed`` after every change and manual enrollment); the
+    lease renewal is the fallback.
 * Shutdown (:meth:`Engine.stop`, Ctrl-C, SIGTERM in ``rota engine``) and, under a
   ``FakeClock``, every move of the clock. Real-clock waits are cut into slices of at
   most a minute so that a wall-clock step (NTP, suspend) is noticed.
@@ -51,7 +52,7 @@ from __future__ import annotations
 
 import logging
 import os
-import select
+import signal
 import socket
 import threading
 import uuid
@@ -61,13 +62,14 @@ from typing import Callable
 
 import peewee as pw
 
-from engine import executor, runner
+from engine import changes, executor, runner
 from engine.clock import Clock, SystemClock
 from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFinished, RunStarted, StepsRan
-from models.db import db, is_postgres, open_database
+from models.db import db, is_postgres
+from models.bootstrap import open_database
 from models.schema import EngineLease
 from models.settings import Settings, load_settings
-from models.timeutil import iso_z
+from models.timeutil import from_micros, iso_z
 
 log = logging.getLogger("rota.engine")
 
@@ -195,10 +197,8 @@ class Engine:
             open_database(self.db_url)
 
     def _subscribe(self) -> None:
-        from engine.workflows import subscribe
-
-        # notify_changed also tells engines in other processes (PostgreSQL NOTIFY).
-        self._unsubscribe = subscribe(self.wake)
+        # changes.notify_changed also tells engines in other processes (PostgreSQL NOTIFY).
+        self._unsubscribe = changes.subscribe(self.wake)
 
     def _run(self) -> None:
         self._set_status(running=True)
@@ -206,8 +206,7 @@ class Engine:
         try:
             db.connect(reuse_if_open=True)
             tune_connection()
-            if is_postgres():
-                self._start_listener()
+            self._listener = changes.listen(self._wake.set, self._stopping, self.db_url)
             while not self._stopping.is_set():
                 try:
                     self._wake.clear()
@@ -334,8 +333,6 @@ class Engine:
         # Stand by: wake when the holder's lease would expire, to take it over.
         holder_until = EngineLease.select(EngineLease.until).where(EngineLease.name == STORE_LEASE).scalar()
         if holder_until is not None:
-            from models.timeutil import from_micros
-
             expiry = from_micros(holder_until) if isinstance(holder_until, int) else holder_until
             self._renew_at = min(self._renew_at, expiry + timedelta(milliseconds=1))
         return False
@@ -360,37 +357,6 @@ class Engine:
             EngineLease.update(holder=None, until=None).where(
                 (EngineLease.name == STORE_LEASE) & (EngineLease.holder == self.engine_id)).execute()
         self._lease_until = None
-
-    # ------------------------------------------------------------------ cross-process wake-ups
-
-    def _start_listener(self) -> None:
-        """PostgreSQL: wake the loop on ``NOTIFY rota_engine`` from any process."""
-        import psycopg2
-
-        dsn = db.obj.connect_params.get("dsn") or self.db_url
-
-        def listen() -> None:
-            conn = None
-            while not self._stopping.is_set():
-                try:
-                    if conn is None:
-                        conn = psycopg2.connect(dsn)
-                        conn.autocommit = True
-                        conn.cursor().execute(f"LISTEN {runner.NOTIFY_CHANNEL}")
-                    # The timeout only lets the thread see shutdown; it polls no work.
-                    if select.select([conn], [], [], 1.0)[0]:
-                        conn.poll()
-                        if conn.notifies:
-                            conn.notifies.clear()
-                            self._wake.set()
-                except (psycopg2.Error, OSError, ValueError):
-                    conn = None
-                    self._stopping.wait(1.0)
-            if conn is not None:
-                conn.close()
-
-        self._listener = threading.Thread(target=listen, name="rota-engine-listen", daemon=True)
-        self._listener.start()
 
     # ------------------------------------------------------------------ reporting
 
@@ -471,8 +437,6 @@ def run_headless(engine: Engine, *, install_signals: bool = True, announce=None)
     back) the transaction in progress and releases its lease. ``announce(engine)`` is
     called once the handlers are in place and the thread runs.
     """
-    import signal
-
     stop = threading.Event()
     if install_signals:
         def on_signal(signum, frame):  # noqa: ARG001 - signal API

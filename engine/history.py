@@ -22,6 +22,7 @@ from typing import Any
 
 from models.errors import RotaError
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
+from models.store.workflows import get_workflow
 from models.timeutil import from_micros, iso_z, parse_instant, start_of_local_day, to_micros, zone
 
 EVENT_TYPES = ("enrolled", "manual_enrolled", "suppressed", "step_succeeded", "step_failed", "step_retry",
@@ -80,8 +81,6 @@ def history(workflow_name: str | int, *, record_id: int | None = None, type: str
     instant) to continue after. Each row: at, type, record_id, scheduled_for (ISO UTC
     with Z), step (1-based top-level step, or null), detail, run, enrollment, cursor.
     """
-    from engine.workflows import get_workflow
-
     if type is not None and type not in EVENT_TYPES:
         raise RotaError(f'event type "{type}" is unknown: use one of {", ".join(EVENT_TYPES)}')
     limit = max(1, min(int(limit), MAX_LIMIT))

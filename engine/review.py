@@ -11,7 +11,7 @@ from datetime import datetime
 import peewee as pw
 
 from engine.runner import calendar_of, workflow_schedule, workflow_timezone
-from engine.workflows import get_workflow
+from engine.workflows import ACTION_TIMES_REASON, get_workflow
 from models import criteria as crit
 from models.db import db
 from models.errors import RotaError
@@ -19,10 +19,6 @@ from models.objects import record_model
 from models.schema import ListMember, StaticList
 from models.settings import load_settings
 from models.timeutil import to_micros, utcnow
-
-ACTION_TIMES_REASON = ("Not available for scheduled workflows: they run at the times their schedule sets; "
-                       "use pause days to hold actions on given dates.")
-
 
 def review(workflow_name: str, now: datetime | None = None) -> dict:
     """``count`` meeting the criteria now; ``suppressed`` of those that suppression

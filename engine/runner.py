@@ -41,6 +41,7 @@ from datetime import datetime, timedelta
 
 import peewee as pw
 
+from engine.changes import notify_changed
 from engine.schedule import BusinessCalendar, Schedule, parse_schedule
 from models import criteria as crit
 from models.db import db, is_postgres
@@ -48,13 +49,13 @@ from models.errors import RotaError
 from models.objects import record_model
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run, Workflow
 from models.settings import Settings, load_settings
+from models.store.workflows import get_workflow
 from models.timeutil import UTC, from_micros, iso_z, to_micros, utcnow
 
 log = logging.getLogger("rota.engine")
 
 ON_TIME = timedelta(seconds=60)  # lateness that is "the engine was busy", not a misfire
 MAX_INSTANTS_PER_TXN = 2000  # a long outage is recorded in bounded transactions
-NOTIFY_CHANNEL = "rota_engine"
 
 
 # ------------------------------------------------------------------ small helpers
@@ -87,19 +88,6 @@ def misfire_policy(wf: Workflow, settings: Settings) -> tuple[str, timedelta]:
     if grace is None:
         grace = settings.grace_seconds
     return policy, timedelta(seconds=int(grace))
-
-
-def notify_other_processes() -> None:
-    """Tell engines in other processes that something changed (PostgreSQL NOTIFY).
-
-    On SQLite the other engines notice through ``PRAGMA data_version`` when they renew
-    their lease; see engine/engine.py.
-    """
-    if is_postgres():
-        try:
-            db.execute_sql(f"NOTIFY {NOTIFY_CHANNEL}")
-        except pw.DatabaseError:  # a wake-up is an optimisation, never a failure
-            log.debug("NOTIFY failed", exc_info=True)
 
 
 def _table(model) -> str:
@@ -414,8 +402,6 @@ def enroll_manual(workflow_name: str, record_id: int, *, now: datetime | None = 
     ``suppressed`` history event, and no enrollment. Raises RotaError for an unknown
     workflow or record, or a workflow that is not active.
     """
-    from engine.workflows import get_workflow, notify_changed
-
     now = now or utcnow()
     settings = load_settings()
     wf = get_workflow(workflow_name)
@@ -479,8 +465,6 @@ def runs_query(workflow_id: int):
 
 def runs_as_json(workflow_name: str, limit: int | None = None) -> list[dict]:
     """SPEC §9 ``rota runs NAME --json``: newest first."""
-    from engine.workflows import get_workflow
-
     wf = get_workflow(workflow_name)
     query = runs_query(wf.id)
     if limit:

@@ -7,14 +7,13 @@ follow from one place. The body of a workflow is the SPEC §9 JSON shape.
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable
-
-import peewee as pw
+from typing import Any
 
 from engine import audit
+from engine.changes import notify_changed
+from engine.changes import subscribe as subscribe  # re-exported: the app subscribes here
 from engine.schedule import parse_schedule
 from engine.steps import mask_actions, unmask_actions, validate_actions
 from models import criteria as crit
@@ -24,42 +23,17 @@ from models.errors import RotaError
 from models.objects import get_type
 from models.schema import Enrollment, Run, Workflow
 from models.settings import MISFIRE_POLICIES, load_settings
+from models.store.workflows import get_workflow
+from models.store.workflows import last_runs as last_runs  # re-exported for the screens
+from models.store.workflows import list_workflows as list_workflows
 from models.timeutil import utcnow
 
 STATUSES = ("draft", "active", "paused")
 BODY_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppression", "unenrollment", "actions",
              "settings")
 SETTING_KEYS = ("pause_dates", "campaign", "misfire_policy", "grace_seconds")
-
-# ------------------------------------------------------------------ change listeners
-
-_listeners: list[Callable[[int | None], None]] = []
-_listeners_lock = threading.Lock()
-
-
-def subscribe(callback: Callable[[int | None], None]) -> Callable[[], None]:
-    """Call ``callback(workflow_id)`` after every committed change; returns an unsubscribe."""
-    with _listeners_lock:
-        _listeners.append(callback)
-
-    def unsubscribe() -> None:
-        with _listeners_lock:
-            if callback in _listeners:
-                _listeners.remove(callback)
-
-    return unsubscribe
-
-
-def notify_changed(workflow_id: int | None = None) -> None:
-    """Wake this process's engine (listeners) and, on PostgreSQL, engines elsewhere."""
-    from engine.runner import notify_other_processes  # late: the runner imports this module's neighbours
-
-    with _listeners_lock:
-        listeners = list(_listeners)
-    for callback in listeners:
-        callback(workflow_id)
-    notify_other_processes()
-
+ACTION_TIMES_REASON = ("Not available for scheduled workflows: they run at the times their schedule sets; "
+                       "use pause days to hold actions on given dates.")
 
 # ------------------------------------------------------------------------ validation
 
@@ -70,8 +44,6 @@ def _validate_settings(value: Any) -> dict:
     if not isinstance(value, dict):
         raise RotaError('settings: expected an object such as {"pause_dates": ["2026-12-25"], "campaign": "Q4"}')
     if "action_times" in value:
-        from engine.review import ACTION_TIMES_REASON
-
         raise RotaError(f"settings.action_times: {ACTION_TIMES_REASON}")
     unknown = [k for k in value if k not in SETTING_KEYS]
     if unknown:
@@ -150,16 +122,6 @@ def validate_workflow(body: Any, *, default_timezone: str | None = None) -> dict
 # -------------------------------------------------------------------------- reading
 
 
-def get_workflow(name_or_id: str | int) -> Workflow:
-    if isinstance(name_or_id, int):
-        wf = Workflow.get_or_none(Workflow.id == name_or_id)
-    else:
-        wf = Workflow.get_or_none(Workflow.name == str(name_or_id).strip())
-    if wf is None:
-        raise RotaError(f'no workflow named "{name_or_id}" (see the workflows screen or `rota workflow export`)')
-    return wf
-
-
 def workflow_body(wf: Workflow) -> dict:
     """The stored body, unmasked (for the engine and the editor)."""
     return {
@@ -182,16 +144,6 @@ def public_body(body: dict) -> dict:
 
 def export_workflow(name: str) -> dict:
     return public_body(workflow_body(get_workflow(name)))
-
-
-def list_workflows() -> list[Workflow]:
-    return list(Workflow.select().order_by(Workflow.name))
-
-
-def last_runs() -> dict[int, Run]:
-    """The newest run of every workflow, in one query."""
-    newest = Run.select(pw.fn.MAX(Run.id)).group_by(Run.workflow)
-    return {r.workflow_id: r for r in Run.select().where(Run.id.in_(newest))}
 
 
 # -------------------------------------------------------------------------- writing

@@ -1,7 +1,16 @@
-"""Opening the database: SQLite (WAL, busy timeout, foreign keys) or PostgreSQL.
+"""The database proxy and the connection factory: SQLite (WAL, busy timeout, foreign
+keys) or PostgreSQL.
 
-``db`` is a proxy every model binds to; ``open_database`` points it at a real database
-and brings the schema up to date (see models/schema.py).
+``db`` is a proxy every model binds to; ``models.bootstrap.open_database`` points it at
+a real database and brings the schema up to date. This module is a leaf: it imports
+nothing of Rota's but ``models.errors`` (itself a leaf), so every other module may
+import it without forming a cycle.
+
+Writers wait, they do not fail: on SQLite every transaction begins ``BEGIN IMMEDIATE``
+(``lock_type`` below), so it takes the write lock up front and the busy timeout
+applies. A deferred transaction that reads first and writes later cannot wait for the
+lock (SQLite answers "database is locked" at once, because its snapshot is stale), which
+is how a save used to fail while the engine wrote a large run.
 """
 from __future__ import annotations
 
@@ -15,6 +24,7 @@ import platformdirs
 from models.errors import RotaError
 
 db = pw.DatabaseProxy()
+BUSY_TIMEOUT_S = 15
 
 SQLITE_PRAGMAS = {
     # First, before WAL: only a new, empty file takes a page size. 16 KiB pages measured
@@ -23,7 +33,7 @@ SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "synchronous": "normal",
     "foreign_keys": 1,
-    "busy_timeout": 15000,
+    "busy_timeout": 15000,  # = BUSY_TIMEOUT_S: how long a writer waits for the lock
     "cache_size": -262144,  # 256 MiB of page cache: criteria counts scan hot pages
     "mmap_size": 1 << 30,
     "temp_store": "memory",
@@ -66,7 +76,8 @@ def _make_sqlite(path: Path) -> pw.SqliteDatabase:
             os.close(fd)
         except OSError as exc:
             raise RotaError(f"cannot create the database file {path}: {exc.strerror}") from None
-    database = pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=15, check_same_thread=False)
+    database = pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S,
+                                 check_same_thread=False, lock_type="IMMEDIATE")
     database.register_function(fold, "rota_fold", 1, deterministic=True)
     return database
 
@@ -86,25 +97,6 @@ def make_database(url_or_path: str | None = None) -> pw.Database:
     elif scheme and len(scheme) > 1:
         raise RotaError(f'database "{target}": use a file path or a postgresql:// URL')
     return _make_sqlite(Path(target).expanduser())
-
-
-def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> pw.Database:
-    """Point ``db`` at the database and make sure its schema is current."""
-    from models import schema  # late: schema imports this module
-
-    database = make_database(url_or_path)
-    try:
-        database.connect(reuse_if_open=True)
-    except pw.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RotaError(f"cannot open database {describe(url_or_path)}: {first}") from None
-    db.initialize(database)
-    from models import objects  # late: objects imports this module
-
-    objects.invalidate_cache()  # cached types and record models belong to the previous database
-    if migrate:
-        schema.ensure_schema()
-    return database
 
 
 def close_database() -> None:

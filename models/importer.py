@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 from models.db import db, is_postgres
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, get_props, get_type
+from models.settings import load_settings
 from models.timeutil import to_micros, utcnow, zone
 
 BATCH_ROWS = 2000
@@ -192,8 +193,6 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
     otype = get_type(type_name)  # unknown type: one-line error before touching the file
     type_name = otype.name
     if tz_name is None:
-        from models.settings import load_settings
-
         tz_name = load_settings().timezone
     zone(tz_name)  # a bad --timezone is reported before reading, not on the first naive date-time
     now_micros = to_micros(now or utcnow())

@@ -263,21 +263,22 @@ def current_version() -> int | None:
 
 
 def _create_initial() -> None:
-    from models import objects
-
     db.create_tables(STATIC_MODELS, safe=True)
     SchemaVersion.delete().execute()
     SchemaVersion.create(version=SCHEMA_VERSION)
-    objects.install_builtin_types()
 
 
-def ensure_schema() -> None:
-    """Create a fresh schema, upgrade an older one, refuse a newer one."""
+def ensure_schema() -> bool:
+    """Create a fresh schema, upgrade an older one, refuse a newer one.
+
+    Returns True when the tables were created just now: the caller
+    (``models.bootstrap``) then seeds the built-in object types in the same transaction.
+    """
     with db.atomic():
         version = current_version()
         if version is None:
             _create_initial()
-            return
+            return True
         if version > SCHEMA_VERSION:
             raise RotaError(
                 f"this database has schema version {version}, newer than this Rota understands "
@@ -290,3 +291,4 @@ def ensure_schema() -> None:
             step()
             version += 1
             SchemaVersion.update(version=version).execute()
+    return False

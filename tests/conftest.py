@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from models import bootstrap
+
 from models import db as dbmod
 from tests.dbutil import PG_SKIP_REASON, fresh_pg_schema, pg_base_url, reset_pg
 
@@ -30,7 +32,7 @@ def sqlite_url(tmp_path):
 @pytest.fixture
 def sqlite_db(sqlite_url):
     """A real SQLite file with the current schema; ``models.db.db`` points at it."""
-    database = dbmod.open_database(sqlite_url)
+    database = bootstrap.open_database(sqlite_url)
     yield database
     dbmod.close_database()
 
@@ -43,7 +45,7 @@ def pg_session_url():
         yield None
         return
     with fresh_pg_schema(base) as url:
-        dbmod.open_database(url)
+        bootstrap.open_database(url)
         dbmod.close_database()
         yield url
 
@@ -60,7 +62,7 @@ def pg_url(pg_session_url):
 @pytest.fixture
 def pg_db(pg_url):
     """A real PostgreSQL schema of this test's own; ``models.db.db`` points at it."""
-    database = dbmod.open_database(pg_url)
+    database = bootstrap.open_database(pg_url)
     yield database
     dbmod.close_database()
 
@@ -77,6 +79,6 @@ def db_url(request, tmp_path):
 @pytest.fixture
 def any_db(db_url):
     """An open database, once on SQLite and once on PostgreSQL."""
-    database = dbmod.open_database(db_url)
+    database = bootstrap.open_database(db_url)
     yield database
     dbmod.close_database()

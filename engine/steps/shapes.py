@@ -9,6 +9,7 @@ from datetime import time
 from typing import Any
 from urllib.parse import urlparse
 
+from models.criteria import validate_criteria
 from models.errors import RotaError
 from models.objects import coerce_value, find_prop, get_props, to_json_value
 
@@ -89,8 +90,6 @@ def _only(where: _Where, step: dict, allowed: set[str]) -> None:
 
 
 def _validate_step(step: Any, type_name: str, where: _Where) -> dict:
-    from models.criteria import validate_criteria  # criteria imports objects only; no cycle
-
     if not isinstance(step, dict) or step.get("type") not in STEP_TYPES:
         got = step.get("type") if isinstance(step, dict) else step
         raise where.error(f'unknown step type "{got}"; use one of {", ".join(STEP_TYPES)}')

@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from models import criteria as C  # noqa: E402
 from models import indexes as I  # noqa: E402
-from models.db import close_database, db, is_postgres, open_database  # noqa: E402
+from models.bootstrap import open_database  # noqa: E402
+from models.db import close_database, db, is_postgres  # noqa: E402
 from models.objects import get_props, record_model  # noqa: E402
 from models.timeutil import to_micros  # noqa: E402
 

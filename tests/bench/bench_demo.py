@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from engine.demo import CONTACT_COLUMNS, contact_rows, load_demo
+from models import bootstrap
 from models import db as dbmod
 from models.importer import import_csv
 from models.objects import create_record, record_model
@@ -27,7 +28,7 @@ TARGET_S = 60.0
 
 
 def _bulk(url: str, n: int) -> float:
-    dbmod.open_database(url)
+    bootstrap.open_database(url)
     try:
         t0 = time.perf_counter()
         result = load_demo(contacts=n, companies=0, deals=0, tickets=0, workflows=False)
@@ -40,7 +41,7 @@ def _bulk(url: str, n: int) -> float:
 
 def _naive(url: str, sample: int) -> float:
     """Seconds per row of the per-record path, at its best (one transaction)."""
-    dbmod.open_database(url)
+    bootstrap.open_database(url)
     try:
         now = utcnow()
         rows = list(contact_rows(random.Random(1), sample, to_micros(now)))
@@ -59,7 +60,7 @@ def _naive(url: str, sample: int) -> float:
 def _import(tmp: Path, m: int) -> float:
     """Seconds to import an m-row CRM-style export (labels as headers, local wall times)."""
     src = str(tmp / "src.db")
-    dbmod.open_database(src)
+    bootstrap.open_database(src)
     load_demo(contacts=m, companies=0, deals=0, tickets=0, workflows=False)
     path = tmp / "export.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -72,7 +73,7 @@ def _import(tmp: Path, m: int) -> float:
                           r["last_activity_date"].strftime("%Y-%m-%d %H:%M") if r["last_activity_date"] else "",
                           r["createdate"].strftime("%Y-%m-%d %H:%M")])
     dbmod.close_database()
-    dbmod.open_database(str(tmp / "dst.db"))
+    bootstrap.open_database(str(tmp / "dst.db"))
     try:
         t0 = time.perf_counter()
         assert import_csv("contact", path, tz_name="Europe/Stockholm").count == m

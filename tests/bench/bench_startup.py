@@ -33,6 +33,7 @@ RUNS = 10  # enrollments are spread over this many runs of one workflow
 def build(path: Path, contacts: int, enrollments: int) -> None:
     """Create the database with raw bulk SQL (minutes once; then reused)."""
     from engine.workflows import save_workflow
+    from models import bootstrap
     from models import db as dbmod
     from models.objects import record_model
     from models.schema import Run
@@ -41,7 +42,7 @@ def build(path: Path, contacts: int, enrollments: int) -> None:
     tmp = path.with_suffix(".building")
     for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         p.unlink(missing_ok=True)
-    database = dbmod.open_database(str(tmp))
+    database = bootstrap.open_database(str(tmp))
     now_us = to_micros(NOW)
     table = record_model("contact")._meta.table_name
     t0 = time.perf_counter()
@@ -108,11 +109,12 @@ async def time_floor() -> float:
 
 async def time_rota(db_path: Path) -> tuple[float, int]:
     """RotaApp from construction until the workflows table shows the database's rows."""
+    from models import bootstrap
     from models import db as dbmod
     from models.settings import load_settings
 
     start = time.perf_counter()
-    dbmod.open_database(str(db_path))  # run_app opens the database first, so it is timed
+    bootstrap.open_database(str(db_path))  # run_app opens the database first, so it is timed
     from tui.app import RotaApp
 
     app = RotaApp(str(db_path), run_engine=False, settings=load_settings())
@@ -144,9 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("ROTA_TIMEZONE", "UTC")
     if not args.db.exists():
         build(args.db, args.contacts, args.enrollments)
+    from models import bootstrap
     from models import db as dbmod
 
-    database = dbmod.open_database(str(args.db))
+    database = bootstrap.open_database(str(args.db))
     counts = {t: database.execute_sql(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("rec_contact", "enrollment")}
     dbmod.close_database()
     print(f"database {args.db}: {counts['rec_contact']:,} contacts, {counts['enrollment']:,} enrollments")

@@ -29,6 +29,7 @@ os.environ.setdefault("ROTA_TIMEZONE", "UTC")
 
 from engine import executor, runner  # noqa: E402
 from engine.workflows import get_workflow, save_workflow  # noqa: E402
+from models import bootstrap  # noqa: E402
 from models import db as dbmod  # noqa: E402
 from models.db import db  # noqa: E402
 from models.objects import record_model, update_record  # noqa: E402
@@ -79,7 +80,7 @@ def _naive(sample: int) -> float:
 
 
 def bench(url: str, n: int, limit: int) -> None:
-    dbmod.open_database(url)
+    bootstrap.open_database(url)
     try:
         cases = [
             ("constant set_property", [{"type": "set_property", "property": "city", "value": "Stockholm"}]),
@@ -110,7 +111,7 @@ def bench_history(url: str, m: int) -> None:
     from models.schema import Enrollment, Run
     from models.timeutil import to_micros
 
-    dbmod.open_database(url)
+    bootstrap.open_database(url)
     try:
         wf_id = _setup(1000, "history bench", [])
         base = to_micros(T0)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from engine import workflows
 from engine.schedule import parse_schedule
+from models import bootstrap
 from models import db as dbmod
 from models.db import db
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run, Workflow
@@ -62,7 +63,7 @@ def _stderr(proc: subprocess.Popen) -> str:
 
 def test_sigkill_during_runs_loses_nothing_and_duplicates_nothing(sqlite_url):
     rng = random.Random(int(os.environ.get("ROTA_CRASH_SEED", "20261128")))
-    dbmod.open_database(sqlite_url)
+    bootstrap.open_database(sqlite_url)
     try:
         seed_contacts(N, T0 - timedelta(days=30))
         workflows.save_workflow(workflow_body("Crash", SCHEDULE), now=T0, actor="test")

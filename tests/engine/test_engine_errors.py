@@ -13,6 +13,7 @@ from engine import workflows
 from engine.clock import FakeClock
 from engine.engine import Engine
 from engine.events import EngineError
+from models import bootstrap
 from models import db as dbmod
 from models.db import db
 from models.schema import Enrollment, Run
@@ -37,7 +38,7 @@ def test_lost_postgresql_connection_is_survived_without_a_half_written_run():
     tag = "rota_lost_" + uuid.uuid4().hex[:10]
     with fresh_pg_schema(base) as url:
         url = f"{url}&application_name={tag}"  # so that only this test's sessions are cut
-        dbmod.open_database(url)
+        bootstrap.open_database(url)
         try:
             seed_contacts(50, datetime(2026, 1, 1, tzinfo=UTC))
             clock = FakeClock(datetime(2026, 3, 2, 7, tzinfo=UTC))

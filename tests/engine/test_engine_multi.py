@@ -21,6 +21,7 @@ import pytest
 
 from engine import workflows
 from engine.schedule import parse_schedule
+from models import bootstrap
 from models import db as dbmod
 from models.db import db
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
@@ -39,7 +40,7 @@ WORKFLOWS = ("A", "B", "C")
 
 
 def _prepare(url: str) -> None:
-    dbmod.open_database(url)
+    bootstrap.open_database(url)
     seed_contacts(N, ORIGIN - timedelta(days=30))
     for name in WORKFLOWS:
         workflows.save_workflow(workflow_body(name, SCHEDULE), now=ORIGIN, actor="test")

@@ -8,7 +8,7 @@ import pytest
 from dateutil.rrule import rrulestr
 
 from engine.schedule import (
-    BusinessCalendar, Schedule, next_runs_bulk, parse_schedule,
+    BusinessCalendar, Schedule, parse_schedule,
 )
 from models.errors import RotaError
 from models.timeutil import UTC, iso_z, parse_instant
@@ -354,51 +354,6 @@ def test_rrule_names_the_same_wall_times_as_the_schedule(data):
         assert parse_schedule({"kind": "cron", "cron": cron}).next_n(start, 40) == ours
 
 
-# --------------------------------------------------------------------- bulk
-
-def test_bulk_shares_work_between_equal_schedules_and_zones(monkeypatch):
-    """300 workflows, 4 distinct schedules, 3 distinct wall times to resolve: 3 resolutions."""
-    import engine.schedule as module
-
-    specs = [{"kind": "daily", "time": "08:00", "timezone": "Europe/Stockholm"},
-             {"kind": "weekly", "weekdays": ["fri"], "time": "08:00", "timezone": "Europe/Stockholm"},
-             {"kind": "cron", "cron": "0 8 * * 5", "timezone": "America/New_York"},
-             {"kind": "weekly", "weekdays": ["sun"], "time": "08:00", "timezone": "Europe/Stockholm"}]
-    items = [(i, parse_schedule(specs[i % 4])) for i in range(300)]
-    after = parse_instant("2026-03-28T12:00Z")
-    expected = {key: schedule.next_after(after) for key, schedule in items}
-    calls = []
-    original = module._resolve
-
-    def counting(wall, tz):
-        calls.append(wall)
-        return original(wall, tz)
-
-    monkeypatch.setattr(module, "_resolve", counting)
-    got = next_runs_bulk(items, after)
-    assert got == expected
-    assert len(calls) == 3  # Sunday 08:00 in Stockholm is shared by the daily and the Sunday schedule
-    assert iso_z(got[0]) == iso_z(got[3]) == "2026-03-29T06:00:00Z"
-    assert iso_z(got[1]) == "2026-04-03T06:00:00Z" and iso_z(got[2]) == "2026-04-03T12:00:00Z"
-
-
-def test_bulk_treats_equal_but_distinct_objects_as_one_schedule(monkeypatch):
-    import engine.schedule as module
-
-    after = parse_instant("2026-03-28T12:00Z")
-    items = [(i, Schedule(kind="daily", timezone="Asia/Tokyo", time=(9, 0))) for i in range(50)]
-    assert items[0][1] is not items[1][1] and items[0][1] == items[1][1]
-    calls = []
-    original = module._resolve
-    monkeypatch.setattr(module, "_resolve", lambda wall, tz: calls.append(wall) or original(wall, tz))
-    got = next_runs_bulk(items, after)
-    assert len(calls) == 1 and set(map(iso_z, got.values())) == {"2026-03-29T00:00:00Z"}
-
-
-def test_bulk_of_nothing_is_empty():
-    assert next_runs_bulk([], parse_instant("2026-01-01T00:00Z")) == {}
-
-
 def test_next_n_of_zero_is_empty():
     assert sched("daily", time="08:00").next_n(NOW, 0) == []
 
@@ -424,7 +379,6 @@ def test_the_end_of_time_has_no_next_run():
     end = datetime(9999, 12, 31, 12, 0, tzinfo=UTC)
     schedule = sched("daily", "Pacific/Kiritimati", time="08:00")
     assert schedule.next_after(end) is None
-    assert next_runs_bulk([("k", schedule)], end) == {"k": None}
     assert sched("daily", time="13:00").next_n(end, 3) == [datetime(9999, 12, 31, 13, 0, tzinfo=UTC)]
 
 

@@ -11,7 +11,7 @@ import pytest
 from croniter import CroniterBadDateError, croniter
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from engine.schedule import BusinessCalendar, Schedule, next_runs_bulk, parse_schedule
+from engine.schedule import BusinessCalendar, Schedule, parse_schedule
 from models.errors import RotaError
 from models.timeutil import UTC
 from schedule_reference import NAMES, reference_between, reference_next_n, transitions_in_year
@@ -121,8 +121,6 @@ def test_next_n_matches_the_brute_force_reference(data):
                                 business_weekdays=weekdays, holidays=holidays)
     assert got == expected
     assert all(at.tzinfo is UTC for at in got)
-    first = got[0] if got else None
-    assert next_runs_bulk([("only", schedule)], instant, calendar=calendar) == {"only": first}
     if got:
         assert schedule.next_after(instant, calendar=calendar) == got[0]
         assert schedule.next_n(got[0], 2, calendar=calendar) == got[1:3]

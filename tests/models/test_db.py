@@ -5,6 +5,8 @@ import stat
 import peewee as pw
 import pytest
 
+from models import bootstrap
+
 from models import db as dbmod
 from models import schema
 from models.errors import RotaError
@@ -29,7 +31,7 @@ def test_default_location_comes_from_rota_db_then_data_dir(monkeypatch, tmp_path
 
 
 def test_default_database_is_created_in_the_data_directory(isolated_env):
-    database = dbmod.open_database(None)
+    database = bootstrap.open_database(None)
     try:
         path = dbmod.default_db_path()
         assert path.exists() and str(path).startswith(str(isolated_env))
@@ -59,7 +61,7 @@ def test_newer_schema_refuses_to_open(sqlite_url, sqlite_db):
     SchemaVersion.update(version=schema.SCHEMA_VERSION + 5).execute()
     dbmod.close_database()
     with pytest.raises(RotaError, match="newer than this Rota"):
-        dbmod.open_database(sqlite_url)
+        bootstrap.open_database(sqlite_url)
 
 
 def test_older_schema_is_upgraded_in_order(sqlite_url, sqlite_db, monkeypatch):
@@ -72,12 +74,12 @@ def test_older_schema_is_upgraded_in_order(sqlite_url, sqlite_db, monkeypatch):
     monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
     monkeypatch.setitem(schema.MIGRATIONS, schema.SCHEMA_VERSION, to_2)
     dbmod.close_database()
-    dbmod.open_database(sqlite_url)
+    bootstrap.open_database(sqlite_url)
     assert ran == [2]
     assert schema.current_version() == schema.SCHEMA_VERSION
     assert dbmod.db.table_exists("upgrade_marker")
     dbmod.close_database()
-    dbmod.open_database(sqlite_url)  # already current: nothing runs again
+    bootstrap.open_database(sqlite_url)  # already current: nothing runs again
     assert ran == [2]
 
 
@@ -91,14 +93,14 @@ def test_failed_migration_leaves_the_old_version(sqlite_url, sqlite_db, monkeypa
     monkeypatch.setitem(schema.MIGRATIONS, old + 1, broken)
     dbmod.close_database()
     with pytest.raises(RuntimeError):
-        dbmod.open_database(sqlite_url)
+        bootstrap.open_database(sqlite_url)
     assert schema.current_version() == old
     assert not dbmod.db.table_exists("half_done")
 
 
 def test_unreachable_postgres_is_one_clear_line():
     with pytest.raises(RotaError) as err:
-        dbmod.open_database("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+        bootstrap.open_database("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
     assert "cannot open database" in str(err.value)
     assert "\n" not in str(err.value)
 
@@ -111,8 +113,8 @@ def test_database_paths_that_cannot_work_are_one_clear_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(RotaError, match="cannot create the database file"):
-        dbmod.open_database(str(blocker / "sub" / "rota.db"))
+        bootstrap.open_database(str(blocker / "sub" / "rota.db"))
     with pytest.raises(RotaError, match="is a directory"):
-        dbmod.open_database(str(tmp_path))
+        bootstrap.open_database(str(tmp_path))
     with pytest.raises(RotaError, match="use a file path or a postgresql:// URL"):
-        dbmod.open_database("mysql://x/y")
+        bootstrap.open_database("mysql://x/y")

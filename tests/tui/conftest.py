@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from engine.clock import FakeClock
+from models import bootstrap
 from models import db as dbmod
 from models.settings import load_settings
 from models.timeutil import UTC
@@ -41,7 +42,7 @@ def clock():
 @pytest.fixture
 def empty_db(sqlite_url):
     """An open, empty database (schema only); yields its URL."""
-    dbmod.open_database(sqlite_url)
+    bootstrap.open_database(sqlite_url)
     yield sqlite_url
     dbmod.close_database()
 

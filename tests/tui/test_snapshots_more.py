@@ -17,12 +17,13 @@ def activity_db(tmp_path, monkeypatch):
     """The seeded workflows and contacts plus the activity, in a relative database path
     (the header names the database, so it must be the same on every machine)."""
     from engine.workflows import save_workflow
+    from models import bootstrap
     from models import db as dbmod
     from models.objects import create_record
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ROTA_OPERATOR", "tester")
-    dbmod.open_database("rota.db")
+    bootstrap.open_database("rota.db")
     for stage in ("customer", "customer", "subscriber", "lead"):
         create_record("contact", {"firstname": "Ann", "lastname": stage.title(), "lifecycle_stage": stage},
                       now=FIXED_NOW)

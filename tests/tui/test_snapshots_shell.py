@@ -20,11 +20,12 @@ def demo_db(tmp_path, monkeypatch):
     names the database, is the same on every machine.
     """
     from engine.demo import load_demo
+    from models import bootstrap
     from models import db as dbmod
     from models.schema import Run, Workflow
 
     monkeypatch.chdir(tmp_path)
-    dbmod.open_database("rota.db")
+    bootstrap.open_database("rota.db")
     load_demo(contacts=200, companies=20, deals=20, tickets=20, seed=1, now=FIXED_NOW)
     wf = Workflow.select().where(Workflow.status == "active").order_by(Workflow.name).first()
     ran = FIXED_NOW - timedelta(hours=3)
@@ -36,10 +37,11 @@ def demo_db(tmp_path, monkeypatch):
 
 @pytest.fixture
 def empty_rel_db(tmp_path, monkeypatch):
+    from models import bootstrap
     from models import db as dbmod
 
     monkeypatch.chdir(tmp_path)
-    dbmod.open_database("rota.db")
+    bootstrap.open_database("rota.db")
     yield "rota.db"
     dbmod.close_database()
 

@@ -75,7 +75,7 @@ def build_parser() -> Parser:
 
 def open_db(args: argparse.Namespace):
     """Open the database named by ``--db`` / ``ROTA_DB`` / the default, schema current."""
-    from models.db import open_database
+    from models.bootstrap import open_database
 
     return open_database(getattr(args, "db", None))
 

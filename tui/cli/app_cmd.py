@@ -20,7 +20,7 @@ def target_db(args: argparse.Namespace, settings) -> str:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from models.db import open_database
+    from models.bootstrap import open_database
 
     settings = load_settings()
     url = target_db(args, settings)
