@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from engine.workflows import list_workflows, validate_workflow, workflow_body
-from models import objects
+from models import associations, objects
 from models.db import db
 from models.errors import RotaError
 from models.objects import PROPERTY_TYPES, RESERVED
@@ -180,10 +180,37 @@ def _extend(name: str, clean: dict) -> list[str]:
     return changes
 
 
+ASSOCIATION_KEYS = ("name", "label", "to", "cardinality", "inverse", "inverse_label")
+
+
 def _apply_associations(name: str, raw: Any) -> list[str]:
+    """Declare the type's associations: ``[{"name", "to", "cardinality", "label",
+    "inverse", "inverse_label"}]``; ones that exist already are left as they are."""
     if raw in (None, []):
         return []
-    raise RotaError("associations: not supported yet")
+    if not isinstance(raw, list):
+        raise RotaError('associations: expected a list such as [{"name": "company", "to": "company", '
+                        '"cardinality": "many_to_one"}]')
+    changes = []
+    for i, item in enumerate(raw, 1):
+        at = f"associations[{i}]"
+        if not isinstance(item, dict):
+            raise RotaError(f'{at}: an association is an object with "name", "to" and "cardinality"')
+        extra = [k for k in item if k not in ASSOCIATION_KEYS]
+        if extra:
+            raise RotaError(f'{at}: unknown field "{extra[0]}" (known: {", ".join(ASSOCIATION_KEYS)})')
+        if not isinstance(item.get("to"), str):
+            raise RotaError(f'{at}: "to" names the other object type, e.g. "company"')
+        before = set(associations.associations_of(name))
+        try:
+            assoc = associations.define_association(
+                name, item.get("name"), item["to"].strip(), item.get("cardinality", "many_to_one"),
+                label=item.get("label"), inverse=item.get("inverse"), inverse_label=item.get("inverse_label"))
+        except RotaError as exc:
+            raise RotaError(f"{at}: {exc}") from None
+        if assoc.name not in before:
+            changes.append(f"added association {assoc.name} (to {assoc.other_type})")
+    return changes
 
 
 def _check_workflows_still_valid(type_name: str) -> None:
@@ -198,7 +225,9 @@ def _check_workflows_still_valid(type_name: str) -> None:
 
 
 def export_type(name: str) -> dict:
-    return objects.type_spec(name)
+    spec = objects.type_spec(name)
+    defined = associations.definitions_of(name)
+    return {**spec, "associations": defined} if defined else spec
 
 
 def type_summaries() -> list[dict]:

@@ -55,7 +55,7 @@ fall-back crosses midnight the repeated hour belongs to the day that had already
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
@@ -63,7 +63,8 @@ import peewee as pw
 
 from models.db import fold
 from models.errors import RotaError
-from models.objects import Prop, get_props, get_type, record_model
+from models.associations import Assoc, associations_of, find_association, links_of, semi_join
+from models.objects import Prop, get_props, get_record, get_type, record_model
 from models.store import criteria_sql as sql
 from models.timeutil import start_of_local_day, to_micros, zone
 
@@ -173,16 +174,26 @@ def validate_criteria(groups, type_name: str, *, where: str = "criteria") -> lis
 def _validate_filter(raw, type_name: str, props: dict[str, Prop], at: str) -> dict:
     if not isinstance(raw, dict):
         raise RotaError(f'{at}: a filter is an object with "property", "operator" and "value"')
-    extra = sorted(set(raw) - {"property", "operator", "value"})
+    extra = sorted(set(raw) - {"association", "property", "operator", "value"})
     if extra:
-        raise RotaError(f'{at}: unexpected key "{extra[0]}"; a filter has "property", "operator" and "value"')
+        raise RotaError(f'{at}: unexpected key "{extra[0]}"; a filter has "property", "operator" and "value" '
+                        '(and "association" for an associated record\'s property)')
+    norm: dict[str, Any] = {}
+    if "association" in raw:
+        name = raw["association"]
+        assoc = find_association(type_name, name) if isinstance(name, str) and name.strip() else None
+        if assoc is None:
+            known = list(associations_of(type_name)) or ["(none)"]
+            raise RotaError(f'{at}: {type_name} has no association "{name}"; use {_or_list(known)}')
+        norm["association"] = assoc.name
+        type_name, props = assoc.other_type, get_props(assoc.other_type)
     key = raw.get("property")
     if not isinstance(key, str) or not key.strip():
         raise RotaError(f'{at}: "property" is missing; name one of the {type_name} properties')
     prop = _find_prop(props, key)
     if prop is None:
         raise RotaError(f'{at}: {type_name} has no property "{key}"; use one of {_or_list(list(props))}')
-    at = f"{at} ({prop.name})"
+    at = f"{at} ({norm['association'] + ' · ' if norm else ''}{prop.name})"
     op = raw.get("operator")
     allowed = OPERATORS_BY_TYPE[prop.type]
     if not isinstance(op, str) or not op.strip():
@@ -193,7 +204,7 @@ def _validate_filter(raw, type_name: str, props: dict[str, Prop], at: str) -> di
             raise RotaError(f'{at}: operator "{op}" does not apply to {_TYPE_NOUN[prop.type]}; use {_or_list(allowed)}')
         raise RotaError(f'{at}: operator "{op}" is unknown; use {_or_list(allowed)}')
     value = raw.get("value")
-    norm: dict[str, Any] = {"property": prop.name, "operator": op}
+    norm.update(property=prop.name, operator=op)
     if op in _NO_VALUE:
         if value not in (None, "", []):
             raise RotaError(f"{at}: {op} takes no value")
@@ -347,6 +358,7 @@ class _Plan:
     value: Any = None  # folded text / number / tuple of either / option name(s)
     lo: Any = None  # date or micros bound (inclusive)
     hi: Any = None  # date bound inclusive, micros bound exclusive
+    assoc: Assoc | None = None  # the filter is on an associated record's property
 
 
 _MEMBERSHIP = ("eq", "is_any_of")
@@ -354,8 +366,14 @@ _MEMBERSHIP = ("eq", "is_any_of")
 
 def _plan(groups, otype, now: datetime, tz: str) -> list[list[_Plan]]:
     normal = validate_criteria(groups, otype)
-    props = get_props(otype)
-    dated = lambda f: f["operator"] in _DATE_OPS and props[f["property"]].type in ("date", "datetime")  # noqa: E731
+    assocs = associations_of(otype) if any("association" in f for g in normal for f in g) else {}
+    own = get_props(otype)
+
+    def prop_of(f: dict) -> Prop:
+        return get_props(assocs[f["association"]].other_type)[f["property"]] if "association" in f \
+            else own[f["property"]]
+
+    dated = lambda f: f["operator"] in _DATE_OPS and prop_of(f).type in ("date", "datetime")  # noqa: E731
     if any(dated(f) for g in normal for f in g):
         if now is None or now.tzinfo is None:
             raise ValueError("criteria with date operators need an aware 'now'")
@@ -365,12 +383,13 @@ def _plan(groups, otype, now: datetime, tz: str) -> list[list[_Plan]]:
     for group in normal:
         row = []
         for f in group:
-            prop, op, value = props[f["property"]], f["operator"], f.get("value")
+            prop, op, value = prop_of(f), f["operator"], f.get("value")
+            assoc = assocs[f["association"]] if "association" in f else None
             if dated(f):
                 lo, hi = _day_interval(op, value, today)
                 if prop.type == "datetime":
                     lo, hi = _instant_bounds(lo, hi, zinfo)
-                row.append(_Plan(prop, "range", lo=lo, hi=hi))
+                row.append(_Plan(prop, "range", lo=lo, hi=hi, assoc=assoc))
                 continue
             if prop.type == "string" and value is not None:
                 value = tuple(fold(v) for v in value) if isinstance(value, list) else fold(value)
@@ -378,7 +397,7 @@ def _plan(groups, otype, now: datetime, tz: str) -> list[list[_Plan]]:
                 value = tuple(value)
             if prop.type == "enumeration" and op in ("eq", "neq"):
                 op, value = ("is_any_of" if op == "eq" else "is_none_of"), (value,)
-            row.append(_Plan(prop, op, value))
+            row.append(_Plan(prop, op, value, assoc=assoc))
         plans.append(row)
     return _fold_groups(plans)
 
@@ -393,7 +412,7 @@ def _fold_groups(plans: list[list[_Plan]]) -> list[list[_Plan]]:
     """
     def candidates(group):
         for i, p in enumerate(group):
-            if p.op in _MEMBERSHIP:
+            if p.op in _MEMBERSHIP and p.assoc is None:
                 yield (p.prop.name, tuple(group[:i] + group[i + 1:])), p
 
     shared: dict[tuple, int] = {}
@@ -446,6 +465,12 @@ def _in_list(col, values, negate: bool = False):
 
 
 def _sql_filter(p: _Plan, model):
+    if p.assoc is not None:
+        # Any associated record matches: the own ids linked to a matching other record,
+        # a semi-join through the link table's (association, to/from, from/to) index.
+        other = record_model(p.assoc.other_type)
+        matching = other.select(other.id).where(_sql_filter(replace(p, assoc=None), other))
+        return model.id.in_(semi_join(p.assoc, matching))
     # Nullness is tested on the plain column: fold(NULL) is NULL and fold(text) is not,
     # so it means the same, and on SQLite it spares a call into Python per row.
     raw = getattr(model, p.prop.name)
@@ -670,10 +695,34 @@ def evaluator(groups, type_name: str, *, now: datetime, tz: str, empty: bool = T
     plans = _plan(groups, get_type(type_name), now, tz)
     if not plans:
         return lambda record: empty
-    compiled = [[(p.prop.name, _py_filter(p)) for p in group] for group in plans]
+    links: dict[tuple[int, int], list[int]] = {}
+    others: dict[tuple[str, int], dict] = {}
+
+    def own(p: _Plan) -> Callable[[dict], bool]:
+        name, test = p.prop.name, _py_filter(p)
+        return lambda record: test(record.get(name))
+
+    def associated(p: _Plan) -> Callable[[dict], bool]:
+        """Any associated record matches (read from the database, cached per evaluator)."""
+        assoc, name, test = p.assoc, p.prop.name, _py_filter(replace(p, assoc=None))
+
+        def check(record: dict) -> bool:
+            key = (assoc.id if assoc.forward else -assoc.id, record["id"])
+            if key not in links:
+                links[key] = links_of(assoc, [record["id"]])[record["id"]]
+            for oid in links[key]:
+                if (assoc.other_type, oid) not in others:
+                    others[(assoc.other_type, oid)] = get_record(assoc.other_type, oid) or {}
+                if test(others[(assoc.other_type, oid)].get(name)):
+                    return True
+            return False
+
+        return check
+
+    compiled = [[associated(p) if p.assoc else own(p) for p in group] for group in plans]
 
     def match(record: dict) -> bool:
-        return any(all(test(record.get(name)) for name, test in group) for group in compiled)
+        return any(all(test(record) for test in group) for group in compiled)
 
     return match
 
@@ -695,7 +744,17 @@ def describe_criteria(groups, type_name: str, *, empty: bool = True) -> str:
     if not normal:
         return f"every {otype.label.lower()}" if empty else f"no {otype.label.lower()}"
     props = get_props(otype)
-    parts = [" and ".join(_describe_filter(f, props[f["property"]]) for f in group) for group in normal]
+    assocs = associations_of(otype)
+
+    def one(f: dict) -> str:
+        if "association" not in f:
+            return _describe_filter(f, props[f["property"]])
+        assoc = assocs[f["association"]]
+        prop = get_props(assoc.other_type)[f["property"]]
+        prefix = f"any associated {assoc.label}" if assoc.many else assoc.label
+        return _describe_filter(f, replace(prop, label=f"{prefix} · {prop.label}"))
+
+    parts = [" and ".join(one(f) for f in group) for group in normal]
     if len(parts) == 1:
         return parts[0]
     return " or ".join(f"({p})" for p in parts)

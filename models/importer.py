@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from models.association_import import association_columns
 from models.db import db, is_postgres
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, get_props, get_type
@@ -210,6 +211,8 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
         except csv.Error as exc:
             raise RotaError(f"{path}: line 1: {exc}") from None
         known, unknown = _match_header(type_name, header)
+        links = association_columns(type_name, header, unknown)  # company, company.domain, …
+        unknown = [u for u in unknown if not links.claims(u)]
         if not known:
             shown = ", ".join(f'"{h}"' for h in header[:6])
             raise RotaError(f"{path}: no column matches a {type_name} property (headers: {shown}); "
@@ -267,8 +270,11 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
                 if ui is not None and out[ui] is None:
                     out[ui] = now_micros
                 out.extend(now_micros for _ in extra)
+                links.read(row, start, path)
                 yield out
 
         with db.atomic():
+            links.begin()
             count = bulk_insert(type_name, names + extra, rows(), batch_rows=batch_rows)
+            links.finish()
     return ImportResult(type_name=type_name, count=count, path=path, columns=names, unknown_columns=unknown)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+from models.associations import associations_of
 from models.criteria import DATE_OPERATORS, validate_criteria
 from models.db import db
 from models.objects import Prop, get_props, get_type
@@ -80,6 +81,10 @@ def criteria_index_plan(type_name: str, groups) -> list[tuple[str, str]]:
     table = otype.table_name
     out: list[tuple[str, str]] = []
     for group in normal:
+        for f in group:  # an associated record's property: indexed on the other table
+            if "association" in f:
+                out += [plan for plan in _association_plan(otype, f) if plan[0] not in (n for n, _ in out)]
+        group = [f for f in group if "association" not in f]
         cols = _index_columns(group, props)[:MAX_INDEX_COLUMNS]
         if not cols or cols[0][0] == "other":
             continue
@@ -127,3 +132,13 @@ def prune_criteria_indexes(type_name: str, criteria_sets) -> list[str]:
     for name in stale:
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     return stale
+
+
+def _association_plan(otype, f: dict) -> list[tuple[str, str]]:
+    """The index on the associated type's table that the filter's inner condition seeks
+    (named ``rota_assoc_…``: ``prune_criteria_indexes`` of that type leaves it alone, as
+    another type's workflows need it). The link table's own indexes do the join."""
+    assoc = associations_of(otype)[f["association"]]
+    inner = {k: v for k, v in f.items() if k != "association"}
+    return [(name.replace("rota_crit_", "rota_assoc_", 1), sql.replace("rota_crit_", "rota_assoc_", 1))
+            for name, sql in criteria_index_plan(assoc.other_type, [[inner]])]

@@ -18,7 +18,7 @@ from dateutil import parser as dtparser
 from models.db import db, is_postgres
 from models.errors import RotaError
 from models.fields import InstantField
-from models.schema import ObjectType, PropertyDef
+from models.schema import AssociationDef, ObjectType, PropertyDef
 from models.timeutil import UTC, resolve_wall, utcnow, zone
 
 PROPERTY_TYPES = ("string", "number", "bool", "date", "datetime", "enumeration")
@@ -129,10 +129,25 @@ def _prop_from_row(row: PropertyDef) -> Prop:
 # ---------------------------------------------------------------------------- types
 
 
+# (from type, name, label, to type, cardinality, inverse name, inverse label)
+BUILTIN_ASSOCIATIONS = [
+    ("contact", "company", "Company", "company", "many_to_one", "contacts", "Contacts"),
+    ("deal", "contacts", "Contacts", "contact", "many_to_many", "deals", "Deals"),
+    ("deal", "company", "Company", "company", "many_to_one", "deals", "Deals"),
+    ("ticket", "contact", "Contact", "contact", "many_to_one", "tickets", "Tickets"),
+]
+
+
 def install_builtin_types() -> None:
+    """The four built-in types and their associations (idempotent)."""
     for name, spec in BUILTIN_TYPES.items():
         if ObjectType.get_or_none(ObjectType.name == name) is None:
             _create_type(name, spec["label"], spec["plural"], spec["properties"], builtin=True)
+    for from_name, name, label, to_name, cardinality, inverse, inverse_label in BUILTIN_ASSOCIATIONS:
+        source = get_type(from_name)
+        if AssociationDef.get_or_none(AssociationDef.from_type == source, AssociationDef.name == name) is None:
+            AssociationDef.create(name=name, label=label, from_type=source, to_type=get_type(to_name),
+                                  cardinality=cardinality, inverse=inverse, inverse_label=inverse_label, builtin=True)
 
 
 def _check_name(kind: str, name: str) -> None:
@@ -402,9 +417,14 @@ def list_types() -> list[ObjectType]:
 _CACHE: dict[tuple[int, str], tuple[type[pw.Model], dict[str, Prop]]] = {}
 
 
+INVALIDATE_HOOKS: list = []  # other caches of type data (models.associations) register here
+
+
 def invalidate_cache() -> None:
     _CACHE.clear()
     _TYPES.clear()
+    for hook in INVALIDATE_HOOKS:
+        hook()
 
 
 def _field_for(ptype: str) -> pw.Field:
