@@ -27,8 +27,9 @@ from engine.workflows import save_workflow
 from models.db import db, is_postgres
 from models.errors import RotaError
 from models.importer import bulk_insert
+from models.associations import associations_of
 from models.objects import get_type
-from models.schema import Workflow
+from models.schema import AssociationLink, Workflow
 from models.timeutil import UTC, to_micros, utcnow
 
 CHUNK_ROWS = 20_000  # rows generated per step: bounds memory whatever the total
@@ -322,6 +323,43 @@ def _load(type_name: str, columns: tuple[str, ...], rows: Iterator[tuple], n: in
     return count
 
 
+# ------------------------------------------------------------------ associations
+
+# (from type, association, to type, share of from records linked (of 10), multiplier)
+# The other record is picked by arithmetic on the id, in SQL: set-based at any size,
+# and the same data for the same seed.
+DEMO_LINKS = (
+    ("contact", "company", "company", 8, 7919),
+    ("deal", "company", "company", 10, 104729),
+    ("deal", "contacts", "contact", 10, 15485863),
+    ("deal", "contacts", "contact", 3, 32452843),  # a second contact on some deals
+    ("ticket", "contact", "contact", 9, 49979687),
+)
+
+
+def _max_id(type_name: str) -> int:
+    table = get_type(type_name).table_name
+    return int(db.execute_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"').fetchone()[0])
+
+
+def _link_demo(added: dict[str, tuple[int, int]]) -> int:
+    """Link the records added now: contacts to companies, deals to a company and one or
+    two contacts, tickets to a contact (INSERT … SELECT, one statement per kind)."""
+    total = 0
+    for from_type, name, to_type, share, mult in DEMO_LINKS:
+        (lo, n), (to_lo, to_n) = added[from_type], added[to_type]
+        if not n or not to_n:
+            continue
+        assoc = associations_of(from_type)[name]
+        table = get_type(from_type).table_name
+        cur = db.execute_sql(
+            f'INSERT INTO "{AssociationLink._meta.table_name}" (association_id, from_id, to_id) '
+            f'SELECT {assoc.id}, id, {to_lo + 1} + ((id * {mult}) % {to_n}) FROM "{table}" '
+            f"WHERE id > {lo} AND id % 10 < {share} ON CONFLICT DO NOTHING")
+        total += max(cur.rowcount, 0)
+    return total
+
+
 # --------------------------------------------------------------------- workflows
 
 
@@ -462,6 +500,7 @@ def load_demo(*, contacts: int = 5000, companies: int = 500, deals: int = 800, t
     rng = random.Random(seed)
     out: dict = {}
     with db.atomic():
+        first: dict[str, tuple[int, int]] = {}  # type → (largest id before, how many added)
         for type_name, key, columns, gen, n in (
             ("contact", "contacts", CONTACT_COLUMNS, contact_rows, contacts),
             ("company", "companies", COMPANY_COLUMNS, company_rows, companies),
@@ -470,7 +509,12 @@ def load_demo(*, contacts: int = 5000, companies: int = 500, deals: int = 800, t
         ):
             if progress and n:
                 progress(f"adding {n:,} {key}…")
+            before = _max_id(type_name)
             out[key] = _load(type_name, columns, gen(rng, n, now_us), n)
+            first[type_name] = (before, out[key])
+        if progress:
+            progress("linking contacts, companies, deals and tickets…")
+        out["links"] = _link_demo(first)
     out["workflows_created"], out["workflows_skipped"] = _save_samples(now) if workflows else (0, 0)
     out["seconds"] = time.perf_counter() - started
     return out

@@ -7,13 +7,13 @@ are index seeks. A ``many_to_one`` association keeps at most one link per from r
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import peewee as pw
 
 from models.db import db
 from models.errors import RotaError
-from models.objects import INVALIDATE_HOOKS, NAME_RE, find_prop, get_type, record_model
+from models.objects import INVALIDATE_HOOKS, NAME_RE, find_prop, get_props, get_type, record_model
 from models.schema import AssociationDef, AssociationLink, ObjectType
 
 CARDINALITIES = ("many_to_one", "many_to_many")
@@ -212,3 +212,31 @@ def _need(type_name, assoc_name: str) -> Assoc:
         known = ", ".join(associations_of(type_name)) or "none"
         raise RotaError(f'{get_type(type_name).name} has no association "{assoc_name}" (known: {known})')
     return assoc
+
+
+# ------------------------------------------------------------- editor choices
+
+
+def property_choices(type_name) -> dict[str, object]:
+    """What a filter can test, for the criteria editor: the type's own properties by
+    name, then each associated type's properties as ``"assoc.property"`` with labels
+    such as "Company · Number of Employees" (any associated: "Deals · Amount")."""
+    out: dict[str, object] = dict(get_props(type_name))
+    for assoc in associations_of(type_name).values():
+        for prop in get_props(assoc.other_type).values():
+            out[f"{assoc.name}.{prop.name}"] = replace(prop, label=f"{assoc.label} · {prop.label}")
+    return out
+
+
+def choice_key(f: dict) -> str | None:
+    """The ``property_choices`` key a filter refers to."""
+    prop = f.get("property")
+    return f"{f['association']}.{prop}" if f.get("association") and prop else prop
+
+
+def filter_target(key: str | None) -> dict:
+    """{"association"?, "property"} for a ``property_choices`` key."""
+    if key and "." in key:
+        assoc, prop = key.split(".", 1)
+        return {"association": assoc, "property": prop}
+    return {"property": key}
