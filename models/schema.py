@@ -219,6 +219,13 @@ class AssociationLink(Base):
         indexes = ((("association", "from_id", "to_id"), True), (("association", "to_id", "from_id"), False))
 
 
+class RecordView(Base):
+    """The records screen's columns per object type, as the operator chose them."""
+
+    object_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE", unique=True)
+    columns = JSONText()  # property names in display order
+
+
 class Task(Base):
     workflow = pw.ForeignKeyField(Workflow, null=True, on_delete="SET NULL")
     object_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE")
@@ -282,6 +289,7 @@ STATIC_MODELS: list[type[Base]] = [
     ListMember,
     AssociationDef,
     AssociationLink,
+    RecordView,
     Task,
     Notification,
     AuditEntry,
@@ -290,9 +298,9 @@ STATIC_MODELS: list[type[Base]] = [
 ]
 
 def _add_associations() -> None:
-    """Version 2: the association tables (the built-in associations are seeded by
+    """Version 2: the association tables and the records screen's columns (the built-in associations are seeded by
     ``models.objects.install_builtin_types``, which the bootstrap runs after this)."""
-    db.create_tables([AssociationDef, AssociationLink], safe=True)
+    db.create_tables([AssociationDef, AssociationLink, RecordView], safe=True)
 
 
 # Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
