@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 import peewee as pw
 
-from engine.steps import WEEKDAYS, describe_step, mask_headers, parse_time
-from engine.steps.templates import compile_template, display_value, fill, render  # noqa: F401
+from engine.steps import WEEKDAYS, describe_step, mask_headers, mask_step, mask_url, parse_time
+from engine.steps.templates import compile_template, display_value, fill, render, url_value  # noqa: F401
 from models.db import db, is_postgres
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, find_prop, get_props, record_model, to_json_value
@@ -288,6 +288,12 @@ class Context:
             parts = self._templates[text] = compile_template(text, self.type_name)
         return fill(parts, record, self.tz)
 
+    def render_url(self, text: str, record: dict) -> str:
+        parts = self._templates.get(text)
+        if parts is None:
+            parts = self._templates[text] = compile_template(text, self.type_name)
+        return fill(parts, record, self.tz, url_value)
+
     # --------------------------------------------------------------- record access
 
     def load_records(self, ids: list[int], full: bool = True) -> None:
@@ -404,10 +410,7 @@ class Context:
 
 def step_detail(step: dict) -> dict:
     """What history keeps about a step: its one-line description, secrets masked."""
-    shown = dict(step)
-    if shown.get("type") == "webhook":
-        shown["headers"] = mask_headers(shown.get("headers") or {})
-    return {"action": step.get("type"), "description": describe_step(shown)}
+    return {"action": step.get("type"), "description": describe_step(mask_step(step))}
 
 
 def needs_record(step: dict | None) -> bool:
@@ -604,7 +607,8 @@ def _run_webhook_outcome(ctx: Context, pos, step, items, base) -> None:
             ctx.fail(it, pos, "webhook was not attempted", base)
             continue
         attempt = it.tries + 1
-        detail = {**base, "url": step["url"], "headers": mask_headers(step.get("headers") or {}),
+        detail = {**base, "url": result.extra.get("url") or mask_url(step["url"]),
+                  "headers": mask_headers(step.get("headers") or {}),
                   "attempt": attempt, "status": result.status, "ms": result.elapsed_ms,
                   "idempotency_key": result.extra.get("key")}
         if result.ok:
@@ -638,26 +642,30 @@ def run_external(ctx: Context, pos: Position, step: dict, items: list[Item], poo
     re-scheduled right here (nothing for the DB phase to write but the retry).
     """
     if step["type"] == "webhook":
-        from engine.webhook import idempotency_key, post_json
+        from engine.webhook import idempotency_key, prepare, send
 
-        def call(it: Item):
+        def request(it: Item):  # rendered here: templates look properties up in the database
             key = idempotency_key(it.id, path_label(pos))
+            record = ctx.records[it.record_id]
             payload = {
                 "workflow": {"id": ctx.id, "name": ctx.name},
-                "record": record_json(ctx.records[it.record_id], ctx.props),
+                "record": record_json(record, ctx.props),
                 "enrollment": {"id": it.id, "run": it.run_id, "workflow": ctx.name, "record_id": it.record_id,
                                "manual": it.manual, "enrolled_at": iso_z(it.enrolled_at),
                                "scheduled_for": iso_z(it.scheduled_for)},
                 "step": path_label(pos),
                 "attempt": it.tries + 1,
             }
-            headers = {**(step.get("headers") or {}), "Idempotency-Key": key}
-            result = post_json(step["url"], payload, headers, float(step.get("timeout_s", 10)),
-                               step.get("method") or "POST")
-            result.extra["key"] = key
-            return result
+            return prepare(step, lambda text: ctx.render_url(text, record), lambda text: ctx.render(text, record),
+                           payload, key)
 
-        for it, result in zip(items, pool.map(call, items)):
+        requests = [request(it) for it in items]
+        allow = ctx.settings.webhook_allow_hosts
+
+        def call(req):
+            return send(req, allow)
+
+        for it, result in zip(items, pool.map(call, requests)):
             it.extra["webhook"] = result
         return
     if step["type"] == "notify" and step.get("email"):

@@ -1,4 +1,10 @@
-"""The webhook step's HTTP side: one POST, its outcome, and the retry schedule.
+"""The webhook step's HTTP side: one request, its outcome, and the retry schedule.
+
+Safety: redirects are never followed (a 3xx is a failure naming its ``Location``, so
+headers holding credentials are never replayed to another address); the URL and
+header values are rendered from the record before the request leaves (URL values
+percent-encoded); the settings' ``webhook_allow_hosts`` is checked on every request,
+not only when the workflow is saved.
 
 Kept apart from the executor so that the network is touched in one place, outside any
 database transaction (an HTTP call never holds SQLite's write lock or a PostgreSQL row
@@ -14,6 +20,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Callable
+
+from engine.steps.shapes import allow_hosts_error, mask_url
 
 USER_AGENT = "Rota-webhook/1"
 BACKOFF_BASE_S = 10.0  # first retry after 10 s, then 20 s, 40 s … (exponential)
@@ -32,6 +41,42 @@ class WebhookResult:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass
+class WebhookRequest:
+    """One rendered request, ready to send from any thread (no database access)."""
+
+    url: str
+    method: str
+    headers: dict[str, str]
+    payload: dict
+    timeout_s: float
+    key: str  # the Idempotency-Key
+
+    @property
+    def shown_url(self) -> str:
+        return mask_url(self.url)
+
+
+def prepare(step: dict, render_url: Callable[[str], str], render: Callable[[str], str], payload: dict,
+            key: str) -> WebhookRequest:
+    """The step's request for one record: ``render_url`` fills the URL (values
+    percent-encoded), ``render`` the header values."""
+    headers = {k: render(v) for k, v in (step.get("headers") or {}).items()}
+    headers["Idempotency-Key"] = key
+    return WebhookRequest(url=render_url(step["url"]), method=(step.get("method") or "POST").upper(),
+                          headers=headers, payload=payload, timeout_s=float(step.get("timeout_s", 10)), key=key)
+
+
+def send(request: WebhookRequest, allow_hosts: list[str] | None = None) -> WebhookResult:
+    """Send one prepared request; never raises for network trouble."""
+    refused = allow_hosts_error(request.url, list(allow_hosts or []))
+    if refused:
+        return WebhookResult(False, False, None, refused, 0, {"key": request.key, "url": request.shown_url})
+    result = post_json(request.url, request.payload, request.headers, request.timeout_s, request.method)
+    result.extra.update(key=request.key, url=request.shown_url)
+    return result
+
+
 def backoff(attempt: int) -> timedelta:
     """The wait after failed attempt number ``attempt`` (1-based): 10 s · 2^(attempt-1)."""
     return timedelta(seconds=min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, attempt - 1)))
@@ -43,9 +88,20 @@ def idempotency_key(enrollment_id: int, path: str) -> str:
     return f"rota-{enrollment_id}-{path}"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Refuse every redirect: urllib then raises the 3xx as an HTTPError."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl) -> None:  # noqa: ARG002 - urllib API
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def post_json(url: str, payload: dict, headers: dict[str, str], timeout_s: float,
               method: str = "POST") -> WebhookResult:
-    """Send ``payload`` as JSON; 2xx is success. Never raises for network trouble."""
+    """Send ``payload`` as JSON; 2xx is success. Never raises for network trouble,
+    never follows a redirect."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     all_headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers}
     request = urllib.request.Request(url, data=body, headers=all_headers, method=method or "POST")
@@ -55,11 +111,18 @@ def post_json(url: str, payload: dict, headers: dict[str, str], timeout_s: float
         return int((time.monotonic() - started) * 1000)
 
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - operator-given URL
+        with _OPENER.open(request, timeout=timeout_s) as response:
             response.read(65536)
             status = response.status
     except urllib.error.HTTPError as exc:
         status = exc.code
+        if 300 <= status < 400:
+            location = exc.headers.get("Location") if exc.headers else None
+            where = f"to {mask_url(location)}" if location else "with no Location"
+            exc.close()
+            return WebhookResult(False, False, status,
+                                 f"HTTP {status} redirect {where}; redirects are not followed "
+                                 "(point the webhook at the final address)", ms(), {"location": mask_url(location)})
         retryable = status >= 500 or status in RETRYABLE_4XX
         return WebhookResult(False, retryable, status, f"HTTP {status} {exc.reason}", ms())
     except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:

@@ -28,7 +28,8 @@ from models.db import db, is_postgres
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, get_props, get_type
 from models.settings import load_settings
-from models.timeutil import to_micros, utcnow, zone
+from models.text import shorten
+from models.timeutil import out_of_range, to_micros, utcnow, zone
 
 BATCH_ROWS = 2000
 DELIMITERS = (",", ";", "\t")
@@ -156,6 +157,35 @@ def _open_csv(path: Path):
     return handle
 
 
+class _NulWatch:
+    """The file's lines, noting whether any held a NUL byte (checked per line in C, so
+    the rows themselves are only searched once a NUL has been seen)."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.seen = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.handle)
+        if "\x00" in line:
+            self.seen = True
+        return line
+
+
+def _refuse_nul(path: Path, line: int, header: list[str], row: list[str]) -> None:
+    """A NUL byte is refused: SQLite would store it and PostgreSQL cannot."""
+    for i, value in enumerate(row):
+        if "\x00" in value:
+            title = header[i].strip() if i < len(header) else f"column {i + 1}"
+            offset = value.index("\x00") + 1
+            raise RotaError(f'{path}: line {line}, column "{title}": a NUL byte (\\x00) at character '
+                            f'{offset}; remove it from the file')
+    raise RotaError(f"{path}: line {line}: a NUL byte (\\x00); remove it from the file")
+
+
 def _match_header(type_name: str, header: list[str]) -> tuple[list[tuple[int, Prop]], list[str]]:
     """(column index, property) for every known column, and the unknown headers."""
     props = list(get_props(type_name).values())
@@ -205,11 +235,14 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
         if not first.strip():
             raise RotaError(f"{path}: the file is empty; the first line must name the columns")
         handle.seek(0)
-        reader = csv.reader(handle, delimiter=_sniff_delimiter(first))
+        nul = _NulWatch(handle)
+        reader = csv.reader(nul, delimiter=_sniff_delimiter(first))
         try:
             header = next(reader)
         except csv.Error as exc:
             raise RotaError(f"{path}: line 1: {exc}") from None
+        if nul.seen:
+            _refuse_nul(path, 1, header, header)
         known, unknown = _match_header(type_name, header)
         links = association_columns(type_name, header, unknown)  # company, company.domain, …
         unknown = [u for u in unknown if not links.claims(u)]
@@ -252,6 +285,8 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
                 line_end = reader.line_num
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue  # blank line
+                if nul.seen:
+                    _refuse_nul(path, start, header, row)
                 if len(row) != width:
                     raise RotaError(f"{path}: line {start}: {len(row)} values, but the header has {width} "
                                     f"columns")
@@ -260,7 +295,11 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
                     try:
                         value = parse(row[i])
                     except ValueError as exc:
-                        raise RotaError(f'{path}: line {start}, column "{header[i].strip()}": {exc}') from None
+                        raise RotaError(f'{path}: line {start}, column "{header[i].strip()}": '
+                                        f'{shorten(str(exc), 200)}') from None
+                    except OverflowError:
+                        raise RotaError(f'{path}: line {start}, column "{header[i].strip()}": '
+                                        f'{out_of_range(row[i])}') from None
                     if value is None and prop.required:
                         raise RotaError(f'{path}: line {start}, column "{header[i].strip()}": a value is '
                                         f'required')

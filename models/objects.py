@@ -19,7 +19,7 @@ from models.db import db, is_postgres
 from models.errors import RotaError
 from models.fields import InstantField
 from models.schema import AssociationDef, ObjectType, PropertyDef
-from models.timeutil import UTC, resolve_wall, utcnow, zone
+from models.timeutil import UTC, out_of_range, resolve_wall, utcnow, zone
 
 PROPERTY_TYPES = ("string", "number", "bool", "date", "datetime", "enumeration")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -545,7 +545,10 @@ def coerce_value(prop: Prop, raw: Any, tz_name: str = "UTC") -> Any:
         if isinstance(raw, datetime):
             value = raw
         elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return datetime.fromtimestamp(raw, UTC)
+            try:
+                return datetime.fromtimestamp(raw, UTC)
+            except (OverflowError, OSError, ValueError):
+                raise ValueError(out_of_range(str(raw))) from None
         else:
             text = str(raw)
             try:
@@ -555,9 +558,12 @@ def coerce_value(prop: Prop, raw: Any, tz_name: str = "UTC") -> Any:
                     value = dtparser.parse(text, dayfirst=False, yearfirst=True)
                 except (ValueError, OverflowError):
                     raise ValueError(f'expected a date and time such as 2026-03-31 14:00, got "{raw}"') from None
-        if value.tzinfo is None:
-            value = resolve_wall(value, zone(tz_name))
-        return value.astimezone(UTC)
+        try:
+            if value.tzinfo is None:
+                value = resolve_wall(value, zone(tz_name))
+            return value.astimezone(UTC)
+        except OverflowError:  # year 1 east of UTC, year 9999 west of it
+            raise ValueError(out_of_range(str(raw))) from None
     raise ValueError(f"unknown property type {t}")
 
 

@@ -45,6 +45,11 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "rota@localhost"
+    smtp_starttls: bool = False  # upgrade the connection with STARTTLS before sending
+    smtp_user: str = ""  # log in when set
+    smtp_password: str = ""  # ROTA_SMTP_PASSWORD overrides; never shown, never logged
+    email_rate_per_minute: int = 60  # send_email steps: at most this many messages a minute
+    webhook_allow_hosts: list[str] = field(default_factory=list)  # empty: webhooks may go anywhere
 
     def validate(self) -> "Settings":
         zone(self.timezone)
@@ -57,6 +62,8 @@ class Settings:
                 date.fromisoformat(d)
             except ValueError:
                 raise RotaError(f'holiday "{d}" is not a date: use YYYY-MM-DD') from None
+        if not 1 <= self.email_rate_per_minute <= 100_000:
+            raise RotaError("email_rate_per_minute must be a whole number from 1 to 100000")
         bad = [d for d in self.business_days if d not in WEEKDAYS]
         if bad or not self.business_days:
             raise RotaError(f"business days must be a non-empty list of {', '.join(WEEKDAYS)}")
@@ -98,7 +105,7 @@ def load_settings(path: Path | None = None) -> Settings:
     if path.exists():
         try:
             values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, OSError) as exc:
+        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError, RecursionError) as exc:
             raise RotaError(f"settings file {path} cannot be read: {exc}") from None
     settings = Settings()
     for f in fields(Settings):
@@ -125,8 +132,12 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     settings.validate()
     path = path or config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in dataclasses.asdict(settings).items())
+    values = dataclasses.asdict(settings)
+    if values["smtp_password"] and values["smtp_password"] == os.environ.get("ROTA_SMTP_PASSWORD"):
+        values["smtp_password"] = ""  # came from the environment: not copied into the file
+    body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
     tmp = path.with_suffix(".tmp")
     tmp.write_text(body, encoding="utf-8")
+    os.chmod(tmp, 0o600)  # it may hold the SMTP password
     tmp.replace(path)
     return path

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from models.errors import RotaError
+from models.text import shorten
 
 UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -47,10 +48,18 @@ def parse_instant(text: str, default_tz: str = "UTC") -> datetime:
             raw = raw[:-1] + "+00:00"
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise RotaError(f'"{text}" is not an ISO-8601 date or time (e.g. 2026-03-28T12:00+01:00)') from None
-    if value.tzinfo is None:
-        value = resolve_wall(value, zone(default_tz))
-    return value.astimezone(UTC)
+        raise RotaError(f'"{shorten(text)}" is not an ISO-8601 date or time (e.g. 2026-03-28T12:00+01:00)') from None
+    try:
+        if value.tzinfo is None:
+            value = resolve_wall(value, zone(default_tz))
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise RotaError(out_of_range(text)) from None
+
+
+def out_of_range(text: str) -> str:
+    """The message for a date or time that exists locally but not as a UTC instant."""
+    return f'"{shorten(str(text))}" is out of range: dates must lie between the years 0001 and 9999 in UTC'
 
 
 def resolve_wall(wall: datetime, tz: ZoneInfo) -> datetime:
@@ -84,6 +93,7 @@ def resolve_wall(wall: datetime, tz: ZoneInfo) -> datetime:
 
 
 _ZONES: set[str] | None = None
+MAX_ZONE_NAME = 64  # the longest IANA name is 32 characters
 
 
 def zone(name: str) -> ZoneInfo:
@@ -92,13 +102,15 @@ def zone(name: str) -> ZoneInfo:
     if not isinstance(name, str) or not name.strip():
         raise RotaError("time zone is empty: give an IANA name such as Europe/Stockholm")
     try:
+        if len(name) > MAX_ZONE_NAME or "\x00" in name:
+            raise ValueError(name)
         return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         if _ZONES is None:
             _ZONES = available_timezones()
         close = sorted(z for z in _ZONES if z.lower() == name.strip().lower())
         hint = f' (did you mean "{close[0]}"?)' if close else " (e.g. Europe/Stockholm, America/New_York, UTC)"
-        raise RotaError(f'unknown time zone "{name}": use an IANA name{hint}') from None
+        raise RotaError(f'unknown time zone "{shorten(name, 60)}": use an IANA name{hint}') from None
 
 
 def local_today(now: datetime, tz: ZoneInfo) -> date:
@@ -107,4 +119,7 @@ def local_today(now: datetime, tz: ZoneInfo) -> date:
 
 def start_of_local_day(day: date, tz: ZoneInfo) -> datetime:
     """The instant the local calendar day ``day`` begins in ``tz`` (aware UTC)."""
-    return resolve_wall(datetime(day.year, day.month, day.day), tz)
+    try:
+        return resolve_wall(datetime(day.year, day.month, day.day), tz)
+    except OverflowError:
+        raise RotaError(out_of_range(day.isoformat())) from None

@@ -14,6 +14,8 @@ from engine.steps.shapes import (  # noqa: F401
     is_secret_header,
     mask_actions,
     mask_headers,
+    mask_step,
+    mask_url,
     parse_time,
     template_fields,
     unmask_actions,

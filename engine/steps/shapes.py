@@ -1,5 +1,11 @@
 """The shapes of action steps (SPEC §9): one definition and validation, shared by the
-workflow editor, workflow files and the executor; and the masking of header secrets.
+workflow editor, workflow files and the executor; and the masking of webhook secrets.
+
+Masking: every webhook header value is a secret except a short list of known plain
+headers (``Content-Type``, ``Accept``, ``User-Agent``), and so is every URL query value
+whose key looks like one (``token``, ``key``, ``secret``, ``sig``, ``password``,
+``auth`` …). Whatever shows a step — history, export, the editor, the audit log —
+shows ``***`` in their place; re-importing a masked export puts the stored values back.
 """
 from __future__ import annotations
 
@@ -7,11 +13,13 @@ import re
 import string
 from datetime import time
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit, urlunsplit
 
+from engine.steps.templates import template_prop
 from models.criteria import validate_criteria
 from models.errors import RotaError
 from models.objects import coerce_value, find_prop, get_props, to_json_value
+from models.settings import load_settings
 
 STEP_TYPES = {
     "set_property": "Set property value",
@@ -24,15 +32,95 @@ STEP_TYPES = {
     "remove_from_list": "Remove from static list",
     "webhook": "Send webhook",
 }
+# "send_email" (validated below) joins STEP_TYPES when the executor sends it.
 DELAY_UNITS = ("minutes", "hours", "days")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MASK = "***"
-_SECRET_HEADER = re.compile(r"(auth|token|secret|key|password|passwd|cookie|signature|credential)", re.I)
+WEBHOOK_METHODS = ("POST", "PUT", "PATCH")
+PLAIN_HEADERS = frozenset({"content-type", "accept", "user-agent"})  # the only header values shown
+_SECRET_QUERY_KEY = re.compile(
+    r"(token|key|secret|sig|pass|pwd|auth|credential|session|cookie|bearer|jwt|otp|code|hash|hmac)", re.I)
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 def is_secret_header(name: str) -> bool:
-    return bool(_SECRET_HEADER.search(name))
+    """Whether a header's value is masked: all but Content-Type, Accept, User-Agent."""
+    return name.strip().lower() not in PLAIN_HEADERS
+
+
+def is_secret_query_key(key: str) -> bool:
+    return bool(_SECRET_QUERY_KEY.search(key))
+
+
+def _query_pairs(query: str) -> list[tuple[str, str | None]]:
+    """``a=1&b&c=`` as [("a", "1"), ("b", None), ("c", "")], raw (nothing decoded)."""
+    out: list[tuple[str, str | None]] = []
+    for part in query.split("&"):
+        key, sep, value = part.partition("=")
+        out.append((key, value if sep else None))
+    return out
+
+
+def mask_url(url: str) -> str:
+    """``url`` with the values of secret-looking query keys replaced by ***."""
+    if not isinstance(url, str) or "?" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.query:
+        return url
+    pairs = [(k, MASK if v and is_secret_query_key(k) else v) for k, v in _query_pairs(parts.query)]
+    query = "&".join(k if v is None else f"{k}={v}" for k, v in pairs)
+    return urlunsplit(parts._replace(query=query))
+
+
+def url_has_mask(url: str) -> bool:
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return False
+    return any(v == MASK and is_secret_query_key(k) for k, v in _query_pairs(query))
+
+
+def unmask_url(url: str, known: list[str]) -> str:
+    """A masked URL back to the stored one it was masked from (first match), else as is."""
+    if not isinstance(url, str) or not url_has_mask(url):
+        return url
+    return next((old for old in known if isinstance(old, str) and mask_url(old) == url), url)
+
+
+def host_allowed(host: str, port: int | None, allow: list[str]) -> bool:
+    """Whether ``host[:port]`` matches an entry of ``webhook_allow_hosts``: ``example.com``
+    (any port), ``example.com:8443`` (that port), ``*.example.com`` (its subdomains)."""
+    host = host.lower().rstrip(".")
+    for entry in allow:
+        entry = entry.strip().lower()
+        want_host, _, want_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if want_port and (not want_port.isdigit() or int(want_port) != port):
+            continue
+        if want_host.startswith("*."):
+            if host.endswith(want_host[1:]) and host != want_host[2:]:
+                return True
+        elif host == want_host.strip("[]"):
+            return True
+    return False
+
+
+def allow_hosts_error(url: str, allow: list[str]) -> str:
+    """"" when ``url`` may be called under ``allow`` (empty: anywhere), else why not."""
+    if not allow:
+        return ""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return f'url "{mask_url(url)}" is not a valid address'
+    if host_allowed(host, port, allow):
+        return ""
+    return f'host "{host}" is not in the settings\' webhook_allow_hosts ({", ".join(allow)})'
 
 
 class _Where:
@@ -48,9 +136,12 @@ class _Where:
 def template_fields(text: str) -> list[str]:
     """The {property} names a template string uses."""
     try:
-        return [f for _, f, _, _ in string.Formatter().parse(text) if f]
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
     except ValueError as exc:
-        raise RotaError(f"template {text!r} is malformed: {exc}") from None
+        raise RotaError(f"template {text!r} is malformed: {exc} (write {{{{ and }}}} for literal braces)") from None
+    if "" in fields:
+        raise RotaError(f"template {text!r} has an empty {{}}; name a property, e.g. {{firstname}}")
+    return fields
 
 
 def _check_template(where: _Where, type_name: str, field: str, text: Any, required: bool = True) -> str:
@@ -63,8 +154,9 @@ def _check_template(where: _Where, type_name: str, field: str, text: Any, requir
     except RotaError as exc:
         raise where.error(f"{field}: {exc}") from None
     for name in names:
-        if find_prop(type_name, name) is None:
-            raise where.error(f'{field} uses {{{name}}}, which is not a property of {type_name}')
+        if template_prop(type_name, name) is None:
+            raise where.error(f'{field} uses {{{name}}}, which is not a property of {type_name} '
+                              f'(write {{{{ and }}}} for literal braces)')
     return text
 
 
@@ -158,10 +250,7 @@ def _validate_step(step: Any, type_name: str, where: _Where) -> dict:
             out[unit] = _positive_int(where, unit, step[unit], minimum=1, maximum=100_000)
     elif kind == "branch":
         _only(where, step, {"criteria", "then", "else"})
-        try:
-            out["criteria"] = validate_criteria(step.get("criteria") or [], type_name, where=f"{where.trail} criteria")
-        except RotaError:
-            raise
+        out["criteria"] = validate_criteria(step.get("criteria") or [], type_name, where=f"{where.trail} criteria")
         if not out["criteria"]:
             raise where.error("a branch needs criteria")
         for arm in ("then", "else"):
@@ -178,26 +267,72 @@ def _validate_step(step: Any, type_name: str, where: _Where) -> dict:
         out["list"] = name.strip()
     elif kind == "webhook":
         _only(where, step, {"url", "headers", "timeout_s", "retries", "method"})
-        url = step.get("url")
-        parsed = urlparse(url) if isinstance(url, str) else None
-        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise where.error(f'url "{url}" must be an http:// or https:// address')
-        out["url"] = url.strip()
+        out["url"] = _check_url(where, type_name, step.get("url"))
+        method = step.get("method", "POST")
+        if not isinstance(method, str) or method.strip().upper() not in WEBHOOK_METHODS:
+            raise where.error(f'method "{method}" is not supported; use one of {", ".join(WEBHOOK_METHODS)}')
+        if "method" in step:
+            out["method"] = method.strip().upper()
         headers = step.get("headers") or {}
         if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
             raise where.error('headers must be an object of text values, e.g. {"Authorization": "Bearer …"}')
         for k, v in headers.items():
             if v == MASK:
                 raise where.error(f'header "{k}" is masked ({MASK}); give its real value')
-            if "\n" in k or "\n" in v or "\r" in k or "\r" in v:
+            if "\n" in v or "\r" in v:
                 raise where.error(f'header "{k}" must be on one line')
+            if not _HEADER_NAME.match(k):
+                raise where.error(f'header name "{k}" is not valid; use letters, digits and "-"')
+            _check_template(where, type_name, f'headers["{k}"]', v, required=False)
         out["headers"] = dict(headers)
         timeout = step.get("timeout_s", 10)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 300:
             raise where.error("timeout_s must be a number of seconds above 0 and at most 300")
         out["timeout_s"] = timeout
         out["retries"] = _positive_int(where, "retries", step.get("retries", 3), maximum=10)
+    elif kind == "send_email":
+        _only(where, step, {"to_property", "subject", "body"})
+        prop = _prop(where, type_name, "to_property", step.get("to_property", "email"))
+        if prop.type != "string":
+            raise where.error(f"to_property {prop.name} is a {prop.type} property; name a text property "
+                              "holding an e-mail address")
+        out["to_property"] = prop.name
+        out["subject"] = _check_template(where, type_name, "subject", step.get("subject"))
+        if "\n" in out["subject"] or "\r" in out["subject"]:
+            raise where.error("subject must be on one line")
+        out["body"] = _check_template(where, type_name, "body", step.get("body"))
     return out
+
+
+def _check_url(where: _Where, type_name: str, url: Any) -> str:
+    """A webhook URL template: http(s), no credentials, placeholders only after the host,
+    and (when the settings list any) a host in ``webhook_allow_hosts``."""
+    if not isinstance(url, str) or not url.strip():
+        raise where.error("url must be an http:// or https:// address")
+    url = url.strip()
+    try:
+        parsed = urlsplit(url)
+        parsed.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise where.error(f'url "{mask_url(url)}" is not a valid address: {exc}') from None
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise where.error(f'url "{mask_url(url)}" must be an http:// or https:// address')
+    if "@" in parsed.netloc:
+        raise where.error('url must not hold a user name or password ("user:pass@host"); send credentials in '
+                          'headers instead, e.g. {"Authorization": "Basic …"} or {"X-Api-Key": "…"}')
+    if "{" in parsed.netloc or "}" in parsed.netloc:
+        raise where.error("url: {placeholders} may be used in the path and query only, not in the host")
+    if any(c.isspace() for c in url):
+        raise where.error("url must not contain spaces; write %20 (values filled from {placeholders} are "
+                          "encoded for you)")
+    for key, value in _query_pairs(parsed.query) if parsed.query else []:
+        if value == MASK and is_secret_query_key(key):
+            raise where.error(f'url query "{key}" is masked ({MASK}); give its real value')
+    _check_template(where, type_name, "url", url)
+    error = allow_hosts_error(url, load_settings().webhook_allow_hosts)
+    if error:
+        raise where.error(f"url: {error}")
+    return url
 
 
 def _kind(step: Any) -> str:
@@ -223,12 +358,19 @@ def mask_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k: (MASK if is_secret_header(k) and v else v) for k, v in (headers or {}).items()}
 
 
+def mask_step(step: dict) -> dict:
+    """A copy of one step with its webhook secrets (headers, URL query values) masked."""
+    out = dict(step)
+    if out.get("type") == "webhook":
+        out["headers"] = mask_headers(out.get("headers") or {})
+        out["url"] = mask_url(out.get("url"))
+    return out
+
+
 def mask_actions(actions: list[dict]) -> list[dict]:
-    """A deep copy with every secret webhook header value replaced by ***."""
+    """A deep copy with every secret webhook header and URL query value replaced by ***."""
     def mask(step: dict) -> dict:
-        out = dict(step)
-        if out.get("type") == "webhook":
-            out["headers"] = mask_headers(out.get("headers") or {})
+        out = mask_step(step)
         if out.get("type") == "branch":
             out["then"] = [mask(s) for s in out.get("then") or []]
             out["else"] = [mask(s) for s in out.get("else") or []]
@@ -239,16 +381,20 @@ def mask_actions(actions: list[dict]) -> list[dict]:
 def unmask_actions(actions: list, previous: list[dict]) -> list:
     """Put back secrets an exported (masked) body left as ***, from the stored version.
 
-    A header is matched by webhook URL and header name; a masked value with no stored
-    counterpart stays masked and validation then asks for the real value.
+    A masked URL is matched to the stored URL it was masked from; a header by webhook
+    URL and header name. A masked value with no stored counterpart stays masked and
+    validation then asks for the real value.
     """
-    known = {(s.get("url"), k): v for s in _walk(previous or []) if s.get("type") == "webhook"
-             for k, v in (s.get("headers") or {}).items()}
+    hooks = [s for s in _walk(previous or []) if s.get("type") == "webhook"]
+    urls = [s.get("url") for s in hooks]
+    known = {(s.get("url"), k): v for s in hooks for k, v in (s.get("headers") or {}).items()}
 
     def unmask(step):
         if not isinstance(step, dict):
             return step
         out = dict(step)
+        if out.get("type") == "webhook":
+            out["url"] = unmask_url(out.get("url"), urls)
         if out.get("type") == "webhook" and isinstance(out.get("headers"), dict):
             out["headers"] = {k: (known.get((out.get("url"), k), v) if v == MASK else v)
                               for k, v in out["headers"].items()}
@@ -282,7 +428,10 @@ def describe_step(step: dict) -> str:
     if kind in ("add_to_list", "remove_from_list"):
         return f"{'Add to' if kind == 'add_to_list' else 'Remove from'} list \"{step['list']}\""
     if kind == "webhook":
-        return f"POST {step['url']} (timeout {step['timeout_s']} s, {step['retries']} retries)"
+        return (f"{step.get('method') or 'POST'} {mask_url(step['url'])} "
+                f"(timeout {step['timeout_s']} s, {step['retries']} retries)")
+    if kind == "send_email":
+        return f"E-mail the record's {step['to_property']}: \"{step['subject']}\""
     return str(kind)
 
 

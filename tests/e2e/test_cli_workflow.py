@@ -61,16 +61,16 @@ def test_import_updates_by_name(run, tmp_path):
 def test_webhook_secret_masked_on_export_and_kept_on_reimport(run, tmp_path):
     body = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
     body["actions"].append({"type": "webhook", "url": "http://127.0.0.1:9/hook",
-                            "headers": {"Authorization": "Bearer s3cret", "X-Source": "rota"},
+                            "headers": {"Authorization": "Bearer s3cret", "User-Agent": "rota"},
                             "timeout_s": 5, "retries": 2})
     run("workflow", "import", str(_write(tmp_path, body)))
     code, text, _ = run("workflow", "export", body["name"])
     assert "s3cret" not in text
-    assert json.loads(text)["actions"][1]["headers"] == {"Authorization": "***", "X-Source": "rota"}
+    assert json.loads(text)["actions"][1]["headers"] == {"Authorization": "***", "User-Agent": "rota"}
     code, out, err = run("workflow", "import", str(_write(tmp_path, text, "exported.json")))
     assert code == 0, err
     stored = Workflow.get().actions[1]["headers"]
-    assert stored == {"Authorization": "Bearer s3cret", "X-Source": "rota"}
+    assert stored == {"Authorization": "Bearer s3cret", "User-Agent": "rota"}
     assert run("workflow", "export", body["name"])[1] == text
 
 
@@ -103,9 +103,11 @@ def test_file_errors(run, tmp_path):
     path = _write(tmp_path, '{"name": "x",\n "status": }')
     code, _, err = run("workflow", "import", str(path))
     assert code == 2 and "not valid JSON (line 2" in err and err.count("\n") == 1
+    code, _, err = run("workflow", "export", "No such workflow")  # nothing imported yet: no database file
+    assert code == 2 and err.startswith("rota: no database at ")
+    run("workflow", "import", str(SPEC_EXAMPLE))
     code, _, err = run("workflow", "export", "No such workflow")
     assert code == 2 and 'no workflow named "No such workflow"' in err
-    run("workflow", "import", str(SPEC_EXAMPLE))
     code, _, err = run("workflow", "export", "Friday customer check-in", "--output", str(tmp_path / "no" / "x.json"))
     assert code == 2 and "cannot write" in err
     assert Workflow.select().count() == 1

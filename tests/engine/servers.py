@@ -95,13 +95,15 @@ class _HTTPHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         with server.lock:
-            status, delay = server.next_response()
-            server.requests.append({"path": self.path, "headers": dict(self.headers.items()),
+            status, delay, extra = server.next_response()
+            server.requests.append({"path": self.path, "headers": dict(self.headers.items()), "method": self.command,
                                     "body": json.loads(body or b"null"), "status": status})
         if delay:
             time.sleep(delay)
         try:
             self.send_response(status)
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -109,10 +111,15 @@ class _HTTPHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    do_PUT = do_POST  # noqa: N815 - http.server API
+    do_PATCH = do_POST  # noqa: N815
+    do_GET = do_POST  # noqa: N815 - a followed redirect would arrive as a GET
+
 
 class HTTPServer(ThreadingHTTPServer):
-    """Answers POSTs with the statuses in ``script`` (then ``default``); a
-    (status, seconds) pair answers after a delay, to trigger client timeouts."""
+    """Answers requests with the statuses in ``script`` (then ``default``); a
+    (status, seconds) pair answers after a delay, to trigger client timeouts, and a
+    (status, seconds, {header: value}) triple adds headers (a redirect's Location)."""
 
     daemon_threads = True
 
@@ -124,9 +131,11 @@ class HTTPServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
-    def next_response(self) -> tuple[int, float]:
+    def next_response(self) -> tuple[int, float, dict]:
         item = self.script.pop(0) if self.script else self.default
-        return item if isinstance(item, tuple) else (item, 0.0)
+        if not isinstance(item, tuple):
+            return item, 0.0, {}
+        return (item[0], item[1], item[2] if len(item) > 2 else {})
 
     @property
     def url(self) -> str:

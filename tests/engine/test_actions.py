@@ -103,7 +103,7 @@ def test_every_step_type_runs_end_to_end(any_db, db_url, monkeypatch):
     for rid in (alice, bob):
         assert len(events("step_succeeded", rid)) == 9  # 8 steps + the branch arm's step (+1 delayed)
     hook = [e for e in events("step_succeeded") if json.loads(e.detail)["action"] == "webhook"]
-    assert json.loads(hook[0].detail)["headers"] == {"Authorization": "***", "X-Plain": "v"}
+    assert json.loads(hook[0].detail)["headers"] == {"Authorization": "***", "X-Plain": "***"}  # issue 11: all but Content-Type, Accept, User-Agent
     assert all(secret not in (e.detail or "") and "s3cr3t" not in (e.detail or "") for e in events())
     shown = history("wf", limit=1000)  # what `rota history` and the history screen read
     assert {r["type"] for r in shown} == {"enrolled", "step_succeeded", "delayed"}

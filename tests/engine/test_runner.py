@@ -203,7 +203,7 @@ def test_cli_enroll_and_runs_json(seeded, db_url, capsys):
     # Newest first: the manual runs (now, real time) come before the 2026-03-02 run.
     assert rows[-1]["scheduled_for"] == "2026-03-02T08:00:00Z"
     assert cli_main(["runs", "W", "--db", db_url]) == 0
-    assert "2026-03-02T08:00:00Z" in capsys.readouterr().out
+    assert "2026-03-02 08:00:00 UTC" in capsys.readouterr().out  # tables: the operator's zone
     assert cli_main(["runs", "Nope", "--db", db_url]) == 2
 
 

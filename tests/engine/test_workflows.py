@@ -136,10 +136,10 @@ def test_restore_an_earlier_version(any_db):
 
 def test_secret_headers_are_masked_on_export_and_kept_on_reimport(any_db):
     hook = {"type": "webhook", "url": "http://127.0.0.1:9/hook",
-            "headers": {"Authorization": "Bearer s3cret", "X-Source": "rota"}, "timeout_s": 5, "retries": 2}
+            "headers": {"Authorization": "Bearer s3cret", "User-Agent": "rota"}, "timeout_s": 5, "retries": 2}
     wfs.save_workflow(body(actions=[hook]), now=NOW)
     exported = wfs.export_workflow("Friday customer check-in")
-    assert exported["actions"][0]["headers"] == {"Authorization": "***", "X-Source": "rota"}
+    assert exported["actions"][0]["headers"] == {"Authorization": "***", "User-Agent": "rota"}
     assert "s3cret" not in (AuditEntry.get().diff or "") + str(exported)
     wfs.save_workflow(exported, now=NOW)
     stored = wfs.workflow_body(wfs.get_workflow("Friday customer check-in"))

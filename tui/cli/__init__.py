@@ -2,8 +2,12 @@
 registers itself through ``register(subparsers)``; textual is imported only by the
 command that opens the app.
 
-Exit status: 0 ok, 2 bad input (one line on stderr), 1 an unexpected failure (one line
-on stderr, the traceback in the log file), never a traceback on screen.
+Exit status: 0 ok, 2 bad input or a database that cannot be used (one line on stderr;
+``tui.cli.errors.explain`` puts input-made Python and database exceptions in words),
+130 interrupted (ctrl+c; whatever was being written is rolled back), 1 an unexpected
+failure (one line on stderr, the traceback in the log file); never a traceback on screen.
+Every message is passed through ``models.text.printable``, so stored text cannot send
+escape sequences to the terminal.
 """
 from __future__ import annotations
 
@@ -11,12 +15,16 @@ import argparse
 import importlib
 import logging
 import pkgutil
+import re
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import platformdirs
 
 from models.errors import RotaError
+from models.text import INT64_MAX, printable, shorten
+from tui.cli.errors import explain
 
 log = logging.getLogger("rota")
 
@@ -28,7 +36,7 @@ class UsageError(RotaError):
 class Parser(argparse.ArgumentParser):
     """argparse that reports bad usage in one line and exits 2."""
 
-    def error(self, message: str):  # noqa: D401 - argparse API
+    def error(self, message: str):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
@@ -59,6 +67,32 @@ def db_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     )
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+
+
+def whole_number(low: int = 1, high: int = INT64_MAX):
+    """An argparse ``type`` for a whole number from ``low`` to ``high`` (64-bit at most).
+
+    Refuses "-1" for a limit, 10**30 for a record id and 5,000-digit strings before any
+    of them reaches SQL, with the range in the message.
+    """
+    def parse(text: str) -> int:
+        raw = text.strip().replace("_", "")
+        if raw.lstrip("+-").isdigit() and len(raw.lstrip("+-")) > 19:
+            raise argparse.ArgumentTypeError(f"{shorten(raw, 40)} is too large: at most {high:,}")
+        if not _INTEGER.fullmatch(raw):
+            raise argparse.ArgumentTypeError(f'"{shorten(text, 40)}" is not a whole number')
+        value = int(raw)
+        if not low <= value <= high:
+            top = "" if high == INT64_MAX else f" to {high:,}"
+            more = " or more" if high == INT64_MAX else ""
+            raise argparse.ArgumentTypeError(f"must be {low:,}{top}{more}, not {shorten(raw, 40)}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="rota", description="Scheduled workflows in your terminal.")
     db_option(parser, top=True)
@@ -73,11 +107,61 @@ def build_parser() -> Parser:
     return parser
 
 
-def open_db(args: argparse.Namespace):
-    """Open the database named by ``--db`` / ``ROTA_DB`` / the default, schema current."""
-    from models.bootstrap import open_database
+def sqlite_file(target: str) -> Path | None:
+    """The file behind a database location, or None for PostgreSQL or memory."""
+    scheme = urlparse(target).scheme.lower()
+    if scheme in ("postgresql", "postgres"):
+        return None
+    if scheme == "sqlite":
+        target = target.split("://", 1)[1]
+    if not target or target == ":memory:":
+        return None
+    return Path(target).expanduser()
 
-    return open_database(getattr(args, "db", None))
+
+def open_db(args: argparse.Namespace, *, create: bool = False):
+    """Open the database named by ``--db`` / ``ROTA_DB`` / the default, schema current.
+
+    Commands that only read (and those that need existing workflows) never create
+    anything: a missing file is "no database at PATH". Commands that add data
+    (``create=True``) create the file, but only in an existing directory, except the
+    default location in the user's data directory, which is Rota's own.
+    """
+    from models.bootstrap import open_database
+    from models.db import default_db_path, resolve_url
+
+    target = resolve_url(getattr(args, "db", None))
+    path = sqlite_file(target)
+    if path is not None and not path.exists():
+        if not create:
+            raise RotaError(f"no database at {path}: check --db (or $ROTA_DB); `rota demo` or "
+                            f"`rota import` create one")
+        if not path.parent.is_dir() and path != default_db_path():
+            raise RotaError(f"no directory {path.parent}: create it first or give another --db path")
+    return open_database(target)
+
+
+def _database_label(argv: list[str]) -> str:
+    """The database a failed command was using, for error messages (password masked)."""
+    from models.db import describe
+
+    db_arg = None
+    for i, word in enumerate(argv):
+        if word == "--db" and i + 1 < len(argv):
+            db_arg = argv[i + 1]
+        elif word.startswith("--db="):
+            db_arg = word[5:]
+    try:
+        return describe(db_arg)
+    except Exception:  # noqa: BLE001 - a label for a message must never fail the message
+        return "the database"
+
+
+MAX_MESSAGE = 2000  # one line, even when the input it echoes was a 100,000-character value
+
+
+def _say(message: str) -> None:
+    print(f"rota: {printable(shorten(message, MAX_MESSAGE))}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,17 +179,22 @@ def main(argv: list[str] | None = None) -> int:
             code = func(args)
         return int(code or 0)
     except RotaError as exc:
-        print(f"rota: {exc}", file=sys.stderr)
+        _say(str(exc))
         return 2
     except KeyboardInterrupt:
-        print("rota: interrupted", file=sys.stderr)
+        _say("interrupted; nothing half-written was kept")
         return 130
     except BrokenPipeError:
         return 0
     except Exception as exc:  # the last line of defence: never a traceback on screen
+        meaning = explain(exc, _database_label(argv))
+        if meaning is not None:
+            log.warning("bad input or database: %s: %s", type(exc).__name__, shorten(str(exc), 500))
+            _say(meaning)
+            return 2
         log.exception("unexpected failure")
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"rota: internal error: {type(exc).__name__}: {first} (details in {logfile})", file=sys.stderr)
+        _say(f"internal error: {type(exc).__name__}: {shorten(first, 200)} (details in {logfile})")
         return 1
 
 

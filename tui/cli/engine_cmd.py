@@ -1,10 +1,10 @@
 """``rota engine [--once]``, ``rota enroll NAME RECORD_ID``, ``rota runs NAME [--json]``."""
 from __future__ import annotations
 
-import json
 import sys
 
-from tui.cli import db_option, open_db
+from tui.cli import db_option, open_db, whole_number
+from tui.cli.output import TIME_WIDTH, local_time, operator_zone, say, say_json
 
 
 def _engine(args) -> int:
@@ -32,16 +32,11 @@ def _enroll(args) -> int:
     open_db(args)
     run = enroll_manual(args.name, args.record_id)
     if run.suppressed:
-        print(f'record {args.record_id} meets the suppression criteria of "{args.name}": not enrolled '
-              f"(recorded in the history, run {run.id})")
+        say(f'record {args.record_id} meets the suppression criteria of "{args.name}": not enrolled '
+            f"(recorded in the history, run {run.id})")
     else:
-        print(f'enrolled record {args.record_id} in "{args.name}" (run {run.id})')
+        say(f'enrolled record {args.record_id} in "{args.name}" (run {run.id})')
     return 0
-
-
-def _short(iso: str | None) -> str:
-    """An ISO UTC instant to the second, for the table (the JSON keeps microseconds)."""
-    return "-" if iso is None else iso[:19] + "Z"
 
 
 def _runs(args) -> int:
@@ -50,16 +45,23 @@ def _runs(args) -> int:
     open_db(args)
     rows = runs_as_json(args.name, limit=args.limit)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        say_json(rows)
         return 0
     if not rows:
-        print(f'"{args.name}" has not run yet')
+        say(f'"{args.name}" has not run yet')
         return 0
-    print(f"{'scheduled for':<21} {'status':<10} {'matched':>9} {'enrolled':>9} {'suppressed':>10}  started")
+    tz = operator_zone()
+    steps = "steps_failed" in rows[0]  # the run counters (issue 10), when the runner reports them
+    head = f"{'scheduled for':<{TIME_WIDTH}} {'status':<10} {'matched':>9} {'enrolled':>9} {'suppressed':>10}"
+    if steps:
+        head += f" {'steps ok':>9} {'failed':>7} {'pending':>8}"
+    say(f"{head}  started")
     for r in rows:
-        when = _short(r["scheduled_for"]) if r["scheduled_for"] else "manual"
-        print(f"{when:<21} {r['status']:<10} {r['matched']:>9} {r['enrolled']:>9} {r['suppressed']:>10}  "
-              f"{_short(r['started_at'])}")
+        when = local_time(r["scheduled_for"], tz, missing="manual")
+        line = f"{when:<{TIME_WIDTH}} {r['status']:<10} {r['matched']:>9} {r['enrolled']:>9} {r['suppressed']:>10}"
+        if steps:
+            line += f" {r.get('steps_succeeded') or 0:>9} {r.get('steps_failed') or 0:>7} {r.get('in_progress') or 0:>8}"
+        say(f"{line}  {local_time(r['started_at'], tz)}")
     return 0
 
 
@@ -72,12 +74,12 @@ def register(sub) -> None:
     p = sub.add_parser("enroll", help="enroll one record in a workflow now (manual enrollment)")
     db_option(p)
     p.add_argument("name", metavar="NAME", help="workflow name")
-    p.add_argument("record_id", metavar="RECORD_ID", type=int, help="the record's id")
+    p.add_argument("record_id", metavar="RECORD_ID", type=whole_number(), help="the record's id")
     p.set_defaults(func=_enroll)
 
     p = sub.add_parser("runs", help="a workflow's runs, newest first")
     db_option(p)
     p.add_argument("name", metavar="NAME", help="workflow name")
     p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.add_argument("--limit", type=int, default=None, help="at most this many runs")
+    p.add_argument("--limit", metavar="N", type=whole_number(), default=None, help="at most N runs (1 or more)")
     p.set_defaults(func=_runs)

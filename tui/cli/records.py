@@ -8,7 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui.cli import db_option, open_db
+from tui.cli import db_option, open_db, whole_number
+from tui.cli.output import say
+
+MAX_DEMO = 10_000_000  # per type: a demo beyond this is a mistyped number, not a demo
 
 
 def register(subparsers) -> None:
@@ -29,11 +32,11 @@ def register(subparsers) -> None:
         "demo", help="fill the database with realistic demo records and sample workflows",
         description="Add realistic contacts, companies, deals and tickets, and one sample workflow per "
                     "schedule kind (existing workflows of the same name are kept). Run again to add more.")
-    demo.add_argument("--contacts", metavar="N", type=int, default=5000, help="contacts to add (default 5,000)")
-    demo.add_argument("--companies", metavar="N", type=int, default=500, help="companies to add (default 500)")
-    demo.add_argument("--deals", metavar="N", type=int, default=800, help="deals to add (default 800)")
-    demo.add_argument("--tickets", metavar="N", type=int, default=600, help="tickets to add (default 600)")
-    demo.add_argument("--seed", metavar="S", type=int, default=42, help="random seed: same seed, same data")
+    demo.add_argument("--contacts", metavar="N", type=whole_number(0, MAX_DEMO), default=5000, help="contacts to add (default 5,000)")
+    demo.add_argument("--companies", metavar="N", type=whole_number(0, MAX_DEMO), default=500, help="companies to add (default 500)")
+    demo.add_argument("--deals", metavar="N", type=whole_number(0, MAX_DEMO), default=800, help="deals to add (default 800)")
+    demo.add_argument("--tickets", metavar="N", type=whole_number(0, MAX_DEMO), default=600, help="tickets to add (default 600)")
+    demo.add_argument("--seed", metavar="S", type=whole_number(0), default=42, help="random seed: same seed, same data")
     demo.add_argument("--no-workflows", action="store_true", help="records only, no sample workflows")
     db_option(demo)
     demo.set_defaults(func=cmd_demo)
@@ -49,19 +52,19 @@ def _noun(type_name: str, count: int) -> str:
 def cmd_import(args: argparse.Namespace) -> int:
     from models.importer import import_csv
 
-    open_db(args)
+    open_db(args, create=True)
     result = import_csv(args.type, args.file, tz_name=args.timezone)
     if result.unknown_columns:
         shown = ", ".join(f'"{c}"' for c in result.unknown_columns)
-        print(f"ignored unknown columns: {shown}", file=sys.stderr)
-    print(f"imported {result.count:,} {_noun(result.type_name, result.count)} from {args.file}")
+        say(f"ignored unknown columns: {shown}", err=True)
+    say(f"imported {result.count:,} {_noun(result.type_name, result.count)} from {args.file}")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from engine.demo import load_demo
 
-    open_db(args)
+    open_db(args, create=True)
     progress = (lambda msg: print(msg, file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
     out = load_demo(contacts=args.contacts, companies=args.companies, deals=args.deals, tickets=args.tickets,
                     seed=args.seed, workflows=not args.no_workflows, progress=progress)

@@ -7,21 +7,28 @@ give. A branch's condition is edited here with the same ``CriteriaEditor`` as th
 enrollment criteria; its then/else steps stay in the actions tree, where they can be
 reordered like any other step.
 
-Secret webhook header values are shown masked (``***``); leaving a value masked keeps
-the stored secret, so opening and closing the dialog never reveals or loses one.
+Secret webhook header values (and secret URL query values) are shown masked (``***``);
+leaving a value masked keeps the stored secret, so opening and closing the dialog never
+reveals or loses one. A preview line shows the text field being edited rendered
+against a real record (``engine.steps.templates.preview``, read in a thread worker).
 """
 from __future__ import annotations
 
 from typing import Iterable
 
-from textual import on
+from rich.text import Text
+from textual import on, work
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
-from engine.steps import DELAY_UNITS, MASK, STEP_TYPES, WEEKDAYS, mask_headers, validate_actions
+from engine.steps import DELAY_UNITS, MASK, STEP_TYPES, WEEKDAYS, mask_headers, mask_url, validate_actions
+from engine.steps.shapes import WEBHOOK_METHODS, unmask_url
+from engine.steps.templates import preview
 from models.errors import RotaError
 from models.objects import get_props
+from models.settings import load_settings
+from models.timeutil import zone
 from tui.screens.form_dialog import FormDialog
 from tui.widgets.criteria_editor import CriteriaEditor
 
@@ -55,6 +62,11 @@ def parse_headers(text: str, previous: dict) -> dict:
     return out
 
 
+# The inputs that take {property} templates, and whether their values go into a URL.
+TEMPLATE_INPUTS = {"f-value": False, "f-title": False, "f-owner": False, "f-message": False, "f-url": True,
+                   "f-subject": False, "f-body": False}
+
+
 class StepDialog(FormDialog[dict]):
     """Dismisses with the validated step, or None when cancelled."""
 
@@ -69,6 +81,7 @@ class StepDialog(FormDialog[dict]):
     StepDialog Select, StepDialog Input { width: 1fr; }
     StepDialog #sd-form { height: auto; }
     StepDialog CriteriaEditor { width: 1fr; }
+    StepDialog #sd-preview { color: $text-muted; height: auto; }
     """
 
     def __init__(self, object_type: str, initial: dict | None = None) -> None:
@@ -85,6 +98,7 @@ class StepDialog(FormDialog[dict]):
                          value=kind if kind in STEP_TYPES else Select.NULL, compact=True,
                          disabled=bool(self.initial), id="sd-type")
         yield Vertical(id="sd-form")
+        yield Static("", id="sd-preview")
 
     async def on_mount(self) -> None:
         await self._build_form()
@@ -159,15 +173,24 @@ class StepDialog(FormDialog[dict]):
         elif kind in ("add_to_list", "remove_from_list"):
             rows += [self._row("List", self._input("f-list", s.get("list"), "static list name"))]
         elif kind == "webhook":
-            rows += [self._row("URL", self._input("f-url", s.get("url"), "https://…")),
+            rows += [self._row("URL", self._input("f-url", mask_url(s.get("url")), "https://…/x?id={id}")),
                      self._row("Headers", self._input("f-headers", headers_text(s.get("headers") or {}),
                                                       "Name: value; Name2: value")),
                      self._row("Timeout (s)", self._input("f-timeout", s.get("timeout_s", 10), "1–300",
                                                           type="number")),
-                     self._row("Retries", self._input("f-retries", s.get("retries", 3), "0–10", type="integer"))]
+                     self._row("Retries", self._input("f-retries", s.get("retries", 3), "0–10", type="integer")),
+                     self._row("Method", Select([(m, m) for m in WEBHOOK_METHODS], value=s.get("method", "POST"),
+                                                allow_blank=False, compact=True, id="f-method"))]
+        elif kind == "send_email":
+            rows += [self._row("To property", self._props_select("f-to-property", s.get("to_property", "email"),
+                                                                 types=("string",))),
+                     self._row("Subject", self._input("f-subject", s.get("subject"), "e.g. Renewal, {firstname}")),
+                     self._row("Body", self._input("f-body", s.get("body"), "e.g. Dear {firstname}, …"))]
         else:
             rows.append(Static("Pick a step type (enter opens the list; type to search)."))
         await form.mount_all(rows)
+        first = next((i for i in TEMPLATE_INPUTS if form.query(f"#{i}")), None)
+        self._preview(first)
         self._show_delay_rows()
 
     def _show_delay_rows(self) -> None:
@@ -221,12 +244,48 @@ class StepDialog(FormDialog[dict]):
                 timeout_value = float(timeout) if "." in timeout else int(timeout)
             except ValueError:
                 timeout_value = timeout
-            step.update(url=self._value("f-url").strip(),
+            if self._select("f-method") not in (None, "POST") or "method" in self.initial:
+                step["method"] = self._select("f-method")
+            step.update(url=unmask_url(self._value("f-url").strip(), [self.initial.get("url")]),
                         headers=parse_headers(self._value("f-headers"), self.initial.get("headers") or {}),
                         timeout_s=timeout_value, retries=_int_or_text(self._value("f-retries")))
+        elif kind == "send_email":
+            step.update(to_property=self._select("f-to-property"), subject=self._value("f-subject"),
+                        body=self._value("f-body"))
         return step
 
+    # ------------------------------------------------------------------ preview
+
+    def _preview(self, input_id: str | None) -> None:
+        if input_id is None:
+            self._show_preview("")
+            return
+        self._render_preview(self.query_one(f"#{input_id}", Input).value, TEMPLATE_INPUTS[input_id])
+
+    @work(thread=True, exclusive=True, group="sd-preview")
+    def _render_preview(self, text: str, url: bool) -> None:
+        """Read one record and render ``text`` against it, off the UI thread."""
+        if "{" not in text:
+            line = ""
+        else:
+            try:
+                rendered, record_id = preview(text, self.object_type, zone(load_settings().timezone), url=url)
+            except RotaError as exc:
+                rendered, record_id = str(exc), None
+            line = (f"Preview ({self.object_type} {record_id}): {rendered}" if record_id is not None
+                    else f"Preview: no {self.object_type} record to fill {{…}} from yet")
+        self.app.call_from_thread(self._show_preview, line)
+
+    def _show_preview(self, line: str) -> None:
+        if self.is_attached:
+            self.query_one("#sd-preview", Static).update(Text(line))  # record text, never markup
+
     # ------------------------------------------------------------------ events
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in TEMPLATE_INPUTS:
+            self._preview(event.input.id)
 
     @on(Select.Changed, "#sd-type")
     async def _type_changed(self) -> None:
