@@ -346,6 +346,7 @@ def _link_demo(added: dict[str, tuple[int, int]]) -> int:
     """Link the records added now: contacts to companies, deals to a company and one or
     two contacts, tickets to a contact (INSERT … SELECT, one statement per kind)."""
     total = 0
+    mod = "%%" if is_postgres() else "%"  # psycopg2 reads a lone % as a placeholder
     for from_type, name, to_type, share, mult in DEMO_LINKS:
         (lo, n), (to_lo, to_n) = added[from_type], added[to_type]
         if not n or not to_n:
@@ -354,8 +355,8 @@ def _link_demo(added: dict[str, tuple[int, int]]) -> int:
         table = get_type(from_type).table_name
         cur = db.execute_sql(
             f'INSERT INTO "{AssociationLink._meta.table_name}" (association_id, from_id, to_id) '
-            f'SELECT {assoc.id}, id, {to_lo + 1} + ((id * {mult}) % {to_n}) FROM "{table}" '
-            f"WHERE id > {lo} AND id % 10 < {share} ON CONFLICT DO NOTHING")
+            f'SELECT {assoc.id}, id, {to_lo + 1} + ((id * {mult}) {mod} {to_n}) FROM "{table}" '
+            f"WHERE id > {lo} AND id {mod} 10 < {share} ON CONFLICT DO NOTHING")
         total += max(cur.rowcount, 0)
     return total
 

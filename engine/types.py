@@ -18,7 +18,6 @@ Properties missing from the file are kept; removing one is a separate, explicit 
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,6 +26,7 @@ from models import associations, objects
 from models.db import db
 from models.errors import RotaError
 from models.objects import PROPERTY_TYPES, RESERVED
+from models.text import loads_json, read_text_file
 
 TYPE_KEYS = ("name", "label", "plural", "properties", "associations")
 PROPERTY_KEYS = ("name", "label", "type", "options", "required")
@@ -36,19 +36,10 @@ PROPERTY_KEYS = ("name", "label", "type", "options", "required")
 
 
 def read_type_file(path: str | Path) -> dict:
+    """The type file's JSON, read with the limits a broken file needs (UTF-8, depth,
+    number size), every problem a one-line RotaError naming the file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RotaError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise RotaError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RotaError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except RecursionError:
-        raise RotaError(f"{path}: JSON nested too deeply") from None
+    return loads_json(read_text_file(path, "type file"), str(path))
 
 
 def validate_type_spec(spec: Any) -> dict:

@@ -13,14 +13,15 @@ from engine.executor import run_due_steps
 from engine.runner import execute_run
 from engine.workflows import get_workflow, save_workflow
 from models.associations import link
+from models.bootstrap import open_database
 from models.objects import create_record
 from models.timeutil import UTC
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
-def _setup(run):
-    assert run("type", "list")[0] == 0  # opens (creates) the database
+def _setup(sqlite_url):
+    open_database(sqlite_url)
     ann = create_record("contact", {"firstname": "Ann", "email": "ann@x.org", "lifecycle_stage": "lead"})
     create_record("contact", {"firstname": "Bo", "lifecycle_stage": "customer"})
     cy = create_record("contact", {"firstname": "Cy\x1b]0;PWNED\x07", "lifecycle_stage": "lead"})
@@ -37,8 +38,8 @@ def _setup(run):
     return ann, cy
 
 
-def test_list_show_export_delete(run, tmp_path):
-    ann, cy = _setup(run)
+def test_list_show_export_delete(run, sqlite_url, tmp_path):
+    ann, cy = _setup(sqlite_url)
     code, out, _ = run("list", "show", "Leads called", "--json")
     assert code == 0 and json.loads(out) == {"name": "Leads called", "object_type": "contact", "count": 2,
                                              "members": [ann, cy]}
@@ -57,8 +58,8 @@ def test_list_show_export_delete(run, tmp_path):
     assert json.loads(run("list", "all", "--json")[1]) == []
 
 
-def test_record_show_timeline_newest_first(run):
-    ann, cy = _setup(run)
+def test_record_show_timeline_newest_first(run, sqlite_url):
+    ann, cy = _setup(sqlite_url)
     code, out, _ = run("record", "show", "contact", str(ann), "--json")
     story = json.loads(out)
     assert code == 0 and story["properties"]["jobtitle"] == "Buyer"

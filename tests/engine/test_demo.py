@@ -148,3 +148,20 @@ def test_rerun_keeps_an_edited_sample_workflow(sqlite_db):
 def test_counts_must_be_whole_numbers(sqlite_db, bad):
     with pytest.raises(RotaError, match="--contacts: expected a whole number"):
         load_demo(contacts=bad, now=NOW, workflows=False)
+
+
+def test_demo_records_are_associated(any_db):
+    from models.associations import linked_ids
+    from models.criteria import count_matching
+    from models.schema import AssociationLink
+
+    out = load_demo(contacts=200, companies=20, deals=30, tickets=40, workflows=False, now=NOW)
+    assert out["links"] == AssociationLink.select().count() > 0
+    contacts = record_model("contact")
+    linked = [c.id for c in contacts.select(contacts.id) if linked_ids("contact", "company", c.id)]
+    assert 140 <= len(linked) <= 180  # 8 in 10 contacts work at a company
+    deals = record_model("deal")
+    for d in deals.select(deals.id):
+        assert len(linked_ids("deal", "company", d.id)) == 1 and 1 <= len(linked_ids("deal", "contacts", d.id)) <= 2
+    big = [[{"association": "company", "property": "num_employees", "operator": "gt", "value": 500}]]
+    assert 0 < count_matching("contact", big, now=NOW, tz="UTC") < len(linked)

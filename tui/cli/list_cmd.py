@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 
+from models.text import dumps_json, printable
 from tui.cli import db_option, open_db
 
 
@@ -39,9 +39,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     open_db(args)
     info = {**list_info(args.name), "members": list_member_ids(args.name)}
     if args.json:
-        print(json.dumps(info, ensure_ascii=False))
+        print(dumps_json(info, indent=None))
         return 0
-    print(f'list "{info["name"]}": {info["count"]:,} {info["object_type"]} records')
+    print(f'list "{printable(info["name"])}": {info["count"]:,} {info["object_type"]} records')
     for rid in info["members"]:
         print(rid)
     return 0
@@ -71,7 +71,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
     open_db(args)
     count = delete_list(args.name)
-    print(f'deleted list "{args.name}" ({count:,} memberships; the records stay)')
+    print(f'deleted list "{printable(args.name)}" ({count:,} memberships; the records stay)')
     return 0
 
 
@@ -81,8 +81,8 @@ def cmd_all(args: argparse.Namespace) -> int:
     open_db(args)
     rows = list_summaries()
     if args.json:
-        print(json.dumps([{k: v for k, v in r.items() if k != "created_at"} for r in rows], ensure_ascii=False))
+        print(dumps_json([{k: v for k, v in r.items() if k != "created_at"} for r in rows], indent=None))
         return 0
     for r in rows:
-        print(f"{r['name']}  ({r['object_type']}, {r['count']:,} members)")
+        print(f"{printable(r['name'])}  ({r['object_type']}, {r['count']:,} members)")
     return 0

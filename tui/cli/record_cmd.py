@@ -3,8 +3,8 @@ across every workflow, newest first (SPEC §9, issue 13 §3)."""
 from __future__ import annotations
 
 import argparse
-import json
 
+from models.text import dumps_json, printable
 from tui.cli import db_option, open_db
 
 
@@ -22,7 +22,7 @@ def register(subparsers) -> None:
 
 def _safe(text) -> str:
     """Control characters shown escaped, never raw (a record value must not drive the terminal)."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+    return printable(text)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -31,7 +31,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     open_db(args)
     story = record_story(args.type, args.id)
     if args.json:
-        print(json.dumps(story, indent=2, ensure_ascii=False, default=str))
+        print(dumps_json(story))
         return 0
     print(f"{story['type']} {story['id']}")
     for name, value in story["properties"].items():

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from models.errors import RotaError
+from models.text import dumps_json, printable
 from tui.cli import db_option, open_db
 
 
@@ -45,7 +45,7 @@ def register(subparsers) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from engine.types import import_type, read_type_file
 
-    open_db(args)
+    open_db(args, create=True)
     path = Path(args.file)
     try:
         changes = import_type(read_type_file(path))
@@ -60,7 +60,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from engine.types import export_type
 
     open_db(args)
-    print(json.dumps(export_type(args.name), indent=2, ensure_ascii=False))
+    print(dumps_json(export_type(args.name)))
     return 0
 
 
@@ -70,14 +70,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     open_db(args)
     rows = type_summaries()
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print(dumps_json(rows))
         return 0
     width = max([4] + [len(r["name"]) for r in rows])
     label_w = max([5] + [len(r["label"]) for r in rows])
     print(f"{'NAME':<{width}}  {'LABEL':<{label_w}}  {'KIND':<7}  {'PROPERTIES':>10}  {'RECORDS':>9}")
     for r in rows:
         kind = "builtin" if r["builtin"] else "custom"
-        print(f"{r['name']:<{width}}  {r['label']:<{label_w}}  {kind:<7}  {len(r['properties']):>10}  "
+        print(f"{r['name']:<{width}}  {printable(r['label']):<{label_w}}  {kind:<7}  {len(r['properties']):>10}  "
               f"{r['records']:>9,}")
     return 0
 

@@ -54,12 +54,14 @@ def read_page(type_name: str, after: int, search_prop: str | None, search: str, 
     optionally filtered; with the number of records the search matches."""
     from engine.steps.templates import display_value
     from models.store import records as store
+    from models.text import printable
     from models.timeutil import zone
 
     page = store.record_page(type_name, after=after, limit=PAGE, search=search, search_prop=search_prop,
                              tz_name=tz_name)
     tz = zone(tz_name)
-    rows = [(r["id"], tuple(display_value(p, r.get(p.name), tz) for p in page.columns)) for r in page.rows]
+    rows = [(r["id"], tuple(printable(display_value(p, r.get(p.name), tz)) for p in page.columns))
+            for r in page.rows]
     total = store.count_records(type_name, search, search_prop, tz_name) if with_total else -1
     return RecordPage(page.type_name, [(p.name, p.label) for p in page.columns], rows, after, page.more, total)
 
@@ -518,4 +520,6 @@ class TimelineScreen(ModalScreen[None]):
 
 
 def _printable(text: str) -> str:
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+    from models.text import printable
+
+    return printable(text)
