@@ -1,6 +1,7 @@
 """Demo data: counts, realism, determinism, index rebuild, sample workflows (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
@@ -165,3 +166,15 @@ def test_demo_records_are_associated(any_db):
         assert len(linked_ids("deal", "company", d.id)) == 1 and 1 <= len(linked_ids("deal", "contacts", d.id)) <= 2
     big = [[{"association": "company", "property": "num_employees", "operator": "gt", "value": 500}]]
     assert 0 < count_matching("contact", big, now=NOW, tz="UTC") < len(linked)
+
+
+def test_sample_workflow_files_are_import_fixtures(any_db):
+    from engine.demo import DATA
+    from engine.workflows import export_workflow, import_workflow_file
+
+    files = sorted((DATA / "workflows").glob("*.json"))
+    assert len(files) == len(sample_workflows()) >= 7
+    for path in files:
+        wf = import_workflow_file(path, actor="test", now=NOW)
+        body = json.loads(path.read_text(encoding="utf-8"))
+        assert export_workflow(wf.name)["criteria"] == body["criteria"]
