@@ -49,3 +49,6 @@ async def test_lists_members_paged_exported_and_deleted(seeded_db, make_app, mon
         await settle(pilot, app)
         assert StaticList.select().count() == 0 and ListMember.select().count() == 0
         assert row_keys(app, "#lists-table") == [] and model.select().count() == len(ids)
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "WorkflowsScreen"

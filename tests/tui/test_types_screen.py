@@ -47,6 +47,9 @@ async def test_new_type_and_property_from_the_types_screen(seeded_db, make_app):
         assert get_record("invoice", rid)["state"] == "paid"
         columns = [c.name for c in db.get_columns("rec_invoice")]
         assert "state" in columns
+        await pilot.press("escape")  # back home: the screen leaves cleanly
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "WorkflowsScreen"
 
 
 async def test_removing_a_used_property_is_refused_naming_the_workflow(seeded_db, make_app):
@@ -75,3 +78,6 @@ async def test_removing_a_used_property_is_refused_naming_the_workflow(seeded_db
         assert "score" in get_props("contact")
         messages = [n.message for n in app._notifications]
         assert any('workflow "Scored" uses it' in m for m in messages), messages
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "WorkflowsScreen"

@@ -145,7 +145,7 @@ class RecordsScreen(WorkerReports, Screen):
         yield Header(icon="◷")
         with Horizontal(id="rec-bar"):
             yield Select([], prompt="object type", id="rec-type", allow_blank=True)
-            yield Select([], prompt="all text properties", id="rec-prop")
+            yield Select([], prompt="all text", id="rec-prop")
             yield Input(placeholder="/ search", id="rec-search")
         table: DataTable = DataTable(id="rec-table", cursor_type="row", zebra_stripes=True)
         yield table

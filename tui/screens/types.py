@@ -48,14 +48,15 @@ class TypeDialog(FormDialog[dict]):
 
     PREFIX = "type"
     NOUN = "object type"
+    DEFAULT_CSS = "TypeDialog > .form-box { width: 64; } TypeDialog Label { margin-top: 1; }"
 
     def compose_fields(self) -> Iterable[Widget]:
         yield Label("Name (lowercase, e.g. invoice)")
-        yield Input(id="type-name", placeholder="invoice")
+        yield Input(id="type-name", placeholder="invoice", compact=True)
         yield Label("Label")
-        yield Input(id="type-label", placeholder="Invoice")
+        yield Input(id="type-label", placeholder="Invoice", compact=True)
         yield Label("Plural")
-        yield Input(id="type-plural", placeholder="Invoices")
+        yield Input(id="type-plural", placeholder="Invoices", compact=True)
 
     def validated(self) -> dict:
         name = self.query_one("#type-name", Input).value.strip()
@@ -76,18 +77,20 @@ class PropertyDialog(FormDialog[dict]):
 
     PREFIX = "prop"
     NOUN = "property"
+    DEFAULT_CSS = "PropertyDialog > .form-box { width: 64; } PropertyDialog Label { margin-top: 1; }"
 
     def compose_fields(self) -> Iterable[Widget]:
         init = self.initial
         yield Label("Name (lowercase, e.g. total)")
-        yield Input(init.get("name", ""), id="prop-name", disabled=bool(init))
+        yield Input(init.get("name", ""), id="prop-name", disabled=bool(init), compact=True)
         yield Label("Label")
-        yield Input(init.get("label", ""), id="prop-label", placeholder="Total")
+        yield Input(init.get("label", ""), id="prop-label", placeholder="Total", compact=True)
         yield Label("Type")
         yield Select([(t, t) for t in PROPERTY_TYPES], value=init.get("type", "string"), allow_blank=False,
-                     id="prop-type")
-        yield Label("Options (enumeration): name or name:Label, separated by commas")
-        yield Input(format_options(init.get("options")), id="prop-options", placeholder="open, paid:Fully paid")
+                     id="prop-type", compact=True)
+        yield Label("Options (enumeration): name or name:Label, comma-separated")
+        yield Input(format_options(init.get("options")), id="prop-options", placeholder="open, paid:Fully paid",
+                    compact=True)
         yield Checkbox("Required (a new record must have a value)", init.get("required", False), id="prop-required")
 
     def validated(self) -> dict:
@@ -113,11 +116,11 @@ class TypesScreen(WorkerReports, Screen):
     HELP_TITLE = "Object types"
     BINDINGS = [
         Binding("n", "new_type", "New type"),
-        Binding("a", "add_property", "Add property"),
-        Binding("e", "edit_property", "Edit property"),
-        Binding("d", "remove_property", "Remove property"),
-        Binding("i", "import_file", "Import file", tooltip="Create or extend a type from a JSON type file"),
-        Binding("x", "export_file", "Export file", tooltip="Write the type as a JSON type file"),
+        Binding("a", "add_property", "Add prop", tooltip="Add a property (a new typed column)"),
+        Binding("e", "edit_property", "Edit prop", tooltip="Label, type, options or required"),
+        Binding("d", "remove_property", "Remove prop", tooltip="Remove a custom property and its values"),
+        Binding("i", "import_file", "Import", tooltip="Create or extend a type from a JSON type file"),
+        Binding("x", "export_file", "Export", tooltip="Write the type as a JSON type file"),
         Binding("tab", "switch", "Types/properties", show=False),
         Binding("escape", "back", "Back"),
     ]
@@ -130,9 +133,9 @@ class TypesScreen(WorkerReports, Screen):
     def compose(self) -> ComposeResult:
         yield Header(icon="◷")
         with Horizontal(id="types-body"):
-            yield column_table("types-table", [("name", "Type", 12), ("records", "Records", 9)])
-            yield column_table("props-table", [("name", "Property", 18), ("label", "Label", 18),
-                                               ("type", "Type", 11), ("req", "Req", 3), ("options", "Options", 30)])
+            yield column_table("types-table", [("name", "Type", 11), ("records", "Records", 7)])
+            yield column_table("props-table", [("name", "Property", 16), ("label", "Label", 16),
+                                               ("type", "Type", 11), ("req", "Req", 3), ("options", "Options", 28)])
         yield Static("", id="types-status")
         yield WrappingFooter(compact=True, show_command_palette=False)
 
@@ -157,7 +160,7 @@ class TypesScreen(WorkerReports, Screen):
             return import_type(spec)
 
     @work(thread=True, exit_on_error=False, group="types-change")
-    def remove(self, type_name: str, prop: str) -> list[str]:
+    def remove_prop(self, type_name: str, prop: str) -> list[str]:
         from engine.types import remove_property
         from models.db import db
 
@@ -253,7 +256,7 @@ class TypesScreen(WorkerReports, Screen):
             self.app.push_screen(
                 ConfirmScreen(f"Remove {name}.{prop['name']} and every value it holds?", title="Remove property",
                               yes="Remove"),
-                lambda yes: yes and self.remove(name, prop["name"]))
+                lambda yes: yes and self.remove_prop(name, prop["name"]))
 
     def action_import_file(self) -> None:
         from tui.screens.confirm import AskScreen
