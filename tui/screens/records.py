@@ -495,6 +495,7 @@ class TimelineScreen(ModalScreen[None]):
     """One record's story: every enrollment, step, list membership and task, newest first."""
 
     BINDINGS = [Binding("escape", "close", "Close")]
+    CSS_PATH = "records.tcss"
 
     def __init__(self, story: dict) -> None:
         super().__init__()
@@ -505,10 +506,11 @@ class TimelineScreen(ModalScreen[None]):
 
         story = self.story
         with Vertical(classes="dialog", id="timeline"):
-            yield Static(f"{story['type']} {story['id']}: {len(story['timeline'])} entries, newest first",
+            n = len(story["timeline"])
+            yield Static(f"{story['type']} {story['id']}: {n} entr{'y' if n == 1 else 'ies'}, newest first",
                          classes="title")
             table = column_table("timeline-table", [("at", "When (UTC)", 16), ("kind", "What", 15),
-                                                    ("text", "Detail", 30), ("wf", "Workflow", 18)])
+                                                    ("text", "Detail", 22), ("wf", "Workflow", 16)])
             for i, row in enumerate(story["timeline"]):
                 table.add_row((row["at"] or "")[:16].replace("T", " "), row["kind"], _printable(row["text"]),
                               _printable(row["workflow"] or ""), key=str(i))
