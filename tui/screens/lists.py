@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -16,7 +15,7 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from models.errors import RotaError
-from tui.screens import WorkerReports
+from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 
 PAGE = 100
@@ -84,21 +83,17 @@ class ListsScreen(WorkerReports, Screen):
         self.query_one("#lists-table", DataTable).focus()
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="lists-load")
+    @db_read("lists-load")
     def load(self) -> list[dict]:
-        from models.db import db
         from models.store.records import list_summaries
 
-        with db.connection_context():
-            return list_summaries()
+        return list_summaries()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="lists-members")
+    @db_read("lists-members")
     def load_members(self, name: str, after: int) -> tuple[str, int, list[int]]:
-        from models.db import db
         from models.store.records import list_member_ids
 
-        with db.connection_context():
-            return name, after, list_member_ids(name, after=after, limit=PAGE + 1)
+        return name, after, list_member_ids(name, after=after, limit=PAGE + 1)
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.group == "lists-load":
@@ -180,13 +175,10 @@ class ListsScreen(WorkerReports, Screen):
             self.app.push_screen(AskScreen(f'Write the members of "{name}" as CSV to:', default, title="Export list"),
                                  lambda path: path and self.export(name, path))
 
-    @work(thread=True, exit_on_error=False, group="lists-export")
+    @db_write("lists-export")
     def export(self, name: str, path: str) -> str:
-        from models.db import db
-
         target = Path(path).expanduser()
-        with db.connection_context():
-            count = write_members_csv(name, target)
+        count = write_members_csv(name, target)
         return f'Exported {count:,} records of "{name}" to {target}.'
 
     def action_delete(self) -> None:
@@ -200,13 +192,11 @@ class ListsScreen(WorkerReports, Screen):
                               title="Delete list", yes="Delete"),
                 lambda yes: yes and self.delete(name))
 
-    @work(thread=True, exit_on_error=False, group="lists-delete")
+    @db_write("lists-delete")
     def delete(self, name: str) -> str:
-        from models.db import db
         from models.store.records import delete_list
 
-        with db.connection_context():
-            count = delete_list(name)
+        count = delete_list(name)
         return f'Deleted the list "{name}" ({count:,} memberships).'
 
     def action_back(self) -> None:

@@ -372,13 +372,11 @@ class RecordsScreen(WorkerReports, Screen):
         if rid is not None:
             self.read_impact(self.type_name, rid)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="records-impact")
+    @db_read("records-impact")
     def read_impact(self, type_name: str, record_id: int):
-        from models.db import db
         from models.store.records import delete_impact
 
-        with db.connection_context():
-            return type_name, record_id, delete_impact(type_name, record_id)
+        return type_name, record_id, delete_impact(type_name, record_id)
 
     def confirm_delete(self, type_name: str, record_id: int, impact: dict) -> None:
         from tui.screens.confirm import ConfirmScreen
@@ -388,52 +386,44 @@ class RecordsScreen(WorkerReports, Screen):
         self.app.push_screen(ConfirmScreen(question, title="Delete record", yes="Delete"),
                              lambda yes: yes and self.delete(type_name, record_id))
 
-    @work(thread=True, exit_on_error=False, group="records-delete")
+    @db_write("records-delete")
     def delete(self, type_name: str, record_id: int):
-        from models.db import db
         from models.store.records import delete_record
 
-        with db.connection_context():
-            return type_name, record_id, delete_record(type_name, record_id)
+        return type_name, record_id, delete_record(type_name, record_id)
 
     def action_timeline(self) -> None:
         rid = self.selected_id()
         if rid is not None:
             self.read_story(self.type_name, rid)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="records-story")
+    @db_read("records-story")
     def read_story(self, type_name: str, record_id: int) -> dict:
         from engine.records import record_story
-        from models.db import db
 
-        with db.connection_context():
-            return record_story(type_name, record_id)
+        return record_story(type_name, record_id)
 
     # ------------------------------------------------------------------ columns
 
     def action_columns(self) -> None:
         self.read_columns(self.type_name)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="records-columns")
+    @db_read("records-columns")
     def read_columns(self, type_name: str):
-        from models.db import db
         from models.objects import get_props
         from models.store.records import view_columns
 
-        with db.connection_context():
-            return type_name, [(p.name, p.label) for p in get_props(type_name).values()], view_columns(type_name)
+        return type_name, [(p.name, p.label) for p in get_props(type_name).values()], view_columns(type_name)
 
     def _columns_chosen(self, result) -> None:
         if result:
             self.save_columns(*result)
 
-    @work(thread=True, exit_on_error=False, group="records-save-columns")
+    @db_write("records-save-columns")
     def save_columns(self, type_name: str, columns: list[str]) -> list[str]:
-        from models.db import db
         from models.store.records import save_view_columns
 
-        with db.connection_context():
-            return save_view_columns(type_name, columns)
+        return save_view_columns(type_name, columns)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -21,8 +20,8 @@ from textual.worker import Worker
 
 from models.errors import RotaError
 from models.objects import NAME_RE, PROPERTY_TYPES
-from tui.screens import WorkerReports
 from tui.screens.form_dialog import FormDialog
+from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 
 
@@ -143,29 +142,23 @@ class TypesScreen(WorkerReports, Screen):
         self.query_one("#types-table", DataTable).focus()
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="types-load")
+    @db_read("types-load")
     def load(self) -> list[dict]:
         from engine.types import type_summaries
-        from models.db import db
 
-        with db.connection_context():
-            return type_summaries()
+        return type_summaries()
 
-    @work(thread=True, exit_on_error=False, group="types-change")
+    @db_write("types-change")
     def change(self, spec: dict) -> list[str]:
         from engine.types import import_type
-        from models.db import db
 
-        with db.connection_context():
-            return import_type(spec)
+        return import_type(spec)
 
-    @work(thread=True, exit_on_error=False, group="types-change")
+    @db_write("types-change")
     def remove_prop(self, type_name: str, prop: str) -> list[str]:
         from engine.types import remove_property
-        from models.db import db
 
-        with db.connection_context():
-            remove_property(type_name, prop)
+        remove_property(type_name, prop)
         return [f"removed property {prop} from {type_name}"]
 
     def worker_succeeded(self, worker: Worker) -> None:
@@ -285,19 +278,17 @@ class TypesScreen(WorkerReports, Screen):
             self.app.push_screen(AskScreen("Write the type file to:", f"{name}.json", title="Export type"),
                                  lambda path: path and self.export(name, path))
 
-    @work(thread=True, exit_on_error=False, group="types-export")
-    def export(self, name: str, path: str) -> None:
+    @db_write("types-change")
+    def export(self, name: str, path: str) -> list[str]:
         from engine.types import export_type
-        from models.db import db
 
-        with db.connection_context():
-            spec = export_type(name)
+        spec = export_type(name)
         target = Path(path).expanduser()
         try:
             target.write_text(json.dumps(spec, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         except OSError as exc:
             raise RotaError(f"cannot write {target}: {exc.strerror}") from None
-        self.app.call_from_thread(self.notify, f"Exported {name} to {target}.")
+        return [f"exported {name} to {target}"]
 
     def action_back(self) -> None:
         self.dismiss()
