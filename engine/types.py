@@ -240,10 +240,14 @@ def _uses(body: dict, type_name: str, prop: str) -> Iterator[str]:
     """Where a workflow body refers to ``type_name.prop``: criteria filters, step fields
     and {prop} in templates."""
     own = body.get("object_type") == type_name
+    assocs = associations.associations_of(body["object_type"]) if body.get("object_type") else {}
 
     def walk(node, where: str):
         if isinstance(node, dict):
             if own and node.get("property") == prop and "association" not in node:
+                yield where
+            assoc = assocs.get(node.get("association")) if isinstance(node.get("association"), str) else None
+            if assoc is not None and assoc.other_type == type_name and node.get("property") == prop:
                 yield where
             for key in ("from", "to", "to_property"):
                 if own and node.get(key) == prop:

@@ -135,6 +135,13 @@ def test_a_custom_type_declares_its_own_association(any_db):
     link("invoice", "company", [(inv, big)])
     groups = [[{"association": "invoices", "property": "total", "operator": "gte", "value": 10}]]
     assert _sql("company", groups) == _python("company", groups) == [big]
+    from engine.types import remove_property
+    from engine.workflows import save_workflow
+
+    save_workflow({"name": "Invoiced companies", "object_type": "company", "schedule": {"kind": "daily", "time": "08:00"},
+                   "criteria": groups}, actor="t", now=NOW)
+    with pytest.raises(RotaError, match='workflow "Invoiced companies" uses it'):
+        remove_property("invoice", "total")
     with pytest.raises(RotaError, match='cardinality "lots" is unknown'):
         define_association("invoice", "contact", "contact", "lots")
     assert get_record("invoice", inv)["total"] == 10
