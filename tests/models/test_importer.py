@@ -200,3 +200,22 @@ def test_cancel_rolls_the_whole_import_back(any_db, tmp_path):
         import_csv("contact", path, progress=cancel_after_some, cancel=cancel, batch_rows=2000)
     assert record_model("contact").select().count() == 0
     assert import_csv("contact", path).count == 20_000  # the database is usable afterwards
+
+
+@pytest.mark.parametrize("cell,phrase", [
+    ("Ann\x00Lee", 'line 3, column "First Name": a NUL byte (\\x00) at character 4'),
+    ("0001-01-01T00:00+05:00", 'line 3, column "Create Date": "0001-01-01T00:00+05:00" is out of range'),
+    ("9999-12-31T23:59:59-05:00", "is out of range"),
+])
+def test_nul_bytes_and_out_of_range_dates_are_refused_on_both_databases(any_db, tmp_path, cell, phrase):
+    column = "First Name" if "\x00" in cell else "Create Date"
+    other = "2024-01-01" if column == "First Name" else "Ann"
+    rows = [("ok@x.se", "Bo", "2024-01-01"),
+            ("a@x.se", cell, other) if column == "First Name" else ("a@x.se", other, cell)]
+    path = tmp_path / "bad.csv"
+    path.write_text("Email,First Name,Create Date\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows),
+                    encoding="utf-8")
+    with pytest.raises(RotaError) as err:
+        import_csv("contact", path)
+    assert phrase in str(err.value)
+    assert record_model("contact").select().count() == 0  # the good row before it is not kept either
