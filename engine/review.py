@@ -58,4 +58,6 @@ def save_as_static_list(workflow_name: str, list_name: str, now: datetime | None
         raise RotaError("list name: at most 200 characters")
     settings = load_settings()
     wf = get_workflow(workflow_name)
-    return save_matching_as_list(wf, name, wf.criteria or [], now=now, tz=workflow_timezone(wf, settings))
+    where = crit.compile_criteria(wf.criteria or [], wf.object_type.name, now=now,
+                                  tz=workflow_timezone(wf, settings), empty=True)
+    return save_matching_as_list(wf, name, where, now=now)

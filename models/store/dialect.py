@@ -88,9 +88,12 @@ class Dialect:
             return query.for_update("FOR UPDATE SKIP LOCKED")
         return query
 
-    def skip_locked_sql(self) -> str:
-        """The same, as a clause to append to a raw ``SELECT``."""
-        return " FOR UPDATE SKIP LOCKED" if self.postgres else ""
+    def skip_locked_sql(self, of: str | None = None) -> str:
+        """The same, as a clause to append to a raw ``SELECT`` (``of``: lock only the
+        rows of that table alias in a join)."""
+        if not self.postgres:
+            return ""
+        return f" FOR UPDATE OF {of} SKIP LOCKED" if of else " FOR UPDATE SKIP LOCKED"
 
     # ------------------------------------------------------------------ statements
 

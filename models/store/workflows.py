@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import peewee as pw
 
-from models import criteria as crit
 from models.errors import RotaError
 from models.objects import record_model
 from models.schema import Enrollment, ListMember, ObjectType, Run, StaticList, Workflow
@@ -84,16 +84,16 @@ def delete_workflow(wf: Workflow) -> None:
     wf.delete_instance(recursive=False)
 
 
-def save_matching_as_list(wf: Workflow, list_name: str, criteria: list, *, now: datetime, tz: str) -> int:
-    """A new static list of the records meeting ``criteria`` now, in one transaction
-    (one INSERT … SELECT whatever the number of records); returns its size."""
+def save_matching_as_list(wf: Workflow, list_name: str, where: Any, *, now: datetime) -> int:
+    """A new static list of the workflow type's records meeting ``where`` (a compiled
+    criteria condition, models.criteria), in one transaction (one INSERT … SELECT
+    whatever the number of records); returns its size."""
     type_name = wf.object_type.name
     model = record_model(type_name)
     with write_transaction():
         if StaticList.get_or_none(StaticList.name == list_name) is not None:
             raise RotaError(f'a static list named "{list_name}" exists already; choose another name')
         lst = StaticList.create(name=list_name, object_type=wf.object_type_id, created_at=now)
-        where = crit.compile_criteria(criteria or [], type_name, now=now, tz=tz, empty=True)
         source = model.select(pw.Value(lst.id), model.id, pw.Value(to_micros(now))).where(where)
         ListMember.insert_from(source, [ListMember.list, ListMember.record_id, ListMember.added_at]).execute()
         return ListMember.select().where(ListMember.list == lst.id).count()
