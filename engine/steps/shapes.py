@@ -31,8 +31,8 @@ STEP_TYPES = {
     "add_to_list": "Add to static list",
     "remove_from_list": "Remove from static list",
     "webhook": "Send webhook",
+    "send_email": "Send e-mail to record",
 }
-# "send_email" (validated below) joins STEP_TYPES when the executor sends it.
 DELAY_UNITS = ("minutes", "hours", "days")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MASK = "***"
