@@ -39,7 +39,7 @@ from engine.network import Done, Job, NetworkPool
 from engine.notify import SMTP_RETRIES, send_mail
 from engine.steps.context import Context, Item, step_detail
 from engine.steps.positions import Position, advance, path_label
-from engine.steps.shapes import mask_headers, mask_url
+from engine.steps.shapes import mask_headers
 from engine.steps.templates import compile_template, fill, url_value
 from engine.webhook import WebhookResult, backoff, idempotency_key, prepare, send
 from models.objects import Prop, to_json_value
