@@ -16,20 +16,12 @@ from textual.worker import Worker
 
 from engine.clock import SystemClock
 from models.db import describe
-from models.errors import RotaError
 from models.settings import Settings, load_settings
 from tui.commands import ScreenCommands
 from tui.messages import EngineEventMessage, WorkflowsChanged
+from tui.workers import close_write_queue, friendly, show_failure
 
 log = logging.getLogger("rota.tui")
-
-
-def friendly(error: BaseException) -> str:
-    """The words an operator sees for a failure: ours verbatim, others named briefly."""
-    if isinstance(error, RotaError):
-        return str(error)
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 class RotaApp(App[int]):
@@ -104,6 +96,7 @@ class RotaApp(App[int]):
             self._unsubscribe()
             self._unsubscribe = None
         self.stop_engine()
+        close_write_queue(self)
 
     def wake_engine(self) -> None:
         """Saving a change already wakes the engine through the service layer; this is
@@ -169,17 +162,11 @@ class RotaApp(App[int]):
     # ------------------------------------------------------------------ failures
 
     def worker_failed(self, worker: Worker) -> None:
-        """The one handler for failed database workers: a toast, details to the log."""
-        error = worker.error
-        if isinstance(error, RotaError):
-            log.info("worker %s: %s", worker.group, error)
-        else:
-            log.error("worker %s failed", worker.group, exc_info=error)
-        self.notify(friendly(error) if error else "failed", title="Could not finish", severity="error",
-                    timeout=8)
+        """A failed database worker: a toast, details to the log (``tui.workers``)."""
+        show_failure(self, worker.error, worker.description or worker.group)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Workers started on the app itself (demo loading)."""
+        """Workers started on the app itself."""
         from textual.worker import WorkerState
 
         if event.state == WorkerState.ERROR:

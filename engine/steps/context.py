@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from engine.steps.positions import Position, advance
 from engine.steps.shapes import WEEKDAYS, describe_step, mask_step, parse_time
-from engine.steps.templates import compile_template, fill
+from engine.steps.templates import compile_template, fill, url_value
 from models.criteria import evaluator
 from models.objects import get_props, record_model
 from models.schema import Workflow
@@ -75,6 +75,12 @@ class Context:
         if parts is None:
             parts = self._templates[text] = compile_template(text, self.type_name)
         return fill(parts, record, self.tz)
+
+    def render_url(self, text: str, record: dict) -> str:
+        parts = self._templates.get(text)
+        if parts is None:
+            parts = self._templates[text] = compile_template(text, self.type_name)
+        return fill(parts, record, self.tz, url_value)
 
     # --------------------------------------------------------------- record access
 

@@ -40,7 +40,6 @@ from engine.notify import SMTP_RETRIES, send_mail
 from engine.steps.context import Context, Item, step_detail
 from engine.steps.positions import Position, advance, path_label
 from engine.steps.shapes import mask_headers
-from engine.steps.templates import compile_template, fill, url_value
 from engine.webhook import WebhookResult, backoff, idempotency_key, prepare, send
 from models.objects import Prop, to_json_value
 from models.timeutil import iso_z
@@ -157,7 +156,6 @@ def submit_group(ctx: Context, pos: Position, step: dict, items: list[Item], eng
     """Render each enrollment's call and hand it to the pool (outside any transaction)."""
     kind = step["type"]
     base = step_detail(step)
-    url_parts = compile_template(step["url"], ctx.type_name) if kind == "webhook" else []
     for it in items:
         record = ctx.records[it.record_id]
         attempt = it.tries + 1
@@ -172,7 +170,7 @@ def submit_group(ctx: Context, pos: Position, step: dict, items: list[Item], eng
                 "step": path_label(pos),
                 "attempt": attempt,
             }
-            request = prepare(step, lambda _text, r=record: fill(url_parts, r, ctx.tz, url_value),
+            request = prepare(step, lambda text, r=record: ctx.render_url(text, r),
                               lambda text, r=record: ctx.render(text, r), payload, key)
             allow = list(ctx.settings.webhook_allow_hosts)
             detail = {**base, "url": request.shown_url, "headers": mask_headers(step.get("headers") or {}),

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -20,7 +19,7 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from tui.messages import WorkflowsChanged
-from tui.screens import WorkerReports
+from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 
 ENTRY_CAP = 200
@@ -90,22 +89,17 @@ class AuditScreen(WorkerReports, Screen):
         self.query_one("#audit-entries", DataTable).focus()
         self.reload()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="audit-load")
+    @db_read("audit-load")
     def reload(self):
-        from models.db import db
+        return load_audit(self.workflow_name)
 
-        with db.connection_context():
-            return load_audit(self.workflow_name)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="audit-restore")
+    @db_write("audit-restore")
     def restore(self, version: int) -> str:
         from engine.audit import current_actor
         from engine.workflows import restore_version
-        from models.db import db
 
-        with db.connection_context():
-            wf = restore_version(self.workflow_name, version, actor=current_actor(self.app.settings.operator),
-                                 now=self.app.clock.now())
+        wf = restore_version(self.workflow_name, version, actor=current_actor(self.app.settings.operator),
+                             now=self.app.clock.now())
         self.app.wake_engine()
         return f'Restored version {version} of "{self.workflow_name}" (now version {wf.version}).'
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import peewee as pw
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -30,7 +29,7 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from tui.messages import EngineEventMessage, WorkflowsChanged
-from tui.screens import WorkerReports
+from tui.workers import WorkerReports, db_read
 from tui.widgets import WrappingFooter, column_table, sync_table
 from tui.widgets.chart import BarChart
 
@@ -183,13 +182,10 @@ class DashboardScreen(WorkerReports, Screen):
 
     # ---------------------------------------------------------------- loading
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard-load")
+    @db_read("dashboard-load")
     def reload(self) -> DashboardData:
-        from models.db import db
-
         today = self.app.clock.now().date()  # the rollup's days are UTC days
-        with db.connection_context():
-            return load_dashboard(self.workflow_id, today)
+        return load_dashboard(self.workflow_id, today)
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.group == "dashboard-load":

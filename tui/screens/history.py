@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -27,7 +26,7 @@ from textual.worker import Worker
 
 from models.errors import RotaError
 from tui.messages import EngineEventMessage
-from tui.screens import WorkerReports
+from tui.workers import WorkerReports, db_read
 from tui.widgets import WrappingFooter, column_table, cursor_key
 
 PAGE = 100
@@ -176,19 +175,13 @@ class HistoryScreen(WorkerReports, Screen):
 
     # ---------------------------------------------------------------- loading
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="history-zone")
+    @db_read("history-zone")
     def load_zone(self) -> str:
-        from models.db import db
+        return workflow_zone(self.workflow_name, self.app.settings.timezone)
 
-        with db.connection_context():
-            return workflow_zone(self.workflow_name, self.app.settings.timezone)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="history-load")
+    @db_read("history-load")
     def load(self, filters: Filters, before: str | None, append: bool) -> Page:
-        from models.db import db
-
-        with db.connection_context():
-            rows = read_page(self.workflow_name, filters, before)
+        rows = read_page(self.workflow_name, filters, before)
         return Page(filters, rows, append, len(rows) >= PAGE)
 
     def worker_succeeded(self, worker: Worker) -> None:

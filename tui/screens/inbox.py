@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -20,7 +19,7 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from tui.messages import EngineEventMessage
-from tui.screens import WorkerReports
+from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 
 CAP = 200
@@ -105,24 +104,19 @@ class InboxScreen(WorkerReports, Screen):
         self.query_one("#inbox-notes", DataTable).focus()
         self.reload()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-load")
+    @db_read("inbox-load")
     def reload(self):
-        from models.db import db
+        return load_inbox(None if self.everyone else self.operator)
 
-        with db.connection_context():
-            return load_inbox(None if self.everyone else self.operator)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox-change")
+    @db_write("inbox-change")
     def change(self, kind: str, row_id: int) -> str:
-        from models.db import db
         from models.schema import Notification, Task
 
-        with db.connection_context():
-            if kind == "note":
-                Notification.update(read=True).where(Notification.id == row_id).execute()
-                return "Marked read."
-            Task.update(done=True).where(Task.id == row_id).execute()
-            return "Task done."
+        if kind == "note":
+            Notification.update(read=True).where(Notification.id == row_id).execute()
+            return "Marked read."
+        Task.update(done=True).where(Task.id == row_id).execute()
+        return "Task done."
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.group == "inbox-load":

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from models.errors import RotaError
+from tui.workers import WorkerReports, db_write
 
 HINTS = {"number": "a number, e.g. 1200.50", "date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM",
          "string": ""}
@@ -42,7 +42,7 @@ def field_text(prop, value, tz_name: str) -> str:
     return str(value)
 
 
-class RecordFormScreen(ModalScreen[int | None]):
+class RecordFormScreen(WorkerReports, ModalScreen[int | None]):
     """``props`` are ``models.objects.Prop``; ``values`` the stored record (edit) or None (add)."""
 
     CSS_PATH = "record_form.tcss"
@@ -104,29 +104,26 @@ class RecordFormScreen(ModalScreen[int | None]):
     def action_save(self) -> None:
         self.save(self.read_values())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="record-save")
+    @db_write("record-save")
     def save(self, values: dict) -> int:
-        from models.db import db
         from models.objects import create_record, update_record
 
         now = self.app.clock.now()
-        with db.connection_context():
-            if self.record_id:
-                update_record(self.type_name, self.record_id, values, now=now, tz_name=self.tz_name)
-                return int(self.record_id)
-            return int(create_record(self.type_name, values, now=now, tz_name=self.tz_name))
+        if self.record_id:
+            update_record(self.type_name, self.record_id, values, now=now, tz_name=self.tz_name)
+            return int(self.record_id)
+        return int(create_record(self.type_name, values, now=now, tz_name=self.tz_name))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def worker_succeeded(self, worker: Worker) -> None:
+        self.dismiss(worker.result)
+
+    def worker_error(self, worker: Worker) -> bool:
         """A refused value stays in the form with the reason; anything else is the app's
         usual error toast (and the form stays open so nothing typed is lost)."""
-        if event.state == WorkerState.SUCCESS:
-            self.dismiss(event.worker.result)
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            if isinstance(error, RotaError):
-                self.show_error(str(error))
-            else:
-                self.app.worker_failed(event.worker)
+        if isinstance(worker.error, RotaError):
+            self.show_error(str(worker.error))
+            return True
+        return False
 
     def show_error(self, text: str) -> None:
         from rich.markup import escape

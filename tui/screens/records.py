@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -20,7 +19,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from models.errors import RotaError
-from tui.screens import WorkerReports
+from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter, cursor_key
 
 PAGE = 100
@@ -159,14 +158,12 @@ class RecordsScreen(WorkerReports, Screen):
 
     # ---------------------------------------------------------------- loading
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="records-types")
+    @db_read("records-types")
     def load_types(self):
-        from models.db import db
         from models.objects import get_props
 
-        with db.connection_context():
-            choices = type_choices()
-            props = [(p.label, p.name) for p in get_props(self.type_name).values()]
+        choices = type_choices()
+        props = [(p.label, p.name) for p in get_props(self.type_name).values()]
         return choices, props
 
     def load(self, after: int) -> None:
@@ -176,20 +173,15 @@ class RecordsScreen(WorkerReports, Screen):
         text = self.query_one("#rec-search", Input).value
         self.fetch(self.type_name, after, None if prop is Select.NULL else str(prop), text)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="records-load")
+    @db_read("records-load")
     def fetch(self, type_name: str, after: int, prop: str | None, text: str) -> RecordPage:
-        from models.db import db
+        return read_page(type_name, after, prop, text, self.app.settings.timezone)
 
-        with db.connection_context():
-            return read_page(type_name, after, prop, text, self.app.settings.timezone)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="records-props")
+    @db_read("records-props")
     def load_props(self, type_name: str):
-        from models.db import db
         from models.objects import get_props
 
-        with db.connection_context():
-            return type_name, [(p.label, p.name) for p in get_props(type_name).values()]
+        return type_name, [(p.label, p.name) for p in get_props(type_name).values()]
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.group == "records-types":
@@ -302,15 +294,13 @@ class RecordsScreen(WorkerReports, Screen):
         if rid is not None:
             self.open_form(rid)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="records-open")
+    @db_read("records-open")
     def open_form(self, record_id: int | None):
         """Read the property definitions (and the record, to edit) for the form."""
-        from models.db import db
         from models.objects import get_props, get_record
 
-        with db.connection_context():
-            props = list(get_props(self.type_name).values())
-            values = get_record(self.type_name, record_id) if record_id is not None else None
+        props = list(get_props(self.type_name).values())
+        values = get_record(self.type_name, record_id) if record_id is not None else None
         if record_id is not None and values is None:
             raise RotaError(f"{self.type_name} {record_id} no longer exists")
         return self.type_name, props, values
@@ -333,24 +323,19 @@ class RecordsScreen(WorkerReports, Screen):
             return
         self.pick_workflow(rid)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="records-pick")
+    @db_read("records-pick")
     def pick_workflow(self, record_id: int):
-        from models.db import db
-
-        with db.connection_context():
-            return record_id, workflows_for(self.type_name)
+        return record_id, workflows_for(self.type_name)
 
     def show_picker(self, record_id: int, choices: list[tuple[str, str]]) -> None:
         self.app.push_screen(WorkflowPickScreen(f"{self.type_name} {record_id}", choices),
                              lambda name: name and self.enroll(name, record_id))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="records-enroll")
+    @db_write("records-enroll")
     def enroll(self, workflow_name: str, record_id: int) -> tuple[str, bool]:
         from engine.runner import enroll_manual
-        from models.db import db
 
-        with db.connection_context():
-            run = enroll_manual(workflow_name, record_id, now=self.app.clock.now())
+        run = enroll_manual(workflow_name, record_id, now=self.app.clock.now())
         self.app.wake_engine()
         if run.suppressed:
             return (f'{self.type_name} {record_id} was suppressed in "{workflow_name}": it meets the '

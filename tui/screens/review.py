@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -20,7 +19,7 @@ from textual.widgets import Button, Header, Static
 from textual.worker import Worker
 
 from tui.messages import WorkflowsChanged
-from tui.screens import WorkerReports
+from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter
 
 
@@ -100,35 +99,28 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
 
     # ---------------------------------------------------------------- workers
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review-load")
+    @db_read("review-load")
     def load(self) -> tuple[Overview, dict]:
-        from models.db import db
-
-        with db.connection_context():
-            overview = read_overview(self.workflow_name, self.app.settings.timezone)
-            numbers = review_numbers(self.workflow_name, self.app.clock.now())
+        overview = read_overview(self.workflow_name, self.app.settings.timezone)
+        numbers = review_numbers(self.workflow_name, self.app.clock.now())
         return overview, numbers
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review-change")
+    @db_write("review-change")
     def set_status(self, status: str) -> str:
         from engine.workflows import set_status
-        from models.db import db
 
-        with db.connection_context():
-            wf = set_status(self.workflow_name, status, now=self.app.clock.now())
+        wf = set_status(self.workflow_name, status, now=self.app.clock.now())
         self.app.wake_engine()
         if status == "active":
             when = self.app.local_time(wf.next_run_at, "%a %d %b %Y %H:%M") if wf.next_run_at else "none"
             return f'"{self.workflow_name}" is active. Next run: {when}.'
         return f'"{self.workflow_name}" is paused.'
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review-change")
+    @db_write("review-change")
     def save_list(self, list_name: str) -> str:
         from engine.review import save_as_static_list
-        from models.db import db
 
-        with db.connection_context():
-            size = save_as_static_list(self.workflow_name, list_name, now=self.app.clock.now())
+        size = save_as_static_list(self.workflow_name, list_name, now=self.app.clock.now())
         return f'Saved static list "{list_name}" with {size:,} record{"" if size == 1 else "s"}.'
 
     def worker_succeeded(self, worker: Worker) -> None:

@@ -21,17 +21,16 @@ import logging
 from datetime import datetime
 from typing import Callable
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from engine.schedule import BusinessCalendar
 from models.errors import RotaError
-from models.objects import get_type, list_types
 from models.settings import load_settings
 from models.timeutil import utcnow
 from tui.widgets.actions_editor import ActionsEditor
@@ -39,6 +38,7 @@ from tui.widgets.criteria_editor import CriteriaEditor
 from tui.widgets.schedule_form import ScheduleForm
 from tui.widgets.settings_form import SettingsForm
 from tui.widgets import WrappingFooter
+from tui.workers import WorkerReports, db_read, db_write
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,13 @@ def section_for_error(message: str) -> str | None:
     return None
 
 
-class WorkflowEditorScreen(Screen[str | None]):
-    """Create (``original_name`` None) or edit a workflow given as a SPEC §9 body."""
+class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
+    """Create (``original_name`` None) or edit a workflow given as a SPEC §9 body.
+
+    ``types`` are the object types to offer as (label, name) pairs, read by the caller
+    off the UI thread (``editor_types``); without them the screen reads them itself in
+    a worker once mounted.
+    """
 
     CSS_PATH = "workflow_editor.tcss"
     HELP_TITLE = "Workflow editor"
@@ -93,8 +98,10 @@ class WorkflowEditorScreen(Screen[str | None]):
     ]
 
     def __init__(self, body: dict, original_name: str | None = None, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 types: list[tuple[str, str]] | None = None) -> None:
         super().__init__()
+        self.types = types
         settings = load_settings()
         base = new_workflow_body(body.get("object_type") or "contact", settings.timezone)
         self.body = {**base, **copy.deepcopy(body)}
@@ -110,12 +117,14 @@ class WorkflowEditorScreen(Screen[str | None]):
             # schedule, so a section key such as "2" is not typed over the name.
             self.AUTO_FOCUS = "#sf-freq"
         self._after_save: str | None = None
+        self._saving = False
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         body = self.body
-        types = [(t.label, t.name) for t in list_types()]
+        # Until the types are read, the body's own type is the one choice.
+        types = self.types or [(body["object_type"], body["object_type"])]
         with Horizontal(id="we-top"):
             yield Label("Name", classes="we-label")
             yield Input(body.get("name") or "", placeholder="workflow name", compact=True, id="we-name")
@@ -164,6 +173,8 @@ class WorkflowEditorScreen(Screen[str | None]):
 
     def on_mount(self) -> None:
         self.sub_title = f"Edit {self.original_name}" if self.original_name else "New workflow"
+        if self.types is None:
+            self.load_types()
         self._schedule_count()
         # Widgets settle (Select/Input initial messages) before the body counts as unchanged.
         self.call_after_refresh(self._set_baseline)
@@ -233,12 +244,19 @@ class WorkflowEditorScreen(Screen[str | None]):
         tz = self.query_one("#we-schedule", ScheduleForm).timezone
         self.count_records(self.object_type, self.query_one("#we-criteria", CriteriaEditor).groups, tz)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="count", name="count")
-    def count_records(self, object_type: str, groups: list, tz: str) -> tuple[str, int]:
-        """How many records meet the criteria now (a new edit cancels the wait for an old count)."""
-        from models.criteria import count_matching
+    @db_read("types")
+    def load_types(self) -> list[tuple[str, str]]:
+        return editor_types()
 
-        return object_type, count_matching(object_type, groups, now=self.now(), tz=tz)
+    @db_read("count")
+    def count_records(self, object_type: str, groups: list, tz: str) -> str:
+        """How many records meet the criteria now, in words (a new edit supersedes an
+        old count)."""
+        from models.criteria import count_matching
+        from models.objects import get_type
+
+        count = count_matching(object_type, groups, now=self.now(), tz=tz)
+        return f"{count:,} {get_type(object_type).plural.lower()} meet the criteria now"
 
     # ------------------------------------------------------------------ saving
 
@@ -252,14 +270,18 @@ class WorkflowEditorScreen(Screen[str | None]):
         self._save(then="review")
 
     def _save(self, *, status: str | None = None, then: str | None = None) -> None:
+        if self._saving:
+            self.notify("Still saving…", timeout=2)
+            return
         body = self.collect_body()
         if status:
             body["status"] = status
         self._after_save = then
         self._clear_errors()
+        self._saving = True
         self.save_body(body, self.original_name)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save", name="save")
+    @db_write("editor-save")
     def save_body(self, body: dict, original_name: str | None) -> tuple[dict, str]:
         """Validate and store through the service layer; returns the body and the saved name."""
         from engine.workflows import save_workflow
@@ -330,30 +352,38 @@ class WorkflowEditorScreen(Screen[str | None]):
         self.call_after_refresh(self._focus_error, section, message)
         self.notify(message, title="Not saved", severity="error", timeout=8)
 
-    @on(Worker.StateChanged)
-    def _worker_state(self, event: Worker.StateChanged) -> None:
-        """One place for worker results and failures: a toast, never a traceback."""
-        worker = event.worker
-        if event.state == WorkerState.SUCCESS:
-            if worker.name == "save":
-                self._saved(*worker.result)
-            elif worker.name == "count":
-                object_type, count = worker.result
-                plural = get_type(object_type).plural.lower()
-                self.query_one("#we-count", Static).update(f"{count:,} {plural} meet the criteria now")
-        elif event.state == WorkerState.ERROR:
-            error = worker.error
-            if worker.name == "save":
-                if isinstance(error, RotaError):
-                    self.show_save_error(str(error))
-                else:
-                    log.exception("saving a workflow failed", exc_info=error)
-                    self.notify(f"Saving failed: {error}", title="Not saved", severity="error", timeout=8)
-            elif worker.name == "count":
-                text = str(error) if isinstance(error, RotaError) else "could not count (see the log)"
-                if not isinstance(error, RotaError):
-                    log.error("counting matching records failed", exc_info=error)
-                self.query_one("#we-count", Static).update(f"⚠ {text}")
+    def worker_succeeded(self, worker: Worker) -> None:
+        if worker.name == "save_body":
+            self._saving = False
+            self._saved(*worker.result)
+        elif worker.name == "count_records":
+            self.query_one("#we-count", Static).update(worker.result)
+        elif worker.name == "load_types":
+            self.types = worker.result
+            select = self.query_one("#we-type", Select)
+            value = select.value
+            with self.prevent(Select.Changed):
+                select.set_options(self.types)
+                select.value = value
+                select.mutate_reactive(Select.value)  # show the label even when the value is the same
+
+    def worker_error(self, worker: Worker) -> bool:
+        """A refused save goes to its field; a failed count shows where the count goes."""
+        error = worker.error
+        if worker.name == "save_body":
+            self._saving = False
+        if worker.name == "save_body" and isinstance(error, RotaError):
+            self.show_save_error(str(error))
+            return True
+        if worker.name == "count_records":
+            text = str(error) if isinstance(error, RotaError) else "could not count (see the log)"
+            if not isinstance(error, RotaError):
+                log.error("counting matching records failed", exc_info=error)
+            self.query_one("#we-count", Static).update(f"⚠ {text}")
+            return True
+        if worker.name == "save_body":
+            self._after_save = None
+        return False
 
     # ------------------------------------------------------------------ moving about
 
@@ -404,3 +434,14 @@ class WorkflowEditorScreen(Screen[str | None]):
 
         self.app.push_screen(ConfirmScreen("This workflow has unsaved changes. Discard them?",
                                            title="Unsaved changes", yes="Discard", no="Keep editing"), answered)
+
+
+def editor_types() -> list[tuple[str, str]]:
+    """The object types the editor offers, as (label, name); read in a worker. Their
+    property definitions are read too, so the editor's widgets find them cached."""
+    from models.objects import get_props, list_types
+
+    types = list_types()
+    for otype in types:
+        get_props(otype)
+    return [(t.label, t.name) for t in types]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -25,7 +24,7 @@ from textual.worker import Worker
 
 from models.errors import RotaError
 from tui.messages import EngineEventMessage, WorkflowsChanged
-from tui.screens import WorkerReports
+from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter
 
 ROW_CAP = 1000
@@ -236,15 +235,21 @@ class WorkflowsScreen(WorkerReports, Screen):
 
     # -------------------------------------------------------------------- loading
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-load")
+    @db_read("workflows-load")
     def reload(self) -> Snapshot:
-        from models.db import db
+        return load_rows(self.app.settings.timezone)
 
-        with db.connection_context():
-            return load_rows(self.app.settings.timezone)
+    def worker_error(self, worker: Worker) -> bool:
+        if worker.group == "workflows-open":
+            self.reload()  # e.g. the workflow was deleted meanwhile: show the list as it is
+        return False
 
     def worker_succeeded(self, worker: Worker) -> None:
-        if worker.group == "workflows-load":
+        if worker.name == "read_types":
+            self.show_create(worker.result)
+        elif worker.name == "read_for_editor":
+            self.open_editor(*worker.result)
+        elif worker.group == "workflows-load":
             snapshot: Snapshot = worker.result
             self.rows = {r.id: r for r in snapshot.rows}
             self.loaded = True
@@ -382,12 +387,20 @@ class WorkflowsScreen(WorkerReports, Screen):
         self.query_one(DataTable).focus()
 
     def action_new(self) -> None:
+        self.read_types()
+
+    @db_read("workflows-open")
+    def read_types(self) -> list:
         from models.objects import list_types
+
+        return list_types()
+
+    def show_create(self, types: list) -> None:
         from tui.screens.create import CreateScreen
 
-        types = [(f"{t.label} ({t.name})" if not t.builtin else t.label, t.name) for t in list_types()]
+        choices = [(f"{t.label} ({t.name})" if not t.builtin else t.label, t.name) for t in types]
         taken = {r.name for r in self.rows.values()}
-        self.app.push_screen(CreateScreen(types, taken), self._created)
+        self.app.push_screen(CreateScreen(choices, taken), self._created)
 
     def _created(self, new) -> None:
         if new is None:
@@ -397,15 +410,25 @@ class WorkflowsScreen(WorkerReports, Screen):
             "schedule": {"kind": "daily", "time": "08:00", "timezone": self.app.settings.timezone},
             "criteria": [], "suppression": [], "unenrollment": [], "actions": [], "settings": {},
         }
-        self.open_editor(body, None)
+        self.read_for_editor(body, None)
 
-    def open_editor(self, body: dict, original_name: str | None) -> None:
-        try:
-            from tui.screens.workflow_editor import WorkflowEditorScreen
-        except ImportError:
-            self.notify("The workflow editor is not available in this build.", severity="error")
-            return
-        self.app.push_screen(WorkflowEditorScreen(body, original_name=original_name), self._edited)
+    @db_read("workflows-open")
+    def read_for_editor(self, body: dict | None, workflow_id: int | None) -> tuple[dict, str | None, list]:
+        """What the editor needs, read before it opens: the body (of a stored
+        workflow, when ``workflow_id`` is given) and the object types."""
+        from engine.workflows import get_workflow, workflow_body
+        from tui.screens.workflow_editor import editor_types
+
+        original_name = None
+        if workflow_id is not None:
+            wf = get_workflow(workflow_id)
+            body, original_name = workflow_body(wf), wf.name
+        return body, original_name, editor_types()
+
+    def open_editor(self, body: dict, original_name: str | None, types: list | None = None) -> None:
+        from tui.screens.workflow_editor import WorkflowEditorScreen
+
+        self.app.push_screen(WorkflowEditorScreen(body, original_name=original_name, types=types), self._edited)
 
     def _edited(self, name: str | None) -> None:
         self._select_next = name  # the saved (maybe new or renamed) workflow
@@ -422,30 +445,19 @@ class WorkflowsScreen(WorkerReports, Screen):
 
     def action_open(self) -> None:
         row = self.selected()
-        if row is None:
-            return
-        from engine.workflows import get_workflow, workflow_body
-
-        try:
-            body = workflow_body(get_workflow(row.id))
-        except RotaError as exc:
-            self.notify(str(exc), severity="error")
-            self.reload()
-            return
-        self.open_editor(body, row.name)
+        if row is not None:
+            self.read_for_editor(None, row.id)
 
     def action_set(self, status: str) -> None:
         row = self.selected()
         if row is not None and row.status != status:
             self.change_status(row.name, status)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-change")
+    @db_write("workflows-change")
     def change_status(self, name: str, status: str) -> str:
         from engine.workflows import set_status
-        from models.db import db
 
-        with db.connection_context():
-            wf = set_status(name, status, now=self.app.clock.now())
+        wf = set_status(name, status, now=self.app.clock.now())
         if status == "active":
             self.app.wake_engine()
             when = self.app.local_time(wf.next_run_at) if wf.next_run_at else "no next run"
@@ -465,13 +477,11 @@ class WorkflowsScreen(WorkerReports, Screen):
         self.app.push_screen(AskScreen(f'Name for the copy of "{row.name}":', proposal, title="Clone workflow"),
                              lambda new: new and self.clone(row.name, new))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-change")
+    @db_write("workflows-change")
     def clone(self, name: str, new_name: str) -> str:
         from engine.workflows import clone_workflow
-        from models.db import db
 
-        with db.connection_context():
-            clone_workflow(name, new_name, now=self.app.clock.now())
+        clone_workflow(name, new_name, now=self.app.clock.now())
         self._select_next = new_name
         return f'Cloned "{name}" as "{new_name}" (a draft).'
 
@@ -486,13 +496,11 @@ class WorkflowsScreen(WorkerReports, Screen):
         self.app.push_screen(ConfirmScreen(question, title="Delete workflow", yes="Delete"),
                              lambda yes: yes and self.delete(row.name))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-change")
+    @db_write("workflows-change")
     def delete(self, name: str) -> str:
         from engine.workflows import delete_workflow
-        from models.db import db
 
-        with db.connection_context():
-            delete_workflow(name, now=self.app.clock.now())
+        delete_workflow(name, now=self.app.clock.now())
         return f'Deleted "{name}".'
 
     def action_export(self) -> None:
@@ -505,13 +513,11 @@ class WorkflowsScreen(WorkerReports, Screen):
         self.app.push_screen(AskScreen("Write the workflow as JSON to:", default, title="Export workflow"),
                              lambda path: path and self.export(row.name, path))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-change")
+    @db_write("workflows-change")
     def export(self, name: str, path: str) -> str:
         from engine.workflows import export_workflow
-        from models.db import db
 
-        with db.connection_context():
-            body = export_workflow(name)
+        body = export_workflow(name)
         target = Path(path).expanduser()
         if target.is_dir():
             target = target / (safe_filename(name) + ".json")
@@ -579,13 +585,11 @@ class WorkflowsScreen(WorkerReports, Screen):
             self.notify("Loading demo data…")
             self.load_demo()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="workflows-change")
+    @db_write("workflows-change")
     def load_demo(self) -> str:
         from engine.demo import load_demo
-        from models.db import db
 
-        with db.connection_context():
-            load_demo(now=self.app.clock.now(), **DEMO_SIZE)
+        load_demo(now=self.app.clock.now(), **DEMO_SIZE)
         return "Demo data loaded."
 
 
