@@ -46,7 +46,8 @@ from models.timeutil import iso_z
 
 EXTERNAL_STEPS = frozenset({"webhook", "send_email"})  # plus "notify" when it sends e-mail
 DEFAULT_HOLD = timedelta(seconds=15)  # an in-flight claim's lease, renewed by the heartbeat
-DEFAULT_GRACE_S = 10.0  # how long a stopping engine waits for calls in flight
+DEFAULT_GRACE_S = 10.0  # a stopping engine is gone within this: calls in flight get all but…
+RECORD_RESERVE_S = 1.0  # …the last second, kept for recording them and exiting
 WORKERS = 32
 PER_HOST = 8
 
@@ -291,6 +292,6 @@ def stop(engine_id: str, grace: float = DEFAULT_GRACE_S) -> tuple[list[tuple[InF
         net = _NETS.pop(engine_id, None)
     if net is None:
         return [], []
-    unfinished = net.pool.shutdown(grace)
+    unfinished = net.pool.shutdown(max(0.0, grace - RECORD_RESERVE_S))
     done = [(d.job.context, _result_of(d)) for d in net.pool.collect()]
     return done, [j.context for j in unfinished]

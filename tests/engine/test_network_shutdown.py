@@ -123,7 +123,9 @@ def test_sigterm_with_webhooks_in_flight_exits_within_grace_and_releases_them_as
                 proc.kill()
         err = proc.stderr.read()
         assert code == 0, err[-2000:]
-        assert 9 <= took < 13, f"stopped after {took:.1f} s (grace 10 s)"
+        # Within the 10 s grace (9 s for the calls, 1 s to record them and exit); the
+        # margin is for a machine loaded by parallel test runs.
+        assert 8.5 <= took < 11.5, f"stopped after {took:.1f} s (grace 10 s)"
         assert endpoint.answered == 0  # nothing came back: every one was interrupted
         rows = list(Enrollment.select())
         assert len(rows) == N and all(e.claimed_by is None for e in rows)
