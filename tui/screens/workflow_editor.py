@@ -33,11 +33,13 @@ from engine.schedule import BusinessCalendar
 from models.errors import RotaError
 from models.settings import load_settings
 from models.timeutil import utcnow
+from tui.screens.activate_dialog import ActivateDialog
+from tui.screens.change_dialog import ChangeDialog
+from tui.widgets import WrappingFooter
 from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.criteria_editor import CriteriaEditor
 from tui.widgets.schedule_form import ScheduleForm
 from tui.widgets.settings_form import SettingsForm
-from tui.widgets import WrappingFooter
 from tui.workers import WorkerReports, db_read, db_write
 
 log = logging.getLogger(__name__)
@@ -264,7 +266,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         self._save()
 
     def action_activate(self) -> None:
-        self._save(status="active")
+        body = {**self.collect_body(), "status": "active"}  # issue 11 §6: ask first
+        self.app.push_screen(ActivateDialog(body, clock=self.now), lambda ok: ok and self._save(status="active"))
 
     def action_review(self) -> None:
         self._save(then="review")
@@ -276,10 +279,17 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         body = self.collect_body()
         if status:
             body["status"] = status
-        self._after_save = then
         self._clear_errors()
-        self._saving = True
-        self.save_body(body, self.original_name)
+
+        def write(ok: bool = True) -> None:
+            if ok:
+                self._after_save, self._saving = then, True
+                self.save_body(body, self.original_name)
+
+        if self.original_name and self.body.get("status") == "active" and self.dirty:  # live edit: show it first
+            self.app.push_screen(ChangeDialog(self.original_name, body, clock=self.now), write)
+            return
+        write()
 
     @db_write("editor-save")
     def save_body(self, body: dict, original_name: str | None) -> tuple[dict, str]:
