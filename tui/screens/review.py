@@ -40,6 +40,7 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
         Binding("a", "set('paused')", "Pause", tooltip="Pause the workflow"),
         Binding("l", "save_list", "Save list", tooltip="Save the records meeting the criteria as a static list"),
         Binding("f", "recount", "Recount"),
+        Binding("s", "simulate", "Simulate", show=False, tooltip="Every run in a date range with projected counts"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -64,6 +65,11 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
 
     def on_mount(self) -> None:
         self.load()
+
+    def action_simulate(self) -> None:
+        from tui.screens.simulate import SimulateScreen
+
+        self.app.push_screen(SimulateScreen(self.workflow_name, today=self.app.clock.now().date()))
 
     # ---------------------------------------------------------------- workers
 

@@ -96,6 +96,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         Binding("2", "section(1)", "Criteria", show=False),
         Binding("3", "section(2)", "Actions", show=False),
         Binding("4", "section(3)", "Settings", show=False),
+        Binding("ctrl+e", "simulate", "Simulate", priority=True, show=False,
+                tooltip="Simulate: every run in a date range with projected counts"),
         Binding("escape", "close", "Close"),
     ]
 
@@ -242,6 +244,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         self._count_timer = self.set_timer(COUNT_DEBOUNCE_S, self._start_count)
 
     def _start_count(self) -> None:
+        self.query_one("#we-schedule", ScheduleForm).refresh_projection()
         self.query_one("#we-count", Static).update("counting…")
         tz = self.query_one("#we-schedule", ScheduleForm).timezone
         self.count_records(self.object_type, self.query_one("#we-criteria", CriteriaEditor).groups, tz)
@@ -272,9 +275,20 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
     def action_review(self) -> None:
         self._save(then="review")
 
-    def _save(self, *, status: str | None = None, then: str | None = None) -> None:
+    def action_simulate(self) -> None:
+        from tui.screens.simulate import SimulateScreen
+
+        self.app.push_screen(SimulateScreen(spec=self.collect_body(), today=self.now().date()))
+
+    def _save(self, *, status: str | None = None, then: str | None = None, busy_ok: bool = False) -> None:
         if self._saving:
             self.notify("Still saving…", timeout=2)
+            return
+        if not busy_ok and (busy := self.query_one("#we-schedule", ScheduleForm).busy_warning()):
+            from tui.screens.confirm import ConfirmScreen
+
+            self.app.push_screen(ConfirmScreen(f"{busy}. Save it anyway?", title="Busy schedule"),
+                                 lambda yes: yes and self._save(status=status, then=then, busy_ok=True))
             return
         body = self.collect_body()
         if status:
