@@ -17,6 +17,7 @@ from engine.changes import subscribe as subscribe  # re-exported: the app subscr
 from engine.schedule import parse_schedule
 from engine.steps import mask_actions, unmask_actions, validate_actions
 from models import criteria as crit
+from models import indexes
 from models.db import db
 from models.errors import RotaError
 from models.objects import get_type
@@ -170,6 +171,8 @@ def save_workflow(body: dict, *, actor: str | None = None, now: datetime | None 
     if existing is not None and isinstance(body, dict) and isinstance(body.get("actions"), list):
         body = {**body, "actions": unmask_actions(body["actions"], existing.actions or [])}
     clean = validate_workflow(body, default_timezone=settings.timezone)
+    crit.check_runnable(clean["object_type"], {k: clean[k] for k in ("criteria", "suppression", "unenrollment")},
+                        now=now, tz=clean["schedule"].get("timezone") or settings.timezone)
     if mode == "create" and existing is not None:
         raise RotaError(f'a workflow named "{clean["name"]}" exists already; choose another name')
     if mode == "update" and existing is None:
@@ -236,8 +239,8 @@ def _maintain_indexes(type_name: str) -> None:
     needed = [s for wf in Workflow.select().where(Workflow.object_type == otype)
               for s in _criteria_sets(workflow_body(wf))]
     for groups in needed:
-        crit.ensure_criteria_indexes(otype.name, groups)
-    crit.prune_criteria_indexes(otype.name, needed)
+        indexes.ensure_criteria_indexes(otype.name, groups)
+    indexes.prune_criteria_indexes(otype.name, needed)
 
 
 def set_status(name: str, status: str, *, actor: str | None = None, now: datetime | None = None) -> Workflow:
