@@ -267,11 +267,12 @@ class WorkflowVersion(Base):
 
 
 class EngineLease(Base):
-    """Who holds what, until when: 'store' on SQLite, per workflow on PostgreSQL."""
+    """Heartbeats and leases (models/store/claims.py): ``engine:<id>`` per running
+    engine, and ``store`` (SQLite: the one engine that runs work)."""
 
     name = pw.CharField(max_length=120, primary_key=True)
-    holder = pw.CharField(max_length=80, null=True)
-    until = InstantField(null=True)
+    claimed_by = pw.CharField(max_length=80, null=True)
+    claimed_until = InstantField(null=True)
     heartbeat = InstantField(null=True)
     info = pw.TextField(null=True)
 
@@ -305,6 +306,16 @@ def _add_associations() -> None:
 
 # Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
 MIGRATIONS: dict[int, Callable[[], None]] = {2: _add_associations}
+
+
+def _lease_vocabulary() -> None:
+    """2: engine_lease speaks the claims' vocabulary (claimed_by / claimed_until)."""
+    t = EngineLease._meta.table_name
+    db.execute_sql(f'ALTER TABLE "{t}" RENAME COLUMN "holder" TO "claimed_by"')
+    db.execute_sql(f'ALTER TABLE "{t}" RENAME COLUMN "until" TO "claimed_until"')
+
+
+MIGRATIONS[2] = _lease_vocabulary
 
 
 def current_version() -> int | None:
