@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,11 +43,12 @@ from engine.steps.positions import (
     step_at,
 )
 from engine.steps.run_db import db_error_types
-from engine.steps.run_network import is_external, run_external
-from models.db import db, is_postgres
+from engine.steps.run_network import is_external
+from models.db import db
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
 from models.settings import load_settings
 from models.store import steps as store
+from models.store.dialect import dialect, write_transaction
 from models.store.steps import insert_tuples, update_ids
 from models.timeutil import from_micros, iso_z, to_micros
 
@@ -59,7 +59,6 @@ PARK = timedelta(seconds=60)  # how long a paused/draft workflow's enrollments a
 MAX_ROUNDS = 200  # a bound on steps per enrollment per call; the rest resumes next call
 BATCH = 50_000  # enrollments per database pass (measured: tests/bench/bench_steps.py)
 ACTIVE_STATES = ("active", "waiting")
-HTTP_WORKERS = 16
 HISTORY_COLUMNS = ["workflow", "at", "type", "record_id", "run", "enrollment", "scheduled_for", "step", "detail"]
 
 
@@ -67,12 +66,7 @@ class _LostClaim(Exception):
     """Another engine took over an enrollment this one held (its lease ran out)."""
 
 
-def _tx():
-    """A write transaction: IMMEDIATE on SQLite, so two writers queue on the busy
-    timeout instead of failing when a read lock cannot be upgraded."""
-    if is_postgres():
-        return db.atomic()
-    return db.atomic("IMMEDIATE")
+_tx = write_transaction  # IMMEDIATE on SQLite: writers queue on the busy timeout
 
 
 # ------------------------------------------------------------------------ claiming
@@ -85,15 +79,15 @@ def _claim(now: datetime, engine_id: str, limit: int) -> list[Item]:
     than the database does. On PostgreSQL ``FOR UPDATE OF e SKIP LOCKED`` lets another
     engine's concurrent claim pass over these rows instead of waiting for them.
     """
-    pg = is_postgres()
-    mark = "%s" if pg else "?"
+    d = dialect()
+    mark = d.param
     e, r = Enrollment._meta.table_name, Run._meta.table_name
     sql = (f'SELECT e."id", e."run_id", e."workflow_id", e."record_id", e."manual", e."enrolled_at", '
            f'e."next_step_at", e."step", e."path", r."scheduled_for" '
            f'FROM "{e}" AS e JOIN "{r}" AS r ON r."id" = e."run_id" '
            f'WHERE e."next_step_at" <= {mark} AND e."state" IN ({mark}, {mark}) '
            f'AND (e."claimed_by" IS NULL OR e."claimed_until" < {mark} OR e."claimed_by" = {mark}) '
-           f'ORDER BY e."next_step_at" LIMIT {int(limit)}' + (" FOR UPDATE OF e SKIP LOCKED" if pg else ""))
+           f'ORDER BY e."next_step_at" LIMIT {int(limit)}' + d.skip_locked_sql("e"))
     now_us = to_micros(now)
     with _tx():
         cursor = db.cursor()
@@ -159,7 +153,7 @@ def run_due_steps(now: datetime, engine_id: str, limit: int = BATCH) -> int:
     was due and ``while run_due_steps(now, id): pass`` drains everything due. Safe to
     call from several engines at once.
     """
-    total = 0
+    total = _apply_network(now, engine_id)
     for _ in range(MAX_ROUNDS):
         count, network = _database_pass(now, engine_id, limit)
         total += count
@@ -322,7 +316,7 @@ def _run_step(p: run_set.Pass, grp: _Group, pos: Position, step: dict) -> list[r
             return _per_record(p, grp, pos, step)
     except db_error_types():
         raise
-    except Exception as exc:  # noqa: BLE001 - a step that cannot run: recorded, never retried forever
+    except Exception as exc:  # a step that cannot run: recorded, never retried forever
         message = f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]
         p.event(grp.g, ctx, run_set.Event("step_failed", pos, {"error": message}))
         return [run_set.Outcome("failed", pos, None)]
@@ -372,10 +366,10 @@ def _history_rows(now: datetime, items: list[Item]) -> None:
 
 def _network_pass(now: datetime, engine_id: str, groups: list[_Group]) -> int:
     """Network steps (webhooks, e-mail) for the groups the database pass left claimed:
-    the calls outside any transaction, then their outcomes, per record.
-
-    This is the seam for the network pool: ``run_network.run_external`` makes the
-    calls, ``_apply_network`` records what they did.
+    each call is rendered here and handed to the engine's network pool
+    (``run_network.submit_group``, outside any transaction), never waited for. The
+    enrollments stay claimed on a heartbeat lease while in flight; a later pass records
+    what came back (``_apply_network``). Skipped and rate-limited ones are written now.
     """
     ids = []
     for grp in groups:
@@ -385,22 +379,26 @@ def _network_pass(now: datetime, engine_id: str, groups: list[_Group]) -> int:
     by_pos: dict[tuple, list[Item]] = {}
     for it in items:
         by_pos.setdefault((it.workflow_id, it.pos), []).append(it)
-    pool = ThreadPoolExecutor(max_workers=HTTP_WORKERS, thread_name_prefix="rota-http")
     try:
         for (wf_id, pos), its in by_pos.items():
             ctx = contexts[wf_id]
             ctx.load_records(sorted({it.record_id for it in its}))
-            run_external(ctx, pos, step_at(ctx.actions, pos), its, pool)
-    finally:
-        pool.shutdown(wait=True)
-    try:
-        return _apply_network(now, engine_id, contexts, by_pos)
+            for it in its:
+                it.settled, it.events, it.steps_run = False, [], 0
+            present = [it for it in its if it.record_id in ctx.records]
+            for it in its:
+                if it.record_id not in ctx.records:  # deleted since the database pass
+                    ctx.fail(it, pos, f"{ctx.type_name} {it.record_id} no longer exists")
+            run_network.submit_group(ctx, pos, step_at(ctx.actions, pos), present, engine_id)
+        with _tx():
+            _write(now, engine_id, contexts, items)
     except _LostClaim:
         _release(engine_id, items)
         return 0
     except BaseException:
         _release(engine_id, items)
         raise
+    return sum(it.steps_run or 1 for it in items)
 
 
 def _claimed_ids(g: int) -> list[tuple[int, int, int]]:
@@ -410,7 +408,7 @@ def _claimed_ids(g: int) -> list[tuple[int, int, int]]:
 def _load_items(ids: list[int], now: datetime) -> list[Item]:
     items = []
     e, r = Enrollment._meta.table_name, Run._meta.table_name
-    mark = "%s" if is_postgres() else "?"
+    mark = dialect().param
     for i in range(0, len(ids), 900):
         chunk = ids[i:i + 900]
         cursor = db.cursor()
@@ -427,32 +425,76 @@ def _load_items(ids: list[int], now: datetime) -> list[Item]:
     return items
 
 
-def _apply_network(now: datetime, engine_id: str, contexts: dict[int, Context],
-                   by_pos: dict[tuple, list[Item]]) -> int:
-    """Record the network steps' outcomes (one transaction): history, pointers and the
-    inbox rows of a notify step. Lost claims roll it back."""
-    items = [it for its in by_pos.values() for it in its]
+def _apply_network(now: datetime, engine_id: str, done=None, interrupted=()) -> int:
+    """Record the network calls that came back (and, at shutdown, those that did not)
+    in one transaction; returns the outcomes recorded. Never waits on the network."""
+    done = run_network.take_results(engine_id) if done is None else done
+    if not done and not interrupted:
+        return 0
+    flights = [f for f, _ in done] + list(interrupted)
+    settings = load_settings()
+    wf_ids = sorted({f.item.workflow_id for f in flights})
+    contexts = {wf.id: Context(wf, settings, now) for wf in Workflow.select().where(Workflow.id.in_(wf_ids))}
     with _tx():
-        for (wf_id, pos), its in by_pos.items():
-            todo = [it for it in its if not it.settled]
-            if not todo:
+        ours = set(select_claimed([f.item.id for f in flights], engine_id))  # a lapsed hold was taken over
+        items = []
+        by_group: dict[tuple, tuple[dict, list[Item]]] = {}
+        for flight, result in done:
+            ctx = contexts.get(flight.item.workflow_id)
+            if ctx is None or flight.item.id not in ours:
                 continue
+            run_network.apply_result(ctx, flight, result)
+            items.append(flight.item)
+            if not flight.item.settled:  # a notify e-mail settled: its inbox rows are a database step
+                by_group.setdefault((ctx.id, flight.pos), (flight.step, []))[1].append(flight.item)
+        for flight in interrupted:
+            ctx = contexts.get(flight.item.workflow_id)
+            if ctx is None or flight.item.id not in ours:
+                continue
+            run_network.interrupted(ctx, flight)
+            items.append(flight.item)
+        for (wf_id, pos), (step, todo) in by_group.items():
             ctx = contexts[wf_id]
-            step = step_at(ctx.actions, pos)
-            try:
-                with db.atomic():
-                    if step.get("type") in run_network.EXTERNAL_STEPS:
-                        run_network.apply_outcomes(ctx, pos, step, todo)
-                    else:
-                        run_db.run_db_step(ctx, pos, step, todo)
-            except db_error_types():
-                raise
-            except Exception as exc:  # noqa: BLE001
-                for it in todo:
-                    it.events, it.settled, it.steps_run = [], False, 0
-                    ctx.fail(it, pos, f"internal error: {type(exc).__name__}: {exc}".splitlines()[0])
+            ctx.load_records(sorted({it.record_id for it in todo}))
+            todo = [it for it in todo if it.record_id in ctx.records]
+            if todo:
+                run_db.run_db_step(ctx, pos, step, todo)
+        for it in items:
+            if not it.settled:  # a deleted record or a vanished step: let it go, a later pass decides
+                it.state, it.next_at, it.settled = "active", now, True
         _write(now, engine_id, contexts, items)
     return sum(it.steps_run or 1 for it in items)
+
+
+def select_claimed(ids: list[int], engine_id: str) -> list[int]:
+    """Which of ``ids`` this engine still holds."""
+    E = Enrollment
+    out: list[int] = []
+    for i in range(0, len(ids), 500):
+        out += [r for (r,) in E.select(E.id).where(E.id.in_(ids[i:i + 500]) & (E.claimed_by == engine_id)).tuples()]
+    return out
+
+
+def renew_network_claims(engine_id: str, now: datetime) -> int:
+    """The heartbeat: push the lease of every enrollment in flight on (few statements)."""
+    ids = run_network.in_flight_ids(engine_id)
+    if not ids:
+        return 0
+    until = run_network.hold_until(engine_id, now)
+    with _tx():
+        return update_ids(Enrollment, {"claimed_until": until, "next_step_at": until}, ids,
+                          where={"claimed_by": engine_id})
+
+
+def stop_network(engine_id: str, now: datetime, grace: float) -> tuple[int, int]:
+    """Shutdown: wait at most ``grace`` seconds for calls in flight, record what came
+    back, and record the rest as retries due at once, their claims released.
+    Returns (recorded, interrupted)."""
+    done, unfinished = run_network.stop(engine_id, grace)
+    if not done and not unfinished:
+        return 0, 0
+    _apply_network(now, engine_id, done=done, interrupted=unfinished)
+    return len(done), len(unfinished)
 
 
 def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: list[Item]) -> None:
@@ -464,11 +506,12 @@ def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: l
     for it in items:
         if not it.settled:  # pragma: no cover - every item gets an outcome
             continue
-        continuing = False  # what moves on is taken by the next database pass
+        hold = it.extra.get("hold_until")  # in flight on the network: claimed on a heartbeat lease
         total = len(contexts[it.workflow_id].actions)
         step = it.pos[0] if it.pos else total
+        next_at = hold or it.next_at  # what moves on now is released: the next database pass takes it
         key = (it.state, step, encode_path(it.pos, it.tries) if it.pos else None,
-               to_micros(it.next_at) if it.next_at else None, continuing)
+               to_micros(next_at) if next_at else None, hold)
         updates.setdefault(key, []).append(it.id)
         if it.events:
             sched = to_micros(it.scheduled_for) if it.scheduled_for else None
@@ -477,12 +520,11 @@ def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: l
                 history.append((it.workflow_id, now_us, kind, it.record_id, it.run_id, it.id, sched,
                                 pos[0] + 1 if pos else None, dumps(body)))
     changed = 0
-    lease_end = now + LEASE
-    for (state, step, path, next_at, continuing), ids in updates.items():
+    for (state, step, path, next_at, hold), ids in updates.items():
         changed += update_ids(Enrollment, {
             "state": state, "step": step, "path": path, "next_step_at": next_at,
-            "claimed_by": engine_id if continuing else None,
-            "claimed_until": lease_end if continuing else None,
+            "claimed_by": engine_id if hold else None,
+            "claimed_until": hold,
         }, ids, where={"claimed_by": engine_id})
     if changed != sum(len(v) for v in updates.values()):
         raise _LostClaim()

@@ -29,13 +29,13 @@ from datetime import date, datetime
 from typing import Any
 
 from models.errors import RotaError
-from models.store import history as store_history
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
+from models.store import history as store_history
 from models.store.workflows import get_workflow
 from models.timeutil import from_micros, iso_z, parse_instant, start_of_local_day, to_micros, zone
 
 EVENT_TYPES = ("enrolled", "manual_enrolled", "suppressed", "step_succeeded", "step_failed", "step_retry",
-               "delayed", "paused", "unenrolled", "missed", "coalesced")
+               "step_skipped", "delayed", "paused", "unenrolled", "missed", "coalesced", "run_failed")
 ENROLL_TYPES = ("enrolled", "manual_enrolled")
 MAX_LIMIT = 10_000
 _RUN_CHUNK = 64
@@ -84,7 +84,7 @@ def _detail(text: str | None) -> Any:
     return text
 
 
-def history(workflow_name: str | int, *, record_id: int | None = None, type: str | None = None,  # noqa: A002
+def history(workflow_name: str | int, *, record_id: int | None = None, type: str | None = None,
             since: datetime | None = None, until: datetime | None = None, limit: int = 200,
             before=None) -> list[dict]:
     """Up to ``limit`` events of the workflow, newest first (see the module docstring).

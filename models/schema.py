@@ -10,7 +10,7 @@ scanning enrollments.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import peewee as pw
 
@@ -18,7 +18,7 @@ from models.db import db, is_postgres
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class LooseForeignKey(pw.ForeignKeyField):
@@ -169,7 +169,7 @@ class HistoryEvent(Base):
 
 
 class HistoryGroup(Base):
-    """Step events of many enrollments at once (schema 2).
+    """Step events of many enrollments at once (schema 3).
 
     One row per (run, step, outcome, instant) and contiguous range of enrollment ids:
     the enrollments ``first``..``last`` of ``run`` all had this event. A set-based step
@@ -231,6 +231,49 @@ class ListMember(Base):
         indexes = ((("list", "record_id"), True),)
 
 
+class AssociationDef(Base):
+    """A kind of link between records of two types, e.g. contact → company.
+
+    ``name`` is how the ``from_type`` side calls it ("company"), ``inverse`` how the
+    ``to_type`` side does ("contacts"). ``cardinality`` is ``many_to_one`` (each from
+    record links at most one to record) or ``many_to_many``.
+    """
+
+    name = pw.CharField(max_length=63)
+    label = pw.CharField(max_length=120)
+    from_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE", index=False)
+    to_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE")
+    cardinality = pw.CharField(max_length=16)
+    inverse = pw.CharField(max_length=63)
+    inverse_label = pw.CharField(max_length=120)
+    builtin = pw.BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("from_type", "name"), True), (("to_type", "inverse"), True))
+
+
+class AssociationLink(Base):
+    """One link: record ``from_id`` (of the association's from type) → ``to_id``.
+
+    Both directions are index seeks: (association, from_id, to_id) is the unique key,
+    (association, to_id, from_id) serves the criteria compiler's semi-joins.
+    """
+
+    association = pw.ForeignKeyField(AssociationDef, on_delete="CASCADE", index=False)
+    from_id = pw.BigIntegerField()
+    to_id = pw.BigIntegerField()
+
+    class Meta:
+        indexes = ((("association", "from_id", "to_id"), True), (("association", "to_id", "from_id"), False))
+
+
+class RecordView(Base):
+    """The records screen's columns per object type, as the operator chose them."""
+
+    object_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE", unique=True)
+    columns = JSONText()  # property names in display order
+
+
 class Task(Base):
     workflow = pw.ForeignKeyField(Workflow, null=True, on_delete="SET NULL")
     object_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE")
@@ -272,11 +315,12 @@ class WorkflowVersion(Base):
 
 
 class EngineLease(Base):
-    """Who holds what, until when: 'store' on SQLite, per workflow on PostgreSQL."""
+    """Heartbeats and leases (models/store/claims.py): ``engine:<id>`` per running
+    engine, and ``store`` (SQLite: the one engine that runs work)."""
 
     name = pw.CharField(max_length=120, primary_key=True)
-    holder = pw.CharField(max_length=80, null=True)
-    until = InstantField(null=True)
+    claimed_by = pw.CharField(max_length=80, null=True)
+    claimed_until = InstantField(null=True)
     heartbeat = InstantField(null=True)
     info = pw.TextField(null=True)
 
@@ -294,6 +338,9 @@ STATIC_MODELS: list[type[Base]] = [
     HistoryValue,
     StaticList,
     ListMember,
+    AssociationDef,
+    AssociationLink,
+    RecordView,
     Task,
     Notification,
     AuditEntry,
@@ -301,14 +348,36 @@ STATIC_MODELS: list[type[Base]] = [
     EngineLease,
 ]
 
+def _add_associations() -> None:
+    """Version 2: the association tables and the records screen's columns (the built-in associations are seeded by
+    ``models.objects.install_builtin_types``, which the bootstrap runs after this)."""
+    db.create_tables([AssociationDef, AssociationLink, RecordView], safe=True)
+
+
 # Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
+def _lease_vocabulary() -> None:
+    """engine_lease speaks the claims' vocabulary (claimed_by / claimed_until)."""
+    t = EngineLease._meta.table_name
+    db.execute_sql(f'ALTER TABLE "{t}" RENAME COLUMN "holder" TO "claimed_by"')
+    db.execute_sql(f'ALTER TABLE "{t}" RENAME COLUMN "until" TO "claimed_until"')
+
+
 def _to_2() -> None:
-    """Grouped step history (history_group, history_value)."""
+    """Version 2: h7's association tables and h4's lease vocabulary. Both arrived as
+    "migration 2" on separate branches and the second assignment silently replaced the
+    first, so an upgraded version-1 database got no association tables; one migration
+    now does both."""
+    _add_associations()
+    _lease_vocabulary()
+
+
+def _to_3() -> None:
+    """Version 3: grouped step history (history_group, history_value)."""
     _dialect_options()
     db.create_tables([HistoryGroup, HistoryValue], safe=True)
 
 
-MIGRATIONS: dict[int, Callable[[], None]] = {2: _to_2}
+MIGRATIONS: dict[int, Callable[[], None]] = {2: _to_2, 3: _to_3}
 
 
 def current_version() -> int | None:

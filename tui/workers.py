@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial, wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from textual.worker import Worker, WorkerState
 
@@ -92,7 +93,7 @@ def _report_orphan(app, what: str, future: asyncio.Future) -> None:
             show_failure(app, error, what)
         elif isinstance(future.result(), str):
             app.notify(future.result())
-    except Exception:  # noqa: BLE001 - the app may be closing; the log has the outcome
+    except Exception:
         log.exception("could not report the outcome of %s", what)
 
 

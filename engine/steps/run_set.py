@@ -64,7 +64,7 @@ class Pass:
 
     def event(self, g: int, ctx: Context, ev: Event) -> None:
         body = {**ev.detail, "path": path_label(ev.pos)} if ev.pos else ev.detail
-        step = ev.pos[0] + 1 if ev.pos else None
+        step = int(ev.pos[0]) + 1 if ev.pos else None
         store.write_group_history(g, ctx.id, to_micros(self.now), ev.kind, step, _dumps(body),
                                   ev.value_sql, ctx.model._meta.table_name)
 
@@ -170,7 +170,7 @@ def _run_copy_property(p: Pass, ctx: Context, g: int, pos: Position, step: dict,
         if moved:
             msg = store.concat([store.literal(f"{dst.name} has no option \""), _col(src), store.literal('"')])
             body = {**base, "path": path_label(pos)}
-            store.write_row_history(bad, ctx.id, to_micros(p.now), "step_failed", pos[0] + 1,
+            store.write_row_history(bad, ctx.id, to_micros(p.now), "step_failed", int(pos[0]) + 1,
                                     store.json_merge(body, {"error": msg}), table)
             out.append(Outcome("failed", pos, None, new_g=bad))
     if dst.type == src.type:
@@ -186,6 +186,8 @@ def _run_copy_property(p: Pass, ctx: Context, g: int, pos: Position, step: dict,
             raise NeedsRecords()
         value_expr = f"NULLIF({shown}, '')"
         json_expr = store.json_value(dst, _col(dst))
+        if json_expr is None:
+            raise NeedsRecords()
     store.update_group_records(table, g, f'"{dst.name}" = {value_expr}, "updated_at" = {int(to_micros(p.now))}')
     out.insert(0, _succeeded(p, g, ctx, pos, base, store.json_object({"value": json_expr})))
     return out

@@ -24,7 +24,8 @@ def group_page(wf_id: int, type_: str | None, lo: int | None, hi: int | None, cu
     """Group rows of a workflow, newest first (``at`` then id), after ``cursor``; up to
     ``limit`` of them (each stands for at least one per-record row)."""
     p = _p()
-    where, params = ['"workflow_id" = ' + p], [wf_id]
+    where: list[str] = ['"workflow_id" = ' + p]
+    params: list[Any] = [wf_id]
     if type_ is not None:
         where.append('"type" = ' + p)
         params.append(type_)

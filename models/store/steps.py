@@ -6,8 +6,8 @@ expression per row costs more than the database does.
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from datetime import datetime as _dt
-from datetime import timezone as _tz
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,7 +78,7 @@ def select_ids(model, ids: list[int], columns: tuple[str, ...] | None = None) ->
     cols = ", ".join(f'"{f.column_name}"' for f in fields)
     names = [f.name for f in fields]
     convert = [f.python_value for f in fields]
-    out = []
+    out: list[dict] = []
     for i in range(0, len(ids), 900):
         chunk = ids[i:i + 900]
         cursor = db.cursor()
@@ -339,7 +339,8 @@ def _offsets(tz_name: str, lo_us: int, hi_us: int) -> list[tuple[int, int]] | No
     tz = ZoneInfo(tz_name)
 
     def off(sec: int) -> int:
-        return int(_dt.fromtimestamp(sec, _tz.utc).astimezone(tz).utcoffset().total_seconds())
+        offset = _dt.fromtimestamp(sec, UTC).astimezone(tz).utcoffset()
+        return int(offset.total_seconds()) if offset is not None else 0
 
     lo, hi = lo_us // 1_000_000, hi_us // 1_000_000 + 1
     segs = [(lo, off(lo))]

@@ -29,9 +29,9 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from tui.messages import EngineEventMessage, WorkflowsChanged
-from tui.workers import WorkerReports, db_read
 from tui.widgets import WrappingFooter, column_table, sync_table
 from tui.widgets.chart import BarChart
+from tui.workers import WorkerReports, db_read
 
 DAYS = 30
 RUN_CAP = 50
