@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import Worker
 
 from models.errors import RotaError
+from models.store import reads
 from tui.messages import EngineEventMessage
 from tui.workers import WorkerReports, db_read
 from tui.widgets import WrappingFooter, column_table, cursor_key
@@ -57,10 +58,6 @@ def read_page(workflow_name: str, filters: Filters, before: str | None) -> list[
                    limit=PAGE, before=before)
 
 
-def workflow_zone(workflow_name: str, default: str) -> str:
-    from engine.workflows import get_workflow
-
-    return (get_workflow(workflow_name).schedule or {}).get("timezone") or default
 
 
 class RecordId(Validator):
@@ -177,7 +174,7 @@ class HistoryScreen(WorkerReports, Screen):
 
     @db_read("history-zone")
     def load_zone(self) -> str:
-        return workflow_zone(self.workflow_name, self.app.settings.timezone)
+        return reads.workflow_timezone(self.workflow_name, self.app.settings.timezone)
 
     @db_read("history-load")
     def load(self, filters: Filters, before: str | None, append: bool) -> Page:

@@ -31,6 +31,8 @@ from textual.worker import Worker
 
 from engine.schedule import BusinessCalendar
 from models.errors import RotaError
+from models.objects import get_props
+from models.store import reads
 from models.settings import load_settings
 from models.timeutil import utcnow
 from tui.widgets.actions_editor import ActionsEditor
@@ -439,9 +441,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
 def editor_types() -> list[tuple[str, str]]:
     """The object types the editor offers, as (label, name); read in a worker. Their
     property definitions are read too, so the editor's widgets find them cached."""
-    from models.objects import get_props, list_types
-
-    types = list_types()
+    types = reads.object_types()
     for otype in types:
-        get_props(otype)
+        get_props(otype.name)
     return [(t.label, t.name) for t in types]

@@ -22,7 +22,9 @@ from textual.widgets import DataTable, Header, Input, Static
 from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker
 
+from engine.schedule import parse_schedule
 from models.errors import RotaError
+from models.store import reads
 from tui.messages import EngineEventMessage, WorkflowsChanged
 from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter
@@ -139,30 +141,22 @@ LAST_STATUS = {"failed": "failed", "missed": "missed", "coalesced": "merged", "r
 
 
 def load_rows(default_timezone: str) -> Snapshot:
-    """Read the home screen's data: a handful of queries whatever the data size."""
-    from engine.schedule import parse_schedule
-    from engine.workflows import last_runs, list_workflows
-    from models.objects import list_types, record_model
-
-    types = {t.id: t for t in list_types()}
-    runs = last_runs()
+    """Read the home screen's data (store read models) and describe each schedule."""
     rows = []
-    for wf in list_workflows()[:ROW_CAP]:
+    for wf in reads.home_rows(ROW_CAP):
         try:
             words = parse_schedule(wf.schedule, default_timezone).describe()
         except RotaError as exc:  # a stored schedule we cannot read: say so in the row
             words = f"unreadable schedule: {exc}"
-        run = runs.get(wf.id)
-        otype = types.get(wf.object_type_id)
+        run = wf.last_run
         rows.append(WorkflowRow(
-            id=wf.id, name=wf.name, status=wf.status, object_type=otype.name if otype else "?",
-            schedule_short=short_schedule(wf.schedule or {}), schedule_words=words,
+            id=wf.id, name=wf.name, status=wf.status, object_type=wf.object_type,
+            schedule_short=short_schedule(wf.schedule), schedule_words=words,
             next_run=wf.next_run_at if wf.status == "active" else None,
-            last_run=(run.scheduled_for or run.started_at) if run else None,
-            last_status=run.status if run else None, enrolled=run.enrolled if run else None,
+            last_run=run.at if run else None, last_status=run.status if run else None,
+            enrolled=run.enrolled if run else None,
         ))
-    empty = not rows and not any(record_model(t).select().limit(1).exists() for t in types.values())
-    return Snapshot(rows=rows, empty_database=empty)
+    return Snapshot(rows=rows, empty_database=not rows and not reads.any_records())
 
 
 class WorkflowsScreen(WorkerReports, Screen):
@@ -390,10 +384,8 @@ class WorkflowsScreen(WorkerReports, Screen):
         self.read_types()
 
     @db_read("workflows-open")
-    def read_types(self) -> list:
-        from models.objects import list_types
-
-        return list_types()
+    def read_types(self) -> list[reads.TypeChoice]:
+        return reads.object_types()
 
     def show_create(self, types: list) -> None:
         from tui.screens.create import CreateScreen
