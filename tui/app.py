@@ -16,6 +16,7 @@ from textual.worker import Worker
 
 from engine.clock import SystemClock
 from models.db import describe
+from models.errors import RotaError
 from models.settings import Settings, load_settings
 from tui.commands import ScreenCommands
 from tui.messages import EngineEventMessage, WorkflowsChanged
@@ -150,6 +151,15 @@ class RotaApp(App[int]):
         if status.lag_ms is not None:
             parts.append(f"lag {status.lag_ms / 1000:.1f} s")
         return " · ".join(parts)
+
+    def zone_abbreviation(self) -> str:
+        """The operator's zone as column headers name it ("CET"), now."""
+        from models.timeutil import zone
+
+        try:
+            return self.clock.now().astimezone(zone(self.settings.timezone)).strftime("%Z") or self.settings.timezone
+        except RotaError:
+            return self.settings.timezone
 
     def local_time(self, instant, fmt: str = "%d %b %H:%M") -> str:
         """An instant in the operator's time zone (settings), for display."""

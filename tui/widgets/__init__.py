@@ -4,19 +4,22 @@ from __future__ import annotations
 from math import ceil
 
 from textual.app import ComposeResult
+from rich.cells import cell_len
 from textual.widgets import DataTable, Footer
 from textual.widgets.data_table import CellDoesNotExist
 
 
 class WrappingFooter(Footer):
-    """A footer that wraps onto a second row instead of cutting keys off.
+    """A footer that wraps onto more rows instead of cutting keys off.
 
     Textual's footer is one row; at 80 columns a screen with ten or more keys loses
-    the last ones (SPEC §8: everything visible at 80×24). This lays the keys out in a
-    grid of ``COLUMNS`` per row, one or two rows high as needed.
+    the last ones, and a narrow grid cell cuts a label mid-word ("space Toggl"). This
+    lays the keys out in a grid whose cells are as wide as the longest label, with as
+    many columns as fit the terminal, and as many rows as that needs: every label is
+    shown whole at any width from 60 columns up.
     """
 
-    COLUMNS = 6
+    GUTTER = 1
     DEFAULT_CSS = """
     WrappingFooter {
         layout: grid;
@@ -25,10 +28,28 @@ class WrappingFooter(Footer):
     """
 
     def compose(self) -> ComposeResult:
-        yield from super().compose()
-        keys = self.styles.grid_size_columns or 1  # Footer sets one column per key
-        self.styles.grid_size_columns = min(keys, self.COLUMNS)
-        self.styles.height = max(1, ceil(keys / self.COLUMNS))
+        keys = list(super().compose())
+        self._label_width = max((self.label_width(k) for k in keys if hasattr(k, "key_display")), default=1)
+        self._keys = len(keys)
+        self.fit(self.app.size.width)
+        yield from keys
+
+    @staticmethod
+    def label_width(key) -> int:
+        """Cells a compact footer key takes: its key, a space, its description."""
+        return cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0)
+
+    def fit(self, width: int) -> None:
+        keys = getattr(self, "_keys", 0)
+        if not keys:
+            return
+        label = self._label_width + 1  # a cell of slack: the grid's fractions round down
+        columns = max(1, min(keys, (max(width, label) + self.GUTTER) // (label + self.GUTTER)))
+        self.styles.grid_size_columns = columns
+        self.styles.height = ceil(keys / columns)
+
+    def on_resize(self) -> None:
+        self.fit(self.size.width)
 
 
 def column_table(id: str, columns) -> DataTable:
