@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.widgets import Input
 from textual.worker import Worker
 
 from engine.clock import SystemClock
@@ -128,6 +130,14 @@ class RotaApp(App[int]):
                 self.notify(f"{text} (retrying)", title="Engine", severity="error")
         for screen in self.screen_stack:
             screen.post_message(EngineEventMessage(event))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A field that gets the focus puts the cursor after its text, so the first key
+        adds to the value instead of replacing it. Fields where replacing is the point
+        (a proposed name) carry the ``-replace`` class and keep Textual's select-all."""
+        widget = event.widget
+        if isinstance(widget, Input) and not widget.has_class("-replace") and widget.value:
+            widget.action_end()
 
     def on_workflows_changed(self, message: WorkflowsChanged) -> None:
         for screen in self.screen_stack:

@@ -119,7 +119,7 @@ class DashboardScreen(WorkerReports, Screen):
         if data is not None:
             self.query_one("#dash-totals", Static).update(
                 f"Last {DAYS} days: [b]{data.enrolled:,}[/b] enrolled · {data.suppressed:,} suppressed · "
-                f"{data.runs_count:,} runs")
+                f"{data.runs_count:,} run{'' if data.runs_count == 1 else 's'}")
             self.query_one(BarChart).set_data(data.days)
             sync_table(self.query_one("#dash-latest", DataTable),
                        [(str(e.id), self.enroll_cells(e)) for e in data.enrollments],

@@ -86,8 +86,8 @@ class StepDialog(WorkerReports, FormDialog[dict]):
     StepDialog #sd-preview { color: $text-muted; height: auto; }
     """
 
-    def __init__(self, object_type: str, initial: dict | None = None) -> None:
-        super().__init__(initial)
+    def __init__(self, object_type: str, initial: dict | None = None, target: str = "") -> None:
+        super().__init__(initial, target)
         self.object_type = object_type
         self.props = get_props(object_type)
         self._built: str | None = None
@@ -170,7 +170,7 @@ class StepDialog(WorkerReports, FormDialog[dict]):
                      self._row("Time", self._input("f-time", until.get("time", "09:00"), "HH:MM"))]
         elif kind == "branch":
             rows += [Label("If the record meets (then/else steps are added in the actions list):"),
-                     CriteriaEditor(s.get("criteria") or [], self.object_type, empty_text="No condition",
+                     CriteriaEditor(s.get("criteria") or [], self.object_type, empty_text="No condition", target="the branch condition",
                                     id="f-criteria")]
         elif kind in ("add_to_list", "remove_from_list"):
             rows += [self._row("List", self._input("f-list", s.get("list"), "static list name"))]

@@ -146,7 +146,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
                     yield Label("Enroll records that meet (groups are ORed, filters in a group ANDed):",
                                 classes="we-hint")
                     yield CriteriaEditor(body.get("criteria"), body["object_type"],
-                                         empty_text="No criteria: every record", id="we-criteria")
+                                         empty_text="No criteria: every record", target="the enrollment criteria",
+                                         id="we-criteria")
                     yield Static("", classes="we-error", id="err-criteria")
             with TabPane("3 Actions", id="tab-actions"):
                 with VerticalScroll(can_focus=False):
@@ -419,6 +420,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
             self._focus_section()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "section" and isinstance(self.focused, (Input, Select)):
+            return False  # digits go to the field being typed in (or its search), not to the tabs
         if action == "activate" and self.body.get("status") == "active":
             return None  # already active: saving keeps it active
         return True
