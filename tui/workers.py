@@ -82,7 +82,7 @@ def close_write_queue(app) -> None:
         queue.shutdown(wait=False)
 
 
-def _report_orphan(app, what: str, future: asyncio.Future) -> None:
+def _report_orphan(app, what: str, future: Future) -> None:
     """A write whose screen went away before it ended: the app reports it."""
     if future.cancelled():
         return
@@ -96,22 +96,44 @@ def _report_orphan(app, what: str, future: asyncio.Future) -> None:
         log.exception("could not report the outcome of %s", what)
 
 
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    try:
+        loop.call_soon_threadsafe(callback)
+    except RuntimeError:  # the app's loop has closed (exiting): nobody left to tell
+        log.info("a write finished after the app closed")
+
+
 def queue_write(node, group: str, fn: Callable[[], Any], description: str = "", name: str = "") -> Worker:
     """Queue ``fn`` (run in a connection on the write thread) and return the Worker on
-    ``node`` that waits for it and reports its outcome."""
+    ``node`` that waits for it and reports its outcome.
+
+    If the worker is cancelled (its screen closed) at any point, before it ever ran
+    or while it waited, the write still runs and the app reports its outcome, once.
+    """
     app = node.app
+    loop = asyncio.get_running_loop()
+    what = description or group
+    reported = False
+
+    def report_if_orphaned() -> None:  # on the UI loop
+        nonlocal reported
+        if worker.is_cancelled and not reported:
+            reported = True
+            _report_orphan(app, what, future)
+
     future: Future = write_queue(app).submit(in_connection, fn)  # queued now, in key order
+    future.add_done_callback(lambda _: _call_soon(loop, report_if_orphaned))
 
     async def wait() -> Any:
-        waiting = asyncio.wrap_future(future)
         try:
-            return await asyncio.shield(waiting)  # leaving the screen never stops the write
+            return await asyncio.shield(asyncio.wrap_future(future))  # leaving the screen never stops the write
         except asyncio.CancelledError:
-            waiting.add_done_callback(partial(_report_orphan, app, description or group))
+            if future.done():
+                report_if_orphaned()  # else the done callback reports it
             raise
 
-    return node.run_worker(wait, group=group, name=name, description=description or group, exclusive=False,
-                           exit_on_error=False)
+    worker = node.run_worker(wait, group=group, name=name, description=what, exclusive=False, exit_on_error=False)
+    return worker
 
 
 # ------------------------------------------------------------------------ decorators

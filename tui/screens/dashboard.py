@@ -27,7 +27,7 @@ from textual.worker import Worker
 from models.store.reads import DashboardData, EnrollRow, RunRow, dashboard
 from tui.messages import EngineEventMessage, WorkflowsChanged
 from tui.workers import WorkerReports, db_read
-from tui.widgets import WrappingFooter, column_table, sync_table
+from tui.widgets import WrappingFooter, column_table, fit_columns, set_columns, sync_table
 from tui.widgets.chart import BarChart
 
 DAYS = 30
@@ -79,6 +79,8 @@ class DashboardScreen(WorkerReports, Screen):
         self.workflow_name = workflow_name
         self.data: DashboardData | None = None
         self.runs: list[RunRow] = []
+        self.run_columns = list(RUN_COLUMNS)
+        self.enroll_columns = list(ENROLL_COLUMNS)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◷")
@@ -93,6 +95,22 @@ class DashboardScreen(WorkerReports, Screen):
             yield Static("Latest enrollments", classes="dash-caption")
             yield column_table("dash-latest", ENROLL_COLUMNS)
         yield WrappingFooter(compact=True, show_command_palette=False)
+
+    def on_resize(self) -> None:
+        """Workflow names take the width; at 60 columns the lesser numbers go (whole
+        columns, never cut words)."""
+        zone = self.app.zone_abbreviation()
+        runs = [(k, f"When ({zone})" if k == "when" else label, w) for k, label, w in RUN_COLUMNS]
+        enrolls = [(k, f"At ({zone})" if k == "at" else label, w) for k, label, w in ENROLL_COLUMNS]
+        width = self.size.width
+        run_columns = fit_columns(runs, width, "workflow", ("when", "status", "enrolled", "matched", "suppressed",
+                                                            "kind"))
+        enroll_columns = fit_columns(enrolls, width, "workflow", ("at", "record", "how"))
+        if run_columns != self.run_columns or enroll_columns != self.enroll_columns:
+            self.run_columns, self.enroll_columns = run_columns, enroll_columns
+            set_columns(self.query_one("#dash-runs", DataTable), run_columns)
+            set_columns(self.query_one("#dash-latest", DataTable), enroll_columns)
+            self.show()
 
     def on_mount(self) -> None:
         self.query_one("#dash-runs", DataTable).focus()
@@ -123,19 +141,24 @@ class DashboardScreen(WorkerReports, Screen):
             self.query_one(BarChart).set_data(data.days)
             sync_table(self.query_one("#dash-latest", DataTable),
                        [(str(e.id), self.enroll_cells(e)) for e in data.enrollments],
-                       [k for k, _, _ in ENROLL_COLUMNS])
+                       [k for k, _, _ in self.enroll_columns])
         self.show_runs()
 
     def show_runs(self) -> None:
         sync_table(self.query_one("#dash-runs", DataTable), [(str(r.id), self.run_cells(r)) for r in self.runs],
-                   [k for k, _, _ in RUN_COLUMNS])
+                   [k for k, _, _ in self.run_columns])
 
     def run_cells(self, r: RunRow) -> tuple:
-        return (self.app.local_time(r.when), r.workflow, "manual" if r.kind == "manual" else "sched",
-                r.status, f"{r.matched:,}", f"{r.enrolled:,}", f"{r.suppressed:,}")
+        cells = {"when": self.app.local_time(r.when), "workflow": r.workflow,
+                 "kind": "manual" if r.kind == "manual" else "sched",
+                 "status": "⚠ failed" if r.status == "failed" else r.status, "matched": f"{r.matched:,}",
+                 "enrolled": f"{r.enrolled:,}", "suppressed": f"{r.suppressed:,}"}
+        return tuple(cells[k] for k, _, _ in self.run_columns)
 
     def enroll_cells(self, e: EnrollRow) -> tuple:
-        return (self.app.local_time(e.at), e.workflow, str(e.record_id), "manual" if e.manual else "scheduled")
+        cells = {"at": self.app.local_time(e.at), "workflow": e.workflow, "record": str(e.record_id),
+                 "how": "manual" if e.manual else "scheduled"}
+        return tuple(cells[k] for k, _, _ in self.enroll_columns)
 
     # ---------------------------------------------------------------- live
 

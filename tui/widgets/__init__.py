@@ -61,6 +61,33 @@ def column_table(id: str, columns) -> DataTable:
     return table
 
 
+def fit_columns(columns, width: int, flex: str, keep: tuple[str, ...]) -> list[tuple[str, str, int]]:
+    """The columns of ``(key, label, width)`` that fit ``width`` terminal columns whole.
+
+    ``flex`` (a name) gets at least its given width and then all that is left; the
+    others are added in the order of ``keep`` while they fit, and the first that does
+    not fit ends the list, so a narrow terminal drops columns instead of cutting words.
+    Each column costs its width + 2 of padding; a scrollbar takes 1.
+    """
+    widths = {key: w for key, _, w in columns}
+    room = width - 1 - (widths[flex] + 2)
+    shown = {flex}
+    for key in keep:
+        if widths[key] + 2 > room:
+            break
+        shown.add(key)
+        room -= widths[key] + 2
+    widths[flex] += max(0, room)
+    return [(key, label, widths[key]) for key, label, _ in columns if key in shown]
+
+
+def set_columns(table, columns) -> None:
+    """Replace a DataTable's columns (and so its rows) with ``(key, label, width)``s."""
+    table.clear(columns=True)
+    for key, label, width in columns:
+        table.add_column(label, width=width, key=key)
+
+
 def sync_table(table, rows: list[tuple[str, tuple]], column_keys: list[str]) -> None:
     """Show ``rows`` ((row key, cells), in order) in a bounded DataTable.
 
