@@ -17,16 +17,19 @@ the same file twice creates the records twice.
 from __future__ import annotations
 
 import csv
-import io
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
-from models.db import db, is_postgres
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, get_props, get_type
 from models.settings import load_settings
+from models.store.dialect import write_transaction
+from models.store.importer import insert_rows
 from models.text import shorten
 from models.timeutil import out_of_range, to_micros, utcnow, zone
 
@@ -63,62 +66,58 @@ def _db_converter(prop_type: str) -> Callable[[Any], Any]:
     return lambda v: v
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: Any) -> str:
-    """One value in PostgreSQL's COPY text format (NULL is \\N; backslash escapes)."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = text.translate(_COPY_ESCAPES)
-    return text
-
-
 def bulk_insert(type_name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
-                batch_rows: int = BATCH_ROWS) -> int:
+                batch_rows: int = BATCH_ROWS, on_batch: Callable[[int], None] | None = None) -> int:
     """Insert driver-ready rows (instants as integer micros, dates ISO text) into a record table.
 
-    SQLite: one parameterised ``executemany`` per batch (the sqlite3 module loops in C).
-    PostgreSQL: ``COPY … FROM STDIN`` per batch, several times faster than multi-row
-    INSERTs because the server parses no SQL per row. COPY runs inside the caller's
-    transaction like any statement, so all-or-nothing still holds.
-    The caller owns the transaction. Returns the number of rows inserted.
+    The SQL (executemany on SQLite, COPY on PostgreSQL) is in models/store/importer.py.
+    The caller owns the transaction. ``on_batch(rows_so_far)`` runs after every batch.
+    Returns the number of rows inserted.
     """
-    table = get_type(type_name).table_name
-    cols = ", ".join(f'"{c}"' for c in columns)
-    cursor = db.cursor()
-    count = 0
-    if is_postgres():
-        sql = f'COPY "{table}" ({cols}) FROM STDIN'
-        batch: list = []
-        for row in rows:
-            batch.append("\t".join([_copy_text(v) for v in row]))
-            if len(batch) >= batch_rows:
-                cursor.copy_expert(sql, io.StringIO("\n".join(batch) + "\n"))
-                count += len(batch)
-                batch = []
-        if batch:
-            cursor.copy_expert(sql, io.StringIO("\n".join(batch) + "\n"))
-            count += len(batch)
-        return count
-    sql = f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join("?" * len(columns))})'
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= batch_rows:
-            cursor.executemany(sql, batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        cursor.executemany(sql, batch)
-        count += len(batch)
-    return count
+    return insert_rows(get_type(type_name).table_name, columns, rows, batch_rows=batch_rows, on_batch=on_batch)
+
+
+# ------------------------------------------------------------------------- progress
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """How far an import is, for a progress bar (terminal or the app's ProgressBar).
+
+    ``rows`` counts rows inserted so far; ``bytes_read`` / ``total_bytes`` measure the
+    file (the row count of a CSV file is unknown until its end, its size is not).
+    """
+
+    rows: int
+    bytes_read: int
+    total_bytes: int
+    elapsed_s: float
+    done: bool = False
+
+    @property
+    def fraction(self) -> float | None:
+        if self.done:
+            return 1.0
+        return min(self.bytes_read / self.total_bytes, 1.0) if self.total_bytes else None
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left, from the share of the file read so far (None until it is known)."""
+        fraction = self.fraction
+        if not fraction or self.elapsed_s <= 0:
+            return None
+        return max(self.elapsed_s * (1 - fraction) / fraction, 0.0)
+
+
+ProgressCallback = Callable[[ImportProgress], None]
+
+
+class ImportCancelled(RotaError):
+    """The import was cancelled (``cancel`` set or ctrl+c): nothing was imported."""
 
 
 # ------------------------------------------------------------------------- CSV files
@@ -211,13 +210,19 @@ def _match_header(type_name: str, header: list[str]) -> tuple[list[tuple[int, Pr
 
 
 def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
-               now: datetime | None = None, batch_rows: int = BATCH_ROWS) -> ImportResult:
+               now: datetime | None = None, batch_rows: int = BATCH_ROWS,
+               progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> ImportResult:
     """Import every row of a CSV file as a new record of ``type_name``; all or nothing.
 
     ``tz_name`` reads date-times without an offset (default: the settings' time zone).
     Records without a "Create Date" value get ``now``; ``updated_at`` is always ``now``.
     Raises RotaError naming the file line and column of the first bad value, with the
     database unchanged.
+
+    ``progress(ImportProgress)`` is called after every batch and once at the end (from
+    the importing thread: an app posts it to its UI thread). Setting ``cancel`` (from
+    any thread) stops the import at the next batch with ImportCancelled; the
+    transaction is rolled back, so the database is as it was.
     """
     path = Path(path)
     otype = get_type(type_name)  # unknown type: one-line error before touching the file
@@ -308,6 +313,19 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
                 out.extend(now_micros for _ in extra)
                 yield out
 
-        with db.atomic():
-            count = bulk_insert(type_name, names + extra, rows(), batch_rows=batch_rows)
+        total_bytes = path.stat().st_size if path.is_file() else 0
+        started = time.monotonic()
+
+        def on_batch(done: int) -> None:
+            if cancel is not None and cancel.is_set():
+                raise ImportCancelled(f"import of {path} cancelled: nothing was imported")
+            if progress is not None:
+                progress(ImportProgress(rows=done, bytes_read=handle.buffer.tell(), total_bytes=total_bytes,
+                                        elapsed_s=time.monotonic() - started))
+
+        with write_transaction():
+            count = bulk_insert(type_name, names + extra, rows(), batch_rows=batch_rows, on_batch=on_batch)
+    if progress is not None:
+        progress(ImportProgress(rows=count, bytes_read=total_bytes, total_bytes=total_bytes,
+                                elapsed_s=time.monotonic() - started, done=True))
     return ImportResult(type_name=type_name, count=count, path=path, columns=names, unknown_columns=unknown)

@@ -53,7 +53,10 @@ class Describable:
             rule = self._rule
             if rule.days is not None and rule.weekdays is None:
                 out += _month_skip_warnings(sorted(rule.days), sorted(rule.months))
-        out += self._dst_warnings(to_utc(now), calendar)
+        try:
+            out += self._dst_warnings(to_utc(now), calendar)
+        except OverflowError:  # the year ahead runs past 9999-12-31: no runs there to warn about
+            pass
         return out
 
     def _dst_warnings(self, now: datetime, calendar: BusinessCalendar) -> list[str]:

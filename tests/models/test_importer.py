@@ -158,3 +158,64 @@ def test_awkward_text_survives_the_bulk_path(any_db, tmp_path):
     assert (rows[0]["jobtitle"], rows[0]["city"], rows[0]["country"], rows[0]["email"]) == \
         ("Head of\nOperations", "C:\\temp\\x", "tab\there", "\\N")
     assert (rows[1]["city"], rows[1]["country"]) == ("padded", None)
+
+
+def _big_csv(tmp_path: Path, rows: int) -> Path:
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8") as f:
+        f.write("Email,First Name,Create Date\n")
+        for i in range(rows):
+            f.write(f"p{i}@example.com,Person {i},2024-01-{i % 28 + 1:02d}\n")
+    return path
+
+
+def test_progress_reports_rows_rate_and_eta_then_done(any_db, tmp_path):
+    from models.importer import ImportProgress
+
+    path = _big_csv(tmp_path, 25_000)
+    seen: list[ImportProgress] = []
+    result = import_csv("contact", path, progress=seen.append, batch_rows=2000)
+    assert result.count == 25_000
+    assert [p.rows for p in seen[:-1]] == list(range(2000, 25_001, 2000)) + [25_000]
+    assert seen[-1].done and seen[-1].fraction == 1.0 and seen[-1].rows == 25_000
+    middle = seen[5]
+    assert 0 < middle.fraction < 1 and middle.bytes_read <= middle.total_bytes == path.stat().st_size
+    assert middle.rows_per_s > 0 and middle.eta_s is not None and middle.eta_s >= 0
+    assert all(a.bytes_read <= b.bytes_read for a, b in zip(seen, seen[1:], strict=False))
+
+
+def test_cancel_rolls_the_whole_import_back(any_db, tmp_path):
+    import threading
+
+    from models.importer import ImportCancelled
+
+    path = _big_csv(tmp_path, 20_000)
+    cancel = threading.Event()
+
+    def cancel_after_some(p):
+        if p.rows >= 6000:
+            cancel.set()
+
+    with pytest.raises(ImportCancelled, match="nothing was imported"):
+        import_csv("contact", path, progress=cancel_after_some, cancel=cancel, batch_rows=2000)
+    assert record_model("contact").select().count() == 0
+    assert import_csv("contact", path).count == 20_000  # the database is usable afterwards
+
+
+@pytest.mark.parametrize("cell,phrase", [
+    ("Ann\x00Lee", 'line 3, column "First Name": a NUL byte (\\x00) at character 4'),
+    ("0001-01-01T00:00+05:00", 'line 3, column "Create Date": "0001-01-01T00:00+05:00" is out of range'),
+    ("9999-12-31T23:59:59-05:00", "is out of range"),
+])
+def test_nul_bytes_and_out_of_range_dates_are_refused_on_both_databases(any_db, tmp_path, cell, phrase):
+    column = "First Name" if "\x00" in cell else "Create Date"
+    other = "2024-01-01" if column == "First Name" else "Ann"
+    rows = [("ok@x.se", "Bo", "2024-01-01"),
+            ("a@x.se", cell, other) if column == "First Name" else ("a@x.se", other, cell)]
+    path = tmp_path / "bad.csv"
+    path.write_text("Email,First Name,Create Date\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows),
+                    encoding="utf-8")
+    with pytest.raises(RotaError) as err:
+        import_csv("contact", path)
+    assert phrase in str(err.value)
+    assert record_model("contact").select().count() == 0  # the good row before it is not kept either

@@ -100,11 +100,28 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     package = importlib.import_module(__name__)
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):  # __main__ (python -m tui.cli) registers nothing
+            continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
+    describe_commands(parser)
     return parser
+
+
+def describe_commands(parser: argparse.ArgumentParser) -> None:
+    """Give every (sub)command without a description its one-line help as description,
+    so ``rota engine --help`` says what the command does, not only its options."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, sub in action.choices.items():
+            if not sub.description and helps.get(name):
+                text = helps[name]
+                sub.description = text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+            describe_commands(sub)
 
 
 def sqlite_file(target: str) -> Path | None:

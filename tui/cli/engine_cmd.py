@@ -1,28 +1,85 @@
 """``rota engine [--once]``, ``rota enroll NAME RECORD_ID``, ``rota runs NAME [--json]``."""
 from __future__ import annotations
 
+import dataclasses
 import sys
+import threading
+from datetime import datetime
 
+from engine.events import EngineError, Misfire, RunFinished
+from models.text import dumps_json, printable
+from models.timeutil import iso_z
 from tui.cli import db_option, open_db, whole_number
 from tui.cli.output import TIME_WIDTH, local_time, operator_zone, say, say_json
+
+
+class EventPrinter:
+    """Prints the engine's events to stderr, one line each: a run, a misfire, an error.
+
+    ``text``: a line for a person (instants in the operator's zone, names escaped).
+    ``json``: one JSON object per line with an ``event`` key and ISO-8601 UTC instants,
+    for a log shipper. Called from the engine thread; a lock keeps lines whole.
+    """
+
+    def __init__(self, fmt: str, stream=None):
+        self.fmt = fmt
+        self.stream = stream if stream is not None else sys.stderr
+        self.tz = operator_zone()
+        self._lock = threading.Lock()
+
+    def __call__(self, event) -> None:
+        if not isinstance(event, (RunFinished, Misfire, EngineError)):
+            return  # status and step counts change every pass: the dashboard shows them
+        line = self.as_json(event) if self.fmt == "json" else printable(self.as_text(event))
+        with self._lock:
+            print(line, file=self.stream, flush=True)
+
+    @staticmethod
+    def as_json(event) -> str:
+        kind = {RunFinished: "run", Misfire: "misfire", EngineError: "error"}[type(event)]
+        fields = {"event": kind}
+        for key, value in dataclasses.asdict(event).items():
+            if isinstance(value, datetime):
+                value = iso_z(value)
+            elif isinstance(value, (tuple, list)):
+                value = [iso_z(v) if isinstance(v, datetime) else v for v in value]
+            fields[key] = value
+        return dumps_json(fields, indent=None)
+
+    def as_text(self, event) -> str:
+        at = local_time(event.at, self.tz)
+        if isinstance(event, RunFinished):
+            when = "manual" if event.scheduled_for is None else local_time(event.scheduled_for, self.tz)
+            counts = f"matched {event.matched:,}, enrolled {event.enrolled:,}, suppressed {event.suppressed:,}"
+            failed = getattr(event, "steps_failed", None)
+            if failed:
+                counts += f", {failed:,} step{'s' if failed != 1 else ''} failed"
+            detail = f": {event.detail}" if event.detail else ""
+            return (f'{at}  run      "{event.workflow_name}" {when}: {event.status}{detail} ({counts}; '
+                    f"late {event.lag_ms / 1000:.1f} s, took {event.duration_ms / 1000:.1f} s)")
+        if isinstance(event, Misfire):
+            times = ", ".join(local_time(t, self.tz) for t in event.scheduled_for[:3])
+            more = f" and {len(event.scheduled_for) - 3:,} more" if len(event.scheduled_for) > 3 else ""
+            return f'{at}  misfire  "{event.workflow_name}" {event.status}: {times}{more}'
+        return f"{at}  error    {event.message} (retrying in {event.retry_in_s:.0f} s)"
 
 
 def _engine(args) -> int:
     from engine.engine import Engine, run_headless, tune_connection
 
     open_db(args)
-    engine = Engine(getattr(args, "db", None))
+    engine = Engine(getattr(args, "db", None), on_event=EventPrinter(args.log_format))
     if args.once:
         tune_connection()
         handled = engine.run_pending()
-        print(f"processed {handled} due occurrence{'s' if handled != 1 else ''}")
+        say(f"processed {handled} due occurrence{'s' if handled != 1 else ''}")
         return 0
 
     def announce(e) -> None:
-        print(f"engine {e.engine_id} running; Ctrl-C to stop", file=sys.stderr, flush=True)
+        say(f"engine {e.engine_id} running; Ctrl-C to stop", err=True)
 
     code = run_headless(engine, announce=announce)
-    print(f"engine {engine.engine_id} stopped", file=sys.stderr)
+    say(f"engine {engine.engine_id} stopped", err=True)
     return code
 
 
@@ -69,6 +126,8 @@ def register(sub) -> None:
     p = sub.add_parser("engine", help="run the engine without the UI")
     db_option(p)
     p.add_argument("--once", action="store_true", help="process what is due now, then exit")
+    p.add_argument("--log-format", choices=("text", "json"), default="text",
+                   help="stderr gets one line per run, misfire and error: text (default) or JSON objects")
     p.set_defaults(func=_engine)
 
     p = sub.add_parser("enroll", help="enroll one record in a workflow now (manual enrollment)")

@@ -10,6 +10,7 @@ import sys
 
 from tui.cli import db_option, open_db, whole_number
 from tui.cli.output import say
+from tui.cli.progress import TerminalProgress
 
 MAX_DEMO = 10_000_000  # per type: a demo beyond this is a mistyped number, not a demo
 
@@ -53,7 +54,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     from models.importer import import_csv
 
     open_db(args, create=True)
-    result = import_csv(args.type, args.file, tz_name=args.timezone)
+    bar = TerminalProgress()
+    try:
+        with bar:
+            result = import_csv(args.type, args.file, tz_name=args.timezone, progress=bar)
+    except KeyboardInterrupt:  # the transaction was rolled back on the way out
+        say(f"rota: import of {args.file} interrupted: nothing was imported", err=True)
+        return 130
     if result.unknown_columns:
         shown = ", ".join(f'"{c}"' for c in result.unknown_columns)
         say(f"ignored unknown columns: {shown}", err=True)

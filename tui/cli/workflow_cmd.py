@@ -16,6 +16,7 @@ from models.text import dumps_json, loads_json, read_text_file
 from models.timeutil import iso_z
 from tui.cli import db_option, open_db
 from tui.cli.output import TIME_WIDTH, local_time, operator_zone, say, say_json
+from tui.cli.progress import Ticker
 
 
 def register(subparsers) -> None:
@@ -91,7 +92,9 @@ def cmd_count(args: argparse.Namespace) -> int:
     from engine.workflows import count_matching
 
     open_db(args)
-    print(count_matching(args.name))
+    with Ticker("counting"):
+        count = count_matching(args.name)
+    print(count)
     return 0
 
 
