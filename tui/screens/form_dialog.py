@@ -18,6 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from models.errors import RotaError
+from tui.labels import humanize
 from tui.widgets import WrappingFooter
 
 T = TypeVar("T")
@@ -104,7 +105,9 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
         self.dismiss(value)
 
     def show_error(self, message: str) -> None:
-        self.query_one(f"#{self.PREFIX}-error", Static).update(message)
+        from rich.markup import escape
+
+        self.query_one(f"#{self.PREFIX}-error", Static).update(escape(humanize(message, getattr(self, "props", None))))
         self.app.bell()
 
     def on_mount(self) -> None:

@@ -40,6 +40,7 @@ from tui.widgets.criteria_editor import CriteriaEditor
 from tui.widgets.schedule_form import ScheduleForm
 from tui.widgets.settings_form import SettingsForm
 from tui.widgets import WrappingFooter
+from tui.labels import humanize
 from tui.workers import WorkerReports, db_read, db_write
 
 log = logging.getLogger(__name__)
@@ -335,25 +336,49 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         """Put a service-layer message on its field and section, and toast it."""
         self._after_save = None
         section = section_for_error(message)
-        detail = message.split(":", 1)[1].strip() if ":" in message else message
+        raw_detail = message.split(":", 1)[1].strip() if ":" in message else message
+        words = self.words(message)  # what is shown: labels, not the file's names
+        detail = self.words(raw_detail)
         if message.startswith(("name:", "object_type:")) or "exists already" in message:
-            self.query_one("#we-name-error", Static).update(message)
+            self.query_one("#we-name-error", Static).update(words)
             self.query_one("#we-name-error").display = True
             self.query_one("#we-name", Input).add_class("-invalid")
         elif section == "tab-schedule":
             self.query_one("#we-schedule", ScheduleForm).show_error(detail)
         elif section == "tab-criteria":
-            self.query_one("#err-criteria", Static).update(message)
+            self.query_one("#err-criteria", Static).update(words)
         elif section == "tab-actions":
-            self.query_one("#err-actions", Static).update(message)
+            self.query_one("#err-actions", Static).update(words)
         elif section == "tab-settings":
-            self.query_one("#err-settings", Static).update(message)
+            self.query_one("#err-settings", Static).update(words)
             if message.startswith("settings"):
                 self.query_one("#we-settings", SettingsForm).show_error(detail)
         if section:
             self.query_one("#we-tabs", TabbedContent).active = section
         self.call_after_refresh(self._focus_error, section, message)
-        self.notify(message, title="Not saved", severity="error", timeout=8)
+        self.notify(words, title="Not saved", severity="error", timeout=8)
+
+    def words(self, message: str) -> str:
+        """A service-layer message in the screen's labels (``tui.labels``), markup-safe."""
+        from rich.markup import escape
+
+        try:
+            props = get_props(self.object_type)
+        except RotaError:
+            props = None
+        return escape(humanize(message, props))
+
+    @on(Input.Changed, "#we-name")
+    def _name_changed(self) -> None:
+        """A name error goes as soon as the name is edited (saving checks it again)."""
+        if self.query_one("#we-name-error").display:
+            self.query_one("#we-name-error", Static).update("")
+            self.query_one("#we-name-error").display = False
+            self.query_one("#we-name", Input).remove_class("-invalid")
+
+    @on(ActionsEditor.Changed)
+    def _actions_changed(self) -> None:
+        self.query_one("#err-actions", Static).update("")
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.name == "save_body":
