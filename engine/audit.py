@@ -1,11 +1,10 @@
 """Who changed which workflow, when, and what changed; and the kept versions."""
 from __future__ import annotations
 
-import getpass
 import json
-import os
 from datetime import datetime
 
+from engine.identity import operator_name
 from models.errors import RotaError
 from models.schema import AuditEntry, Workflow, WorkflowVersion
 from models.timeutil import iso_z, utcnow
@@ -15,15 +14,9 @@ AUDITED_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppre
 
 
 def current_actor(operator: str = "") -> str:
-    """The operator name from the settings, else the OS user and the SSH client address."""
-    if operator.strip():
-        return operator.strip()
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    ssh = (os.environ.get("SSH_CLIENT") or os.environ.get("SSH_CONNECTION") or "").split()
-    return f"{user} (ssh from {ssh[0]})" if ssh else user
+    """The operator name from the settings, else the OS user (``engine.identity``): the
+    same name the inbox and notify steps use, without the SSH address."""
+    return operator_name(operator)
 
 
 def _compact(value) -> str:

@@ -307,7 +307,8 @@ def _secondary_indexes(table: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
-def _load(type_name: str, columns: tuple[str, ...], rows: Iterator[tuple], n: int) -> int:
+def _load(type_name: str, columns: tuple[str, ...], rows: Iterator[tuple], n: int,
+          on_batch: Callable[[int], None] | None = None) -> int:
     """Bulk-insert ``n`` generated rows, rebuilding secondary indexes once for a big load."""
     if n <= 0:
         return 0
@@ -316,7 +317,7 @@ def _load(type_name: str, columns: tuple[str, ...], rows: Iterator[tuple], n: in
     indexes = _secondary_indexes(table) if n >= REINDEX_MIN_ROWS and n >= existing else []
     for name, _ in indexes:
         db.execute_sql(f'DROP INDEX "{name}"')
-    count = bulk_insert(type_name, columns, rows, batch_rows=BATCH_ROWS)
+    count = bulk_insert(type_name, columns, rows, batch_rows=BATCH_ROWS, on_batch=on_batch)
     for _, sql in indexes:
         db.execute_sql(sql)
     return count
@@ -447,11 +448,13 @@ def _save_samples(now: datetime) -> tuple[int, int]:
 
 def load_demo(*, contacts: int = 5000, companies: int = 500, deals: int = 800, tickets: int = 600,
               seed: int = 42, now: datetime | None = None, workflows: bool = True,
-              progress: Callable[[str], None] | None = None) -> dict:
+              progress: Callable[[str], None] | None = None,
+              on_rows: Callable[[int, int], None] | None = None) -> dict:
     """Add demo records (and the sample workflows) to the open database.
 
     All records go in one transaction: an interrupted load leaves nothing behind.
     Returns the counts added, the workflows created / skipped and the seconds taken.
+    ``on_rows(rows_done, rows_total)`` is called after every inserted batch (a progress bar).
     """
     for label, n in (("contacts", contacts), ("companies", companies), ("deals", deals), ("tickets", tickets)):
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
@@ -461,6 +464,7 @@ def load_demo(*, contacts: int = 5000, companies: int = 500, deals: int = 800, t
     now_us = to_micros(now)
     rng = random.Random(seed)
     out: dict = {}
+    total = contacts + companies + deals + tickets
     with db.atomic():
         for type_name, key, columns, gen, n in (
             ("contact", "contacts", CONTACT_COLUMNS, contact_rows, contacts),
@@ -470,7 +474,9 @@ def load_demo(*, contacts: int = 5000, companies: int = 500, deals: int = 800, t
         ):
             if progress and n:
                 progress(f"adding {n:,} {key}…")
-            out[key] = _load(type_name, columns, gen(rng, n, now_us), n)
+            base = sum(out.get(k, 0) for k in ("contacts", "companies", "deals", "tickets"))
+            report = None if on_rows is None else (lambda done, base=base: on_rows(base + done, total))
+            out[key] = _load(type_name, columns, gen(rng, n, now_us), n, report)
     out["workflows_created"], out["workflows_skipped"] = _save_samples(now) if workflows else (0, 0)
     out["seconds"] = time.perf_counter() - started
     return out

@@ -32,25 +32,21 @@ from datetime import datetime, timedelta
 
 import peewee as pw
 
-from engine.actions import (
-    Context,
-    Item,
-    db_error_types,
+from engine.steps import run_db, run_network
+from engine.steps.context import Context, Item, needs_record
+from engine.steps.positions import (
     decode_path,
     encode_path,
-    insert_tuples,
-    is_external,
-    needs_record,
     path_label,
     resolve,
-    run_db_step,
-    run_external,
     step_at,
-    update_ids,
 )
+from engine.steps.run_db import db_error_types
+from engine.steps.run_network import is_external, run_external
 from models.db import db, is_postgres
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
 from models.settings import load_settings
+from models.store.steps import insert_tuples, update_ids
 from models.timeutil import from_micros, to_micros
 
 log = logging.getLogger(__name__)
@@ -238,7 +234,10 @@ def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: li
             step = step_at(ctx.actions, pos)
             try:
                 with db.atomic():  # a savepoint: one bad group does not sink the round
-                    run_db_step(ctx, pos, step, todo)
+                    if step.get("type") in run_network.EXTERNAL_STEPS:  # the network's outcomes
+                        run_network.apply_outcomes(ctx, pos, step, todo)
+                    else:
+                        run_db.run_db_step(ctx, pos, step, todo)
             except db_error_types():
                 raise
             except Exception as exc:  # a step that cannot run: recorded, never retried forever

@@ -42,6 +42,7 @@ class Settings:
     business_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
     theme: str = "textual-dark"
     operator: str = ""
+    operators: list[str] = field(default_factory=list)  # the team's roster: who notify steps may address
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "rota@localhost"

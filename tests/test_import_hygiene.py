@@ -17,12 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # Imports inside functions that are allowed in models/ and engine/, with the reason.
 # Each entry is (file, imported module).
 LATE_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {
-    # engine/actions.py is being split into engine/steps/ (helper h2-steps): these go to
-    # the top of the new modules; none of them hides a cycle (import-linter checks).
-    ("engine/actions.py", "psycopg2.extras"): "pending the actions.py split (h2)",
-    ("engine/actions.py", "models.criteria"): "pending the actions.py split (h2)",
-    ("engine/actions.py", "engine.webhook"): "pending the actions.py split (h2)",
-    ("engine/actions.py", "engine.notify"): "pending the actions.py split (h2)",
 }
 
 

@@ -42,11 +42,13 @@ class Exportable:
                 base += ";BYMONTH=" + ",".join(map(str, sorted(rule.months)))
             timing = (";BYHOUR=" + ",".join(map(str, rule.hours))
                       + ";BYMINUTE=" + ",".join(map(str, rule.minutes)))
-            monthday = sorted(rule.days or ()) + ([-1] if rule.last_day else [])
+            monthday = [] if len(rule.days) == 31 else sorted(rule.days) + ([-1] if rule.last_day else [])
             dom = ";BYMONTHDAY=" + ",".join(map(str, monthday)) if monthday else ""
-            dow = ";BYDAY=" + ",".join(ical_days[d] for d in sorted(rule.weekdays)) if rule.weekdays else ""
-            if dom and dow:
+            dow = ";BYDAY=" + ",".join(ical_days[d] for d in sorted(rule.weekdays)) if len(rule.weekdays) < 7 else ""
+            if dom and dow and rule.either_day:  # cron's OR of the two day fields: an RRULE set
                 return [base + dom + timing, base + dow + timing]
+            if rule.either_day and not (dom and dow):  # one of them names every day: every day
+                return [base + timing]
             return [base + dom + dow + timing]
         timing = f";BYHOUR={self.time[0]};BYMINUTE={self.time[1]}"
         if self.kind == "daily":

@@ -293,6 +293,13 @@ class Schedule(Describable, Exportable):
 
     def _occurrences_after(self, instant: datetime, calendar: BusinessCalendar) -> Iterator[datetime]:
         """Resolved instants strictly after ``instant``, ascending, each once."""
+        for _, at in self.walls_after(instant, calendar=calendar):
+            yield at
+
+    def walls_after(self, instant: datetime, *, calendar: BusinessCalendar = DEFAULT_CALENDAR
+                    ) -> Iterator[tuple[datetime, datetime]]:
+        """(wall time named, instant it runs) strictly after ``instant``, ascending, each
+        instant once: the wall time says what was meant when a DST gap moved the run."""
         after = to_utc(instant)
         tz = self._tz
         try:
@@ -309,7 +316,7 @@ class Schedule(Describable, Exportable):
                 return
             if at > last:  # drops fall-back repeats before ``after`` and gap collapses
                 last = at
-                yield at
+                yield wall, at
 
     # ---------------------------------------------------------------- queries
 

@@ -1,6 +1,7 @@
 """Action steps: their shapes and validation (``shapes``), ``{property}`` templates
-(``templates``), and, as they move out of ``engine/actions.py``, positions and the
-set-based and network step runners.
+(``templates``), positions in nested branches (``positions``), the unit of work of a
+step pass (``context``), the database steps (``run_db``) and the network steps
+(``run_network``). The executor (engine/executor.py) is the only caller of ``run_*``.
 
 The shapes' public names are re-exported here so ``from engine.steps import …`` keeps
 working for the editor, workflow files and the executor.

@@ -15,6 +15,7 @@ from datetime import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from engine.identity import check_recipients
 from engine.steps.templates import template_prop
 from models.criteria import validate_criteria
 from models.errors import RotaError
@@ -224,7 +225,10 @@ def _validate_step(step: Any, type_name: str, where: _Where) -> dict:
         to = step.get("to")
         if not isinstance(to, list) or not to or not all(isinstance(t, str) and t.strip() for t in to):
             raise where.error('to must be a non-empty list of operator names, e.g. ["alice"]')
-        out["to"] = [t.strip() for t in to]
+        try:  # the roster in the settings (engine.identity), when one is set
+            out["to"] = check_recipients([t.strip() for t in to])
+        except RotaError as exc:
+            raise where.error(f"to: {exc}") from None
         out["message"] = _check_template(where, type_name, "message", step.get("message"))
         if step.get("email"):
             emails = step["email"]

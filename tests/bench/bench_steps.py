@@ -106,7 +106,7 @@ def bench(url: str, n: int, limit: int) -> None:
 
 def bench_history(url: str, m: int) -> None:
     """Time history pages over ``m`` events: each must cost about the same as at 10."""
-    from engine.actions import insert_tuples
+    from models.store.steps import insert_tuples
     from engine.history import history
     from models.schema import Enrollment, Run
     from models.timeutil import to_micros

@@ -101,3 +101,22 @@ def test_ctrl_c_leaves_the_database_as_it_was(tmp_path):
     assert f"import of {big} interrupted: nothing was imported" in message
     assert "Traceback" not in message
     assert _contacts(db) == before
+
+
+def test_demo_draws_progress_with_eta_on_a_terminal(tmp_path):
+    db = str(tmp_path / "demo.db")
+    proc, master = _spawn_with_tty_stderr(["--db", db, "demo", "--contacts", "60000", "--no-workflows"])
+    tty = _read_until(master, proc, None, 180).decode("utf-8", "replace")
+    out = proc.stdout.read().decode()
+    assert proc.wait(timeout=60) == 0, tty
+    os.close(master)
+    assert out.startswith("added 60,000 contacts")
+    assert "demo [" in tty and "rows/s" in tty and "%" in tty, tty
+
+
+def test_progress_line_fits_80_columns():
+    from models.importer import ImportProgress
+    from tui.cli.progress import progress_line
+
+    line = progress_line(ImportProgress(rows=1_000_000, bytes_read=40, total_bytes=100, elapsed_s=8.0))
+    assert len(line) <= 79 and "40%" in line and "125,000 rows/s" in line and "ETA 0:12" in line

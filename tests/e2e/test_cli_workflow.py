@@ -24,7 +24,8 @@ def _write(tmp_path: Path, body, name: str = "wf.json") -> Path:
 
 def test_spec_example_round_trips_exactly(run, tmp_path):
     code, out, err = run("workflow", "import", str(SPEC_EXAMPLE))
-    assert (code, out, err) == (0, 'saved workflow "Friday customer check-in" (active)\n', "")
+    assert (code, out.splitlines()[0], err) == (0, 'saved workflow "Friday customer check-in" (active)', "")
+    assert 'Activated "Friday customer check-in"' in out  # an active import says what it means (issue 11 §6)
     code, first, _ = run("workflow", "export", "Friday customer check-in")
     assert code == 0
     exported = json.loads(first)
@@ -52,7 +53,8 @@ def test_import_updates_by_name(run, tmp_path):
     body = json.loads(SPEC_EXAMPLE.read_text(encoding="utf-8"))
     body.update(status="paused", schedule={"kind": "daily", "time": "07:00", "timezone": "UTC"})
     code, out, _ = run("workflow", "import", str(_write(tmp_path, body)))
-    assert code == 0 and out == 'saved workflow "Friday customer check-in" (paused)\n'
+    assert code == 0 and out.splitlines()[0] == 'saved workflow "Friday customer check-in" (paused)'
+    assert "Status: active → paused" in out  # a live workflow's import shows the change (issue 11 §6)
     assert Workflow.select().count() == 1
     wf = Workflow.get()
     assert wf.version == 2 and wf.schedule["kind"] == "daily" and wf.next_run_at is None

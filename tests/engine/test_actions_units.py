@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, strategies as st
 
-from engine.actions import Context, advance, decode_path, encode_path, enter, path_label, resolve, step_at
+from engine.steps.context import Context
+from engine.steps.positions import advance, decode_path, encode_path, enter, path_label, resolve, step_at
 from engine.webhook import backoff
 from models.timeutil import UTC, zone
 

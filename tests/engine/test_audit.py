@@ -21,12 +21,12 @@ def _body(**changes) -> dict:
     return body
 
 
-def test_actor_is_the_operator_else_the_os_user_and_ssh_address(monkeypatch):
+def test_actor_is_the_operator_else_the_os_user_never_the_ssh_address(monkeypatch):
     assert audit.current_actor("  Olga ") == "Olga"
     monkeypatch.setattr(getpass, "getuser", lambda: "ann")
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
     monkeypatch.setenv("SSH_CLIENT", "10.1.2.3 51234 22")
-    assert audit.current_actor("") == "ann (ssh from 10.1.2.3)"
+    assert audit.current_actor("") == "ann"  # issue 11 §7: the address is shown beside, never part of it
     monkeypatch.delenv("SSH_CLIENT")
     assert audit.current_actor("") == "ann"
 

@@ -166,7 +166,7 @@ def test_next_step_due_is_the_earliest_waiting_step(sqlite_db):
 
 
 def test_a_step_that_cannot_run_is_recorded_and_the_rest_of_the_round_goes_on(sqlite_db, monkeypatch):
-    import engine.actions as actions
+    import engine.steps.run_db as actions
 
     _enroll([{"type": "create_task", "title": "T", "due_in_days": 0}], 2)
     make_workflow([{"type": "set_property", "property": "city", "value": "ok"}], name="other")
@@ -184,7 +184,7 @@ def test_a_step_that_cannot_run_is_recorded_and_the_rest_of_the_round_goes_on(sq
 
 
 def test_a_database_failure_mid_round_commits_nothing_and_the_step_runs_later(sqlite_db, monkeypatch):
-    import engine.actions as actions
+    import engine.steps.run_db as actions
 
     _enroll([{"type": "create_task", "title": "T", "due_in_days": 0}], 3)
     real = actions._RUNNERS["create_task"]

@@ -214,11 +214,11 @@ BAD = [
     ({"kind": "monthly_flexible", "flex": {"ordinal": "fifth", "day": "mon"}, "time": "08:00"}, "fifth"),
     ({"kind": "monthly_flexible", "flex": {"ordinal": "first", "day": "moon"}, "time": "08:00"}, "moon"),
     ({"kind": "cron", "cron": "0 0 31 2 *"}, "never fires"),
-    ({"kind": "cron", "cron": "0 8 * *"}, "must have 5 fields"),
-    ({"kind": "cron", "cron": "0 0 8 * * 5"}, "must have 5 fields"),
-    ({"kind": "cron", "cron": "61 8 * * *"}, "is not valid"),
+    ({"kind": "cron", "cron": "0 8 * *"}, "needs 5 fields"),
+    ({"kind": "cron", "cron": "0 0 8 * * 5"}, "needs 5 fields"),
+    ({"kind": "cron", "cron": "61 8 * * *"}, "minute 61 is out of range: use 0-59"),
     ({"kind": "cron", "cron": "0 8 * * 5#3"}, "monthly_flexible"),
-    ({"kind": "cron", "cron": "banana"}, "must have 5 fields"),
+    ({"kind": "cron", "cron": "banana"}, "needs 5 fields"),
 ]
 
 
@@ -258,7 +258,7 @@ DESCRIBE = [
     ({"kind": "cron", "cron": "0 12 13 * 5"},
      'On the 13th of the month, and every Friday, at 12:00 (UTC; cron "0 12 13 * 5")'),
     ({"kind": "cron", "cron": "*/15 9-17 * * 1-5"},
-     'Every Monday to Friday 36 times a day, from 09:00 to 17:45 '
+     'Every Monday to Friday every 15 minutes from 09:00 to 17:45 (36 times a day) '
      '(UTC; cron "*/15 9-17 * * 1-5")'),
     ({"kind": "cron", "cron": "0 9 L * *"}, 'On the last day of the month at 09:00 (UTC; cron "0 9 L * *")'),
     ({"kind": "cron", "cron": "* * * * *"}, 'Every day every minute (UTC; cron "* * * * *")'),

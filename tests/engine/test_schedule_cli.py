@@ -92,3 +92,46 @@ def test_schedule_without_zone_uses_the_settings_zone(capsys, monkeypatch):
                        "--after", "2026-01-01T00:00Z", "--count", "1", "--json")
     # 09:00 JST on Jan 1 is exactly the --after instant, so the next run is a day later
     assert code == 0 and json.loads(out) == ["2026-01-02T00:00:00Z"]
+
+
+def test_next_help_shows_every_shape(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["schedule", "next", "--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0
+    for kind in ('"daily"', '"weekly"', '"monthly_days"', '"monthly_flexible"', '"yearly"', '"cron"'):
+        assert f'"kind": {kind}' in out
+    assert '"flex": {"ordinal": "last", "day": "weekday"}' in out
+    assert '"kind": "yearly", "month": 12, "day": 24' in out
+
+
+def test_next_marks_runs_on_pause_days(capsys):
+    code, out, _ = run(capsys, "schedule", "next", "--schedule", WEEKLY, "--after", "2026-12-10T00:00Z",
+                       "--count", "3", "--pause-dates", "2026-12-25, 2026-12-26")
+    assert code == 0
+    assert out.splitlines()[-2:] == [
+        "Fri 2026-12-25 08:00 +01:00 (CET)   2026-12-25T07:00:00Z",
+        "    pause day: enrolls; actions wait until Sun 27 Dec 2026 08:00"]
+    code, _, err = run(capsys, "schedule", "next", "--schedule", WEEKLY, "--pause-dates", "25/12")
+    assert code == 2 and '--pause-dates "25/12" is not a date' in err
+
+
+def test_next_of_a_named_workflow_uses_its_schedule_and_pause_days(sqlite_url, capsys):
+    from engine.workflows import save_workflow
+    from models import bootstrap
+    from models import db as dbmod
+
+    bootstrap.open_database(sqlite_url)
+    save_workflow({"name": "Fri", "object_type": "contact", "status": "draft", "schedule": json.loads(WEEKLY),
+                   "settings": {"pause_dates": ["2027-01-01"]}}, actor="test")
+    dbmod.close_database()
+    code, out, _ = run(capsys, "--db", sqlite_url, "schedule", "next", "--workflow", "Fri",
+                       "--after", "2026-12-26T00:00Z", "--count", "2")
+    assert code == 0
+    assert out.splitlines() == [
+        "Every Friday at 08:00 (Europe/Stockholm)",
+        "Fri 2027-01-01 08:00 +01:00 (CET)   2027-01-01T07:00:00Z",
+        "    pause day: enrolls; actions wait until Sat 02 Jan 2027 08:00",
+        "Fri 2027-01-08 08:00 +01:00 (CET)   2027-01-08T07:00:00Z"]
+    code, _, err = run(capsys, "schedule", "next")
+    assert code == 2 and "give --schedule JSON or --workflow NAME" in err

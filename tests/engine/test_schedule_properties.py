@@ -176,11 +176,19 @@ CRON_TEXT = st.tuples(
 @settings(PROFILE, max_examples=100)
 @given(CRON_TEXT, st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 1, 1)))
 def test_cron_syntax_means_what_croniter_says_in_a_zone_without_dst(expr, start):
-    """We parse with croniter and match dates ourselves; in UTC both must agree exactly."""
+    """Rota parses cron itself; in UTC it agrees exactly with croniter wherever croniter
+    follows crontab(5). Two croniter quirks are left out (issue 12; the hand-written table
+    in test_cron_table.py covers them): an equal-ends range ("5-5") is read as "*", and a
+    "*/N" day field counts as restricted for the day-of-month/day-of-week OR rule."""
+    fields = expr.split()
+    assume(not any(a == b for f in fields for item in f.split(",")
+                   for a, _, b in [item.split("/")[0].partition("-")] if "-" in item))
+    assume(not (fields[2].startswith("*/") and fields[4] != "*")
+           and not (fields[4].startswith("*/") and fields[2] != "*"))
     try:
         schedule = parse_schedule({"kind": "cron", "cron": expr})
     except RotaError as exc:
-        assert "never fires" in str(exc) or "is not valid" in str(exc), str(exc)
+        assert "never fires" in str(exc), str(exc)
         with pytest.raises((CroniterBadDateError, ValueError, KeyError)):
             it = croniter(expr, start)
             for _ in range(3):

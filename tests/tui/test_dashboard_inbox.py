@@ -38,3 +38,37 @@ async def test_inbox_lists_this_operators_notifications_and_open_tasks(seeded_db
         await settle(pilot, app)
         assert Task.get_by_id(open_tasks[0].id).done is True
         assert str(open_tasks[0].id) not in row_keys(app, "#inbox-tasks")
+
+
+async def test_inbox_is_the_os_users_without_the_ssh_address_and_o_shows_everyone(seeded_db, make_app,
+                                                                                    monkeypatch):
+    """Issue 11 §7: no operator set, over SSH: notifications addressed to the OS user (and
+    to everyone) are "mine"; the address is shown beside the name; "o" shows everyone's."""
+    import getpass
+
+    from tests.tui.conftest import FIXED_NOW
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "root")
+    monkeypatch.setenv("SSH_CLIENT", "127.0.0.1 50000 22")
+    for who, text in (("root", "For root"), ("everyone", "For all"), ("alice", "For alice")):
+        Notification.create(operator=who, message=text, created_at=FIXED_NOW)
+    app = make_app(seeded_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("i")
+        await settle(pilot, app)
+        title = str(app.screen.query_one("#inbox-notes-title", Static).render())
+        assert "Notifications for root and everyone · SSH from 127.0.0.1 · 2 unread" in title
+        assert "times in UTC" in title
+        assert sorted(r[3] for r in rows(app, "#inbox-notes")) == ["For all", "For root"]
+        assert app.screen.check_action("show", (True,)) is True   # footer: "o Everyone"
+        assert app.screen.check_action("show", (False,)) is False
+        await pilot.press("o")
+        await settle(pilot, app)
+        assert sorted(r[3] for r in rows(app, "#inbox-notes")) == ["alice: For alice", "everyone: For all",
+                                                                  "root: For root"]
+        assert "every operator" in str(app.screen.query_one("#inbox-notes-title", Static).render())
+        assert app.screen.check_action("show", (False,)) is True  # footer: "o Mine"
+        await pilot.press("o")
+        await settle(pilot, app)
+        assert len(rows(app, "#inbox-notes")) == 2

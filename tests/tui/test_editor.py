@@ -300,7 +300,10 @@ async def test_create_and_activate_every_schedule_kind_by_keys(sqlite_db, kind):
         await to_section(pilot, "tab-actions")
         await add_step(pilot, kind)
         await fill_settings(pilot, suppression=kind == "daily")
-        await pilot.press("ctrl+t")               # save as active
+        await pilot.press("ctrl+t")               # save as active, after the confirmation
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ActivateDialog", kind
+        await pilot.press("enter")
         await settle(pilot)
         assert app.screen.saved_name == f"Flow {kind}", kind
         await pilot.press("escape")               # saved: leaves without asking
@@ -509,6 +512,10 @@ async def test_edit_active_workflow_applies_at_once_with_nested_branch(sqlite_db
         await pilot.press("up", "up", "up", "d")       # delete B (the first step now)
         await pilot.pause()
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ChangeDialog"   # a live edit shows what changes first
+        assert get_workflow("Live").version == 1
+        await pilot.press("enter")
         await settle(pilot)
         assert screen.saved_name == "Live"
         await pilot.press("escape")

@@ -23,7 +23,9 @@ async def test_new_workflow_from_home_through_review_to_active(seeded_db, make_a
         await settle(pilot)
         assert type(app.screen).__name__ == "ReviewScreen"
         assert get_workflow("From home").status == "draft"
-        await pilot.press("a")                         # activate in the review screen
+        await pilot.press("a")                         # activate in the review screen …
+        await settle(pilot)
+        await pilot.press("enter")                     # … once the confirmation has shown the counts
         await settle(pilot)
         await pilot.press("escape")                    # back in the editor, which shows it
         await settle(pilot)

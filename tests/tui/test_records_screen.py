@@ -76,6 +76,11 @@ async def test_manual_enrollment_creates_a_run_and_reports_suppression(seeded_db
         assert type(app.screen).__name__ == "WorkflowPickScreen"
         await pilot.press("enter")
         await settle(pilot, app)
+        # Record 1 is still in progress from the scheduled runs: the app says so and asks.
+        assert type(app.screen).__name__ == "EnrollCheckDialog"
+        assert "in progress" in str(app.screen.query_one("#pd-body").render())
+        await pilot.press("y")
+        await settle(pilot, app)
         run = Run.select().order_by(Run.id.desc()).first()
         assert Run.select().count() == runs_before + 1 and run.kind == "manual" and run.enrolled == 1
         assert run.workflow.name == "Friday check-in"

@@ -47,7 +47,9 @@ async def test_activate_pause_clone_delete_by_keys(seeded_db, make_app):
         await select(pilot, app, "Monthly deal sweep")  # paused → "a" resumes
         assert app.screen.check_action("set", ("active",)) is True
         assert app.screen.check_action("set", ("paused",)) is False
-        await pilot.press("a")
+        await pilot.press("a")  # asks first (issue 11 §6)
+        await settle(pilot, app)
+        await pilot.press("enter")
         await settle(pilot, app)
         deal = Workflow.get(Workflow.name == "Monthly deal sweep")
         assert deal.status == "active" and deal.next_run_at is not None

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from models.db import resolve_url
 from models.settings import load_settings
+from tui.cli.output import say
 
 
 def target_db(args: argparse.Namespace, settings) -> str:
@@ -60,6 +60,6 @@ def run_app(args: argparse.Namespace) -> int:
     if app.internal_error:
         from tui.cli import log_path
 
-        print(f"rota: internal error: {app.internal_error} (details in {log_path()})", file=sys.stderr)
+        say(f"rota: internal error: {app.internal_error} (details in {log_path()})", err=True)
         return 1
     return 0

@@ -7,6 +7,7 @@ import threading
 from datetime import datetime
 
 from engine.events import EngineError, Misfire, RunFinished
+from models.errors import RotaError
 from models.text import dumps_json, printable
 from models.timeutil import iso_z
 from tui.cli import db_option, open_db, whole_number
@@ -84,9 +85,15 @@ def _engine(args) -> int:
 
 
 def _enroll(args) -> int:
+    from engine.enroll import check_manual, needs_confirmation
     from engine.runner import enroll_manual
 
     open_db(args)
+    ask = needs_confirmation(check_manual(args.name, args.record_id))
+    if ask and not args.force:
+        raise RotaError("; ".join(f.message for f in ask) + ". Add --force to enroll anyway")
+    for finding in ask:
+        say(f"note: {finding.message} (enrolling anyway: --force)", err=True)
     run = enroll_manual(args.name, args.record_id)
     if run.suppressed:
         say(f'record {args.record_id} meets the suppression criteria of "{args.name}": not enrolled '
@@ -134,6 +141,8 @@ def register(sub) -> None:
     db_option(p)
     p.add_argument("name", metavar="NAME", help="workflow name")
     p.add_argument("record_id", metavar="RECORD_ID", type=whole_number(), help="the record's id")
+    p.add_argument("--force", action="store_true",
+                   help="enroll even if the record meets the unenrollment criteria or is already in progress")
     p.set_defaults(func=_enroll)
 
     p = sub.add_parser("runs", help="a workflow's runs, newest first")

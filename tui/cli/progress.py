@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Self, TextIO
 if TYPE_CHECKING:
     from models.importer import ImportProgress
 
-BAR = 24
+BAR = 20
 
 
 def _clock(seconds: float) -> str:
-    seconds = int(seconds)
+    seconds = round(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
         else f"{seconds // 60}:{seconds % 60:02d}"
 

@@ -6,7 +6,7 @@ import and demo actions behave exactly like these commands.
 from __future__ import annotations
 
 import argparse
-import sys
+import time
 
 from tui.cli import db_option, open_db, whole_number
 from tui.cli.output import say
@@ -70,11 +70,22 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from engine.demo import load_demo
+    from models.importer import ImportProgress
 
     open_db(args, create=True)
-    progress = (lambda msg: print(msg, file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
-    out = load_demo(contacts=args.contacts, companies=args.companies, deals=args.deals, tickets=args.tickets,
-                    seed=args.seed, workflows=not args.no_workflows, progress=progress)
+    bar = TerminalProgress(label="demo")
+    started = time.monotonic()
+
+    def on_rows(done: int, total: int) -> None:  # rows stand in for bytes: the share done is known
+        bar(ImportProgress(rows=done, bytes_read=done, total_bytes=total, elapsed_s=time.monotonic() - started))
+
+    try:
+        with bar:
+            out = load_demo(contacts=args.contacts, companies=args.companies, deals=args.deals,
+                            tickets=args.tickets, seed=args.seed, workflows=not args.no_workflows, on_rows=on_rows)
+    except KeyboardInterrupt:  # one transaction: rolled back on the way out
+        say("rota: demo interrupted: nothing was added", err=True)
+        return 130
     added = ", ".join(f"{out[k]:,} {k}" for k in ("contacts", "companies", "deals", "tickets"))
     print(f"added {added} in {out['seconds']:.1f} s")
     if not args.no_workflows:

@@ -15,6 +15,25 @@ from models.timeutil import UTC, iso_z, parse_instant
 from tui.cli import db_option
 
 MAX_COUNT = 10_000
+SHAPES = """\
+every shape (SPEC §9), each with an optional "timezone" (IANA name):
+  {"kind": "daily", "time": "08:00", "timezone": "Europe/Stockholm"}
+  {"kind": "weekly", "weekdays": ["mon", "thu"], "time": "08:00"}
+  {"kind": "monthly_days", "days": [1, 15], "time": "09:00"}
+  {"kind": "monthly_flexible", "flex": {"ordinal": "last", "day": "weekday"}, "time": "15:00"}
+  {"kind": "monthly_flexible", "flex": {"ordinal": "third", "day": "fri"}, "time": "15:00"}
+  {"kind": "yearly", "month": 12, "day": 24, "time": "18:30"}
+  {"kind": "cron", "cron": "*/15 9-17 * * mon-fri"}
+flex ordinal: first|second|third|fourth|last; flex day: mon..sun, day (calendar day),
+weekday (business day). cron: minute hour day-of-month month day-of-week, crontab(5)
+rules; a backwards range such as wed-sun is refused (write wed-sat,sun).
+
+examples:
+  rota schedule next --schedule '{"kind": "yearly", "month": 2, "day": 29, "time": "12:00"}' --count 3
+  rota schedule next --schedule '{"kind": "weekly", "weekdays": ["fri"], "time": "08:00"}' \\
+      --pause-dates 2026-12-25,2027-01-01
+  rota schedule next --workflow "Friday customer check-in" --count 10
+"""
 
 
 def register(subparsers) -> None:
@@ -22,24 +41,32 @@ def register(subparsers) -> None:
     sub = parser.add_subparsers(dest="schedule_command", metavar="ACTION", parser_class=type(parser))
     sub.required = True
 
-    nxt = sub.add_parser("next", help="the next N run times of a schedule")
-    _schedule_option(nxt)
+    nxt = sub.add_parser("next", help="the next N run times of a schedule", epilog=SHAPES,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    _schedule_option(nxt, required=False)
     nxt.add_argument("--after", metavar="ISO", default=None,
                      help="count from this instant (default: now); without an offset it is read "
                           "in the schedule's time zone")
     nxt.add_argument("--count", metavar="N", type=int, default=5, help="how many run times (default 5)")
     nxt.add_argument("--json", action="store_true", help="print a JSON list of ISO-8601 UTC instants")
+    pauses = nxt.add_mutually_exclusive_group()
+    pauses.add_argument("--pause-dates", metavar="DATES", default=None,
+                        help="pause days, YYYY-MM-DD separated by commas: runs on them are marked "
+                             '"enrolls; actions wait until …"')
+    pauses.add_argument("--workflow", metavar="NAME", default=None,
+                        help="use this workflow's schedule (without --schedule) and its pause days")
     db_option(nxt)
     nxt.set_defaults(func=cmd_next)
 
-    export = sub.add_parser("export", help="the schedule as an iCalendar RRULE and a cron line")
+    export = sub.add_parser("export", help="the schedule as an iCalendar RRULE and a cron line", epilog=SHAPES,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     _schedule_option(export)
     db_option(export)
     export.set_defaults(func=cmd_export)
 
 
-def _schedule_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--schedule", metavar="JSON", required=True,
+def _schedule_option(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument("--schedule", metavar="JSON", required=required,
                         help='e.g. \'{"kind": "weekly", "weekdays": ["fri"], "time": "08:00", '
                              '"timezone": "Europe/Stockholm"}\'')
     parser.add_argument("--timezone", metavar="IANA", default=None,
@@ -65,13 +92,44 @@ def _default_zone() -> str:
         return "UTC"
 
 
+def _pause_dates(args: argparse.Namespace, workflow) -> set:
+    from engine.simulate import parse_day
+
+    if workflow is not None:
+        return {parse_day(d, "pause date") for d in (workflow.settings or {}).get("pause_dates") or []}
+    if not args.pause_dates:
+        return set()
+    return {parse_day(d, "--pause-dates") for d in args.pause_dates.split(",") if d.strip()}
+
+
+def _workflow(args: argparse.Namespace):
+    """The workflow named by --workflow (its schedule, unless --schedule is given too)."""
+    if args.workflow is None:
+        if args.schedule is None:
+            raise RotaError("give --schedule JSON or --workflow NAME")
+        return None
+    from models.store.workflows import get_workflow
+    from tui.cli import open_db
+
+    open_db(args)
+    wf = get_workflow(args.workflow)
+    if args.schedule is None:
+        args.schedule = json.dumps(wf.schedule)
+    return wf
+
+
 def cmd_next(args: argparse.Namespace) -> int:
+    from engine.schedule.describe import upcoming_with_notes
+
+    workflow = _workflow(args)
     schedule = _load_schedule(args)
     if not 1 <= args.count <= MAX_COUNT:
         raise RotaError(f"--count must be from 1 to {MAX_COUNT}")
     after = parse_instant(args.after, schedule.timezone) if args.after else _now()
     calendar = _calendar()
-    runs = schedule.next_n(after, args.count, calendar=calendar)
+    marked = upcoming_with_notes(schedule, after, args.count, pause_dates=_pause_dates(args, workflow),
+                                 calendar=calendar)
+    runs = [at for at, _ in marked]
     if args.json:
         print(json.dumps([iso_z(at) for at in runs]))
         return 0
@@ -79,9 +137,12 @@ def cmd_next(args: argparse.Namespace) -> int:
     for warning in schedule.warnings(after, calendar=calendar):
         print(f"warning: {warning}")
     tz = schedule.zoneinfo
-    for at in runs:
+    for at, notes in marked:
         local = at.astimezone(tz)
         print(f"{local:%a %Y-%m-%d %H:%M} {_offset(local)} ({local.tzname()})   {iso_z(at)}")
+        for note in notes:
+            if note.startswith("pause day"):  # DST shifts are in the warnings above already
+                print(f"    {note}")
     if len(runs) < args.count:
         print("(no further runs)")
     return 0

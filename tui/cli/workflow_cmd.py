@@ -55,17 +55,21 @@ def dumps(body: dict) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from engine.preview_change import import_summary
     from engine.workflows import save_workflow
 
     path = Path(args.file)
     body = loads_json(read_text_file(path, "workflow file"), str(path))  # before the database: no file made
     open_db(args, create=True)
     try:
+        summary = import_summary(body)  # issue 11 §6: what an active workflow's import changes
         wf = save_workflow(body)
     except RotaError as exc:
         message = str(exc)
         raise RotaError(message if str(path) in message else f"{path}: {message}") from None
     say(f'saved workflow "{wf.name}" ({wf.status})')
+    for line in summary or []:
+        say(line)
     return 0
 
 

@@ -1,73 +1,37 @@
-"""The operator's inbox (SPEC §4): internal notifications sent to this operator, and
-open tasks, newest first; mark a notification read, a task done.
+"""The operator's inbox (SPEC §4, issue 11 §7): internal notifications and open tasks,
+newest first; mark a notification read, a task done.
 
-"This operator" is the settings' operator name, else the current actor (OS user, SSH
-address) — the same name ``engine.audit.current_actor`` writes into the audit log, so
-a workflow that notifies "alice" reaches the app where alice is the operator. Both
-lists are bounded (``CAP`` rows): unread notifications first, then read ones.
+"Mine" (the default) is what ``engine.identity`` says this operator is: the settings'
+operator name, else the OS user — the name notify steps address and the audit log
+writes. Notifications to that name or to ``everyone`` are mine, and tasks owned by it or
+by nobody. "o" shows every operator's. The SSH address is shown beside the name, never
+part of it. The reading and writing is in ``models.store.inbox``.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import date, datetime
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
+from textual.widgets.data_table import ColumnKey
 from textual.worker import Worker
 
+from engine.identity import EVERYONE, Identity, current_identity
+from models.store.inbox import CAP, NoteRow, TaskRow, load_inbox
 from tui.messages import EngineEventMessage
-from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
+from tui.workers import WorkerReports, db_read, db_write
 
-CAP = 200
 NOTE_COLUMNS = (("at", "When", 12), ("state", "", 4), ("workflow", "Workflow", 14), ("message", "Message", 41))
 TASK_COLUMNS = (("due", "Due", 10), ("owner", "Owner", 12), ("title", "Task", 34), ("record", "Record", 13))
 
 
-@dataclass(frozen=True)
-class NoteRow:
-    id: int
-    at: datetime
-    read: bool
-    workflow: str
-    message: str
-
-
-@dataclass(frozen=True)
-class TaskRow:
-    id: int
-    due: date | None
-    owner: str
-    title: str
-    record: str
-
-
-def load_inbox(operator: str | None) -> tuple[list[NoteRow], list[TaskRow]]:
-    """``operator`` None: every operator's notifications (a shared desk)."""
-    from models.schema import Notification, ObjectType, Task, Workflow
-
-    names = dict(Workflow.select(Workflow.id, Workflow.name).tuples())
-    types = dict(ObjectType.select(ObjectType.id, ObjectType.name).tuples())
-    N = Notification
-    query = N.select() if operator is None else N.select().where(N.operator == operator)
-    notes = [NoteRow(n.id, n.created_at, bool(n.read), names.get(n.workflow_id, "—"),
-                     n.message if operator is not None else f"{n.operator}: {n.message}")
-             for n in query
-             .order_by(N.read.asc(), N.created_at.desc(), N.id.desc()).limit(CAP)]
-    T = Task
-    tasks = [TaskRow(t.id, t.due_date, t.owner or "—", t.title,
-                     f"{types.get(t.object_type_id, '?')} {t.record_id}" if t.record_id else "—")
-             for t in T.select().where(T.done == False).order_by(T.due_date.asc(), T.id.asc()).limit(CAP)]  # noqa: E712
-    return notes, tasks
-
-
-def operator_name(settings) -> str:
-    from engine.audit import current_actor
-
-    return current_actor(settings.operator)
+def read_inbox(me: str | None) -> tuple[list[NoteRow], list[TaskRow]]:
+    """``me`` None: every operator's (a shared desk)."""
+    if me is None:
+        return load_inbox(None, None)
+    return load_inbox([me, EVERYONE], me)
 
 
 class InboxScreen(WorkerReports, Screen):
@@ -78,14 +42,15 @@ class InboxScreen(WorkerReports, Screen):
     BINDINGS = [
         Binding("r", "mark_read", "Mark read", tooltip="Mark this notification read"),
         Binding("d", "done", "Task done", tooltip="Mark the highlighted task done"),
-        Binding("o", "everyone", "Everyone", tooltip="Every operator's, or only yours"),
+        Binding("o", "show(True)", "Everyone", tooltip="Every operator's notifications and tasks"),
+        Binding("o", "show(False)", "Mine", tooltip="Only your notifications and tasks (and everyone's)"),
         Binding("tab", "app.focus_next", "Next table", show=False),
         Binding("escape", "back", "Back"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.operator = ""
+        self.identity = Identity("")
         self.everyone = False
         self.notes: dict[str, NoteRow] = {}
         self.tasks: dict[str, TaskRow] = {}
@@ -95,27 +60,28 @@ class InboxScreen(WorkerReports, Screen):
         with VerticalScroll(id="inbox"):
             yield Static("Notifications", id="inbox-notes-title", classes="inbox-caption")
             yield column_table("inbox-notes", NOTE_COLUMNS)
+            yield Static("", id="inbox-detail", classes="inbox-caption")
             yield Static("Open tasks", id="inbox-tasks-title", classes="inbox-caption")
             yield column_table("inbox-tasks", TASK_COLUMNS)
         yield WrappingFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.operator = operator_name(self.app.settings)
+        self.identity = current_identity(self.app.settings)
         self.query_one("#inbox-notes", DataTable).focus()
         self.reload()
 
     @db_read("inbox-load")
     def reload(self):
-        return load_inbox(None if self.everyone else self.operator)
+        return read_inbox(None if self.everyone else self.identity.name)
 
     @db_write("inbox-change")
     def change(self, kind: str, row_id: int) -> str:
-        from models.schema import Notification, Task
+        from models.store.inbox import mark_done, mark_read
 
         if kind == "note":
-            Notification.update(read=True).where(Notification.id == row_id).execute()
+            mark_read(row_id)
             return "Marked read."
-        Task.update(done=True).where(Task.id == row_id).execute()
+        mark_done(row_id)
         return "Task done."
 
     def worker_succeeded(self, worker: Worker) -> None:
@@ -125,27 +91,61 @@ class InboxScreen(WorkerReports, Screen):
             self.tasks = {str(t.id): t for t in tasks}
             local = self.app.local_time
             sync_table(self.query_one("#inbox-notes", DataTable),
-                       [(str(n.id), (local(n.at), "" if n.read else "new", n.workflow, n.message)) for n in notes],
+                       [(str(n.id), (local(n.at), "" if n.read else "new", n.workflow, self.note_text(n)))
+                        for n in notes],
                        [k for k, _, _ in NOTE_COLUMNS])
             sync_table(self.query_one("#inbox-tasks", DataTable),
                        [(str(t.id), (t.due.isoformat() if t.due else "—", t.owner, t.title, t.record))
                         for t in tasks], [k for k, _, _ in TASK_COLUMNS])
             unread = sum(1 for n in notes if not n.read)
-            whose = "every operator" if self.everyone else _esc(self.operator)
             self.query_one("#inbox-notes-title", Static).update(
-                f"Notifications for [b]{whose}[/b] · {unread} unread")
+                f"{self.whose()} · {unread} unread · times in {_esc(self.app.settings.timezone)}")
             self.query_one("#inbox-tasks-title", Static).update(f"Open tasks · {len(tasks)}"
                                                                  + (f" (first {CAP})" if len(tasks) >= CAP else ""))
+            self.show_detail()
             self.refresh_bindings()
         elif worker.group == "inbox-change":
             self.notify(str(worker.result))
             self.reload()
+
+    def whose(self) -> str:
+        if self.everyone:
+            return "Notifications for [b]every operator[/b]"
+        beside = f" · SSH from {_esc(self.identity.ssh_from)}" if self.identity.ssh_from else ""
+        return f"Notifications for [b]{_esc(self.identity.name)}[/b] and {EVERYONE}{beside}"
+
+    def note_text(self, note: NoteRow) -> str:
+        """Mine: the message; everyone's: who it was for, then the message."""
+        return f"{note.operator}: {note.message}" if self.everyone else note.message
 
     def highlighted(self, table_id: str) -> str | None:
         return cursor_key(self.query_one(table_id, DataTable))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.refresh_bindings()
+        if event.data_table.id == "inbox-notes":
+            self.show_detail()
+
+    def show_detail(self) -> None:
+        """The highlighted notification whole (the table cuts long messages)."""
+        note = self.notes.get(self.highlighted("#inbox-notes") or "")
+        text = "" if note is None else (
+            f"{_esc(self.app.local_time(note.at, '%a %d %b %Y %H:%M'))} · to {_esc(note.operator)} · "
+            f"{_esc(note.workflow)}\n{_esc(note.message)}")
+        self.query_one("#inbox-detail", Static).update(text)
+
+    def on_resize(self) -> None:
+        """The message and task columns take the width the fixed ones leave."""
+        spare = self.size.width - 4
+        for table_id, columns, key in (("#inbox-notes", NOTE_COLUMNS, "message"),
+                                       ("#inbox-tasks", TASK_COLUMNS, "title")):
+            table = self.query_one(table_id, DataTable)
+            fixed = sum(width + 2 for k, _, width in columns if k != key)
+            column = table.columns.get(ColumnKey(key))
+            if column is not None:
+                column.width = max(16, spare - fixed - 2)
+                table._clear_caches()  # cells were rendered at the old width (no public way)
+                table.refresh(layout=True)
 
     def on_engine_event_message(self, message: EngineEventMessage) -> None:
         if type(message.event).__name__ == "StepsRan":  # steps write tasks and notifications
@@ -157,6 +157,8 @@ class InboxScreen(WorkerReports, Screen):
             return True if key in self.notes and not self.notes[key].read else None
         if action == "done":
             return True if self.highlighted("#inbox-tasks") is not None else None
+        if action == "show":  # "o" is bound twice: the footer names what it will show
+            return parameters != (self.everyone,)
         return True
 
     def action_mark_read(self) -> None:
@@ -169,8 +171,9 @@ class InboxScreen(WorkerReports, Screen):
         if key is not None:
             self.change("task", int(key))
 
-    def action_everyone(self) -> None:
-        self.everyone = not self.everyone
+    def action_show(self, everyone: bool) -> None:
+        self.everyone = everyone
+        self.refresh_bindings()
         self.reload()
 
     def action_back(self) -> None:

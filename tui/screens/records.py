@@ -19,8 +19,9 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from models.errors import RotaError
-from tui.workers import WorkerReports, db_read, db_write
+from tui.screens.enroll_dialog import EnrollCheckDialog
 from tui.widgets import WrappingFooter, cursor_key
+from tui.workers import WorkerReports, db_read, db_write
 
 PAGE = 100
 SHOWN_PROPS = 4  # besides the id: what fits 80 columns
@@ -108,7 +109,7 @@ class WorkflowPickScreen(ModalScreen[str | None]):
                                  id="pick")
             else:
                 yield Static("No workflow works on this object type yet.")
-            yield Static("Enter enrolls at once · Escape cancels", classes="hint")
+            yield Static("Enter enrolls (asking first if the record would leave at once) · Escape cancels", classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -330,7 +331,8 @@ class RecordsScreen(WorkerReports, Screen):
 
     def show_picker(self, record_id: int, choices: list[tuple[str, str]]) -> None:
         self.app.push_screen(WorkflowPickScreen(f"{self.type_name} {record_id}", choices),
-                             lambda name: name and self.enroll(name, record_id))
+                             lambda name: name and self.app.push_screen(  # issue 11 §5: say what will happen
+                                 EnrollCheckDialog(name, record_id), lambda ok: ok and self.enroll(name, record_id)))
 
     @db_write("records-enroll")
     def enroll(self, workflow_name: str, record_id: int) -> tuple[str, bool]:

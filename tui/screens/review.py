@@ -1,15 +1,17 @@
-"""Review and publish (issue 6 §5, SPEC §6).
+"""Review and publish (issue 6 §5, SPEC §6, issues 11 and 14).
 
-Shows what the workflow will do before it goes live: records meeting the criteria now
-(counted in the database, in a worker — it may take a moment on a large table), the
-next run time, the criteria and schedule in words. From here the operator can save
-the matching set as a static list and activate (or pause / resume) the workflow.
-Activating takes effect at once: the service layer wakes the engine.
+Shows what the workflow will do before it goes live, in words: the schedule, criteria,
+suppression, unenrollment, pause days, other settings and every action; the records
+meeting the criteria now (counted in the database, in a worker — it may take a moment
+on a large table) and the next runs, each in the operator's zone and named, with the
+workflow's own wall time beside it where its zone differs, and marked when it falls on
+a pause day. From here the operator can save the matching set as a static list, and
+activate (after a confirmation, ``ActivateDialog``), pause or resume the workflow.
+
+Everything is read through ``engine.preview_change.review_summary``: plain data, no
+peewee in the screen.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,46 +20,14 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Static
 from textual.worker import Worker
 
+from engine.identity import format_instant
+from engine.preview_change import ReviewSummary
 from tui.messages import WorkflowsChanged
-from tui.workers import WorkerReports, db_read, db_write
+from tui.screens.activate_dialog import ActivateDialog
 from tui.widgets import WrappingFooter
+from tui.workers import WorkerReports, db_read, db_write
 
-
-@dataclass(frozen=True)
-class Overview:
-    """The static part of the review, read once when the screen opens."""
-
-    name: str
-    object_type: str
-    status: str
-    schedule_words: str
-    criteria_words: str
-    suppression_words: str
-    actions: int
-
-
-def read_overview(name: str, default_timezone: str) -> Overview:
-    from engine.schedule import parse_schedule
-    from engine.workflows import get_workflow
-    from models.criteria import describe_criteria
-
-    wf = get_workflow(name)
-    type_name = wf.object_type.name
-    return Overview(
-        name=wf.name, object_type=type_name, status=wf.status,
-        schedule_words=parse_schedule(wf.schedule, default_timezone).describe(),
-        criteria_words=describe_criteria(wf.criteria or [], type_name),
-        suppression_words=describe_criteria(wf.suppression or [], type_name, empty=False)
-        if wf.suppression else "none",
-        actions=len(wf.actions or []),
-    )
-
-
-def review_numbers(name: str, now: datetime) -> dict:
-    """{"count", "suppressed", "would_enroll", "next_run"} (see ``engine.review``)."""
-    from engine.review import review
-
-    return review(name, now=now)
+RUNS_SHOWN = 5
 
 
 class ReviewScreen(WorkerReports, Screen[str | None]):
@@ -70,16 +40,14 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
         Binding("a", "set('paused')", "Pause", tooltip="Pause the workflow"),
         Binding("l", "save_list", "Save list", tooltip="Save the records meeting the criteria as a static list"),
         Binding("f", "recount", "Recount"),
+        Binding("s", "simulate", "Simulate", show=False, tooltip="Every run in a date range with projected counts"),
         Binding("escape", "back", "Back"),
     ]
 
     def __init__(self, workflow_name: str) -> None:
         super().__init__()
         self.workflow_name = workflow_name
-        self.overview: Overview | None = None
-        self.count: int | None = None
-        self.numbers: dict = {}
-        self.next_run: datetime | None = None
+        self.overview: ReviewSummary | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◷")
@@ -88,6 +56,7 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
             yield Static("Loading…", id="overview")
             yield Static("Records meeting the criteria now: counting…", id="count")
             yield Static("Next run: …", id="next-run")
+            yield Static("", id="actions")
             with Horizontal(id="review-buttons"):
                 yield Button("Save as static list", id="save-list")
                 yield Button("Activate", id="toggle", variant="success")
@@ -97,13 +66,18 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
     def on_mount(self) -> None:
         self.load()
 
+    def action_simulate(self) -> None:
+        from tui.screens.simulate import SimulateScreen
+
+        self.app.push_screen(SimulateScreen(self.workflow_name, today=self.app.clock.now().date()))
+
     # ---------------------------------------------------------------- workers
 
     @db_read("review-load")
-    def load(self) -> tuple[Overview, dict]:
-        overview = read_overview(self.workflow_name, self.app.settings.timezone)
-        numbers = review_numbers(self.workflow_name, self.app.clock.now())
-        return overview, numbers
+    def load(self) -> ReviewSummary:
+        from engine.preview_change import review_summary
+
+        return review_summary(self.workflow_name, now=self.app.clock.now(), runs=RUNS_SHOWN)
 
     @db_write("review-change")
     def set_status(self, status: str) -> str:
@@ -112,7 +86,7 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
         wf = set_status(self.workflow_name, status, now=self.app.clock.now())
         self.app.wake_engine()
         if status == "active":
-            when = self.app.local_time(wf.next_run_at, "%a %d %b %Y %H:%M") if wf.next_run_at else "none"
+            when = format_instant(wf.next_run_at, self.app.settings.timezone)
             return f'"{self.workflow_name}" is active. Next run: {when}.'
         return f'"{self.workflow_name}" is paused.'
 
@@ -125,10 +99,7 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.group == "review-load":
-            self.overview, numbers = worker.result
-            self.numbers = numbers
-            self.count = numbers.get("count")
-            self.next_run = numbers.get("next_run")
+            self.overview = worker.result
             self.show()
         elif worker.group == "review-change":
             self.notify(str(worker.result))
@@ -140,21 +111,25 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
         o = self.overview
         if o is None:
             return
-        self.query_one("#overview", Static).update(
-            f"Object type: {o.object_type}    Status: [b]{o.status}[/b]\n"
-            f"Schedule: {_esc(o.schedule_words)}\n"
-            f"Criteria: {_esc(o.criteria_words)}\n"
-            f"Suppression: {_esc(o.suppression_words)}\n"
-            f"Actions: {o.actions} step{'s' if o.actions != 1 else ''}"
-        )
-        count = "—" if self.count is None else f"[b]{self.count:,}[/b]"
-        suppressed = self.numbers.get("suppressed")
-        if suppressed:
-            count += f" ({suppressed:,} suppressed, {self.numbers.get('would_enroll', 0):,} would enroll)"
-        self.query_one("#count", Static).update(f"Records meeting the criteria now: {count}")
-        when = self.app.local_time(self.next_run, "%a %d %b %Y %H:%M") if self.next_run else "none"
+        lines = [f"Object type: {_esc(o.object_type)}    Status: [b]{o.status}[/b]",
+                 f"Schedule: {_esc(o.schedule)}",
+                 f"Criteria: {_esc(o.criteria)}",
+                 f"Suppression: {_esc(o.suppression)}",
+                 f"Unenrollment: {_esc(o.unenrollment)}",
+                 f"Pause days: {_esc(o.pause_days)}"]
+        lines += [_esc(line) for line in o.other_settings]
+        self.query_one("#overview", Static).update("\n".join(lines))
+        self.query_one("#count", Static).update(f"Records meeting the criteria now: [b]{_esc(o.counts.words())}[/b]")
+        tz = self.app.settings.timezone
         suffix = "" if o.status == "active" else " (once activated)"
-        self.query_one("#next-run", Static).update(f"Next run: [b]{when}[/b]{suffix}")
+        runs = [f"  {_esc(format_instant(r.at, tz, o.timezone))}" + (f"\n    [i]{_esc(r.mark)}[/i]" if r.mark else "")
+                for r in o.next_runs]
+        head = f"Next run{'' if len(runs) == 1 else 's'}{suffix} in {_esc(tz)}"
+        head += ":" if o.timezone == tz else f" ({_esc(o.timezone)} in brackets):"
+        self.query_one("#next-run", Static).update("\n".join([head] + runs) if runs else f"Next run: none{suffix}")
+        steps = "\n".join(f"  {_esc(line)}" for line in o.actions)
+        self.query_one("#actions", Static).update(f"Actions:\n{steps}" if o.actions
+                                                   else "Actions: none (records are enrolled, nothing else happens)")
         button = self.query_one("#toggle", Button)
         button.label = self.toggle_label()
         button.variant = "warning" if o.status == "active" else "success"
@@ -181,7 +156,11 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
         return True
 
     def action_set(self, status: str) -> None:
-        if self.overview is not None and self.overview.status != status:
+        if self.overview is None or self.overview.status == status:
+            return
+        if status == "active":  # issue 11 §6: activation shows what it means first
+            self.app.push_screen(ActivateDialog(self.workflow_name), lambda ok: ok and self.set_status(status))
+        else:
             self.set_status(status)
 
     def action_toggle(self) -> None:

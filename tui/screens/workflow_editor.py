@@ -35,11 +35,13 @@ from models.objects import get_props
 from models.store import reads
 from models.settings import load_settings
 from models.timeutil import utcnow
+from tui.screens.activate_dialog import ActivateDialog
+from tui.screens.change_dialog import ChangeDialog
+from tui.widgets import WrappingFooter
 from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.criteria_editor import CriteriaEditor
 from tui.widgets.schedule_form import ScheduleForm
 from tui.widgets.settings_form import SettingsForm
-from tui.widgets import WrappingFooter
 from tui.labels import humanize
 from tui.workers import WorkerReports, db_read, db_write
 
@@ -97,6 +99,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         Binding("2", "section(1)", "Criteria", show=False),
         Binding("3", "section(2)", "Actions", show=False),
         Binding("4", "section(3)", "Settings", show=False),
+        Binding("ctrl+e", "simulate", "Simulate", priority=True, show=False,
+                tooltip="Simulate: every run in a date range with projected counts"),
         Binding("escape", "close", "Close"),
     ]
 
@@ -244,6 +248,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         self._count_timer = self.set_timer(COUNT_DEBOUNCE_S, self._start_count)
 
     def _start_count(self) -> None:
+        self.query_one("#we-schedule", ScheduleForm).refresh_projection()
         self.query_one("#we-count", Static).update("counting…")
         tz = self.query_one("#we-schedule", ScheduleForm).timezone
         self.count_records(self.object_type, self.query_one("#we-criteria", CriteriaEditor).groups, tz)
@@ -268,22 +273,41 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         self._save()
 
     def action_activate(self) -> None:
-        self._save(status="active")
+        body = {**self.collect_body(), "status": "active"}  # issue 11 §6: ask first
+        self.app.push_screen(ActivateDialog(body, clock=self.now), lambda ok: ok and self._save(status="active"))
 
     def action_review(self) -> None:
         self._save(then="review")
 
-    def _save(self, *, status: str | None = None, then: str | None = None) -> None:
+    def action_simulate(self) -> None:
+        from tui.screens.simulate import SimulateScreen
+
+        self.app.push_screen(SimulateScreen(spec=self.collect_body(), today=self.now().date()))
+
+    def _save(self, *, status: str | None = None, then: str | None = None, busy_ok: bool = False) -> None:
         if self._saving:
             self.notify("Still saving…", timeout=2)
+            return
+        if not busy_ok and (busy := self.query_one("#we-schedule", ScheduleForm).busy_warning()):
+            from tui.screens.confirm import ConfirmScreen
+
+            self.app.push_screen(ConfirmScreen(f"{busy}. Save it anyway?", title="Busy schedule"),
+                                 lambda yes: yes and self._save(status=status, then=then, busy_ok=True))
             return
         body = self.collect_body()
         if status:
             body["status"] = status
-        self._after_save = then
         self._clear_errors()
-        self._saving = True
-        self.save_body(body, self.original_name)
+
+        def write(ok: bool = True) -> None:
+            if ok:
+                self._after_save, self._saving = then, True
+                self.save_body(body, self.original_name)
+
+        if self.original_name and self.body.get("status") == "active" and self.dirty:  # live edit: show it first
+            self.app.push_screen(ChangeDialog(self.original_name, body, clock=self.now), write)
+            return
+        write()
 
     @db_write("editor-save")
     def save_body(self, body: dict, original_name: str | None) -> tuple[dict, str]:

@@ -27,8 +27,9 @@ from models.errors import RotaError
 from models.store import reads
 from models.timeutil import utcnow, zone
 from tui.messages import EngineEventMessage, WorkflowsChanged
-from tui.workers import WorkerReports, db_read, db_write
+from tui.screens.activate_dialog import ActivateDialog
 from tui.widgets import WrappingFooter
+from tui.workers import WorkerReports, db_read, db_write
 
 ROW_CAP = 1000
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -496,7 +497,9 @@ class WorkflowsScreen(WorkerReports, Screen):
 
     def action_set(self, status: str) -> None:
         row = self.selected()
-        if row is not None and row.status != status:
+        if row is not None and row.status != status and status == "active":  # issue 11 §6: ask first
+            self.app.push_screen(ActivateDialog(row.name), lambda ok: ok and self.change_status(row.name, status))
+        elif row is not None and row.status != status:
             self.change_status(row.name, status)
 
     @db_write("workflows-change")

@@ -5,31 +5,50 @@ the single judge of what is valid, so the editor, workflow files and the engine 
 never disagree. Its messages already say what to fix, so they are shown on the field
 they are about (found from the wording) rather than rephrased here.
 
-The preview (the schedule in words, the next five runs in the workflow's zone and the
-operator's, the warnings) is recomputed on every change, on the UI thread: parsing and
-generating five occurrences is pure and takes well under a millisecond.
+The form for every kind is built once and shown or hidden, so switching the kind only
+re-lays out. The schedule in words is shown on every change (parsing is cheap); the
+next five runs, their notes (pause day, DST shift) and the warnings are computed in a
+thread worker once typing pauses (:data:`PREVIEW_DEBOUNCE_S`). When the form sits in
+the workflow editor, :meth:`ScheduleForm.refresh_projection` adds each run's projected
+enrollment count (``engine.simulate``, in the database, in a worker): per run when the
+criteria use relative dates, else one count for all.
 """
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Callable
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
 from zoneinfo import available_timezones
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
+from textual.worker import Worker
 
 from engine.schedule import (
-    FLEX_DAYS, MONTH_LABELS, ORDINALS, WEEKDAY_LABELS, WEEKDAY_NAMES, BusinessCalendar, parse_schedule,
+    FLEX_DAYS,
+    MONTH_LABELS,
+    ORDINALS,
+    WEEKDAY_LABELS,
+    WEEKDAY_NAMES,
+    BusinessCalendar,
+    Schedule,
+    parse_schedule,
 )
+from engine.schedule.describe import upcoming_with_notes
+from engine.simulate import Occurrence, count_occurrences, uses_relative_dates
 from models.errors import RotaError
 from models.timeutil import utcnow, zone
 from tui.widgets.toggle_grid import ToggleGrid
+from tui.workers import WorkerReports, db_read
+
+PREVIEW_DEBOUNCE_S = 0.15
+PREVIEW_RUNS = 5
 
 FREQUENCIES = (("Daily", "daily"), ("Weekly", "weekly"), ("Monthly", "monthly"), ("Yearly", "yearly"),
                ("Advanced (cron)", "cron"))
@@ -48,7 +67,7 @@ def _zone_names() -> list[str]:
     return ["UTC"] + sorted(n for n in available_timezones() if n != "UTC" and not n.startswith(("posix/", "right/")))
 
 
-class ScheduleForm(Widget):
+class ScheduleForm(WorkerReports, Widget):
     """Frequency, the kind's fields, time, time zone; the preview beside them."""
 
     DEFAULT_CSS = """
@@ -58,14 +77,14 @@ class ScheduleForm(Widget):
     class Changed(Message):
         """The schedule JSON changed; ``valid`` says whether parse_schedule accepted it."""
 
-        def __init__(self, form: "ScheduleForm", schedule: dict, valid: bool) -> None:
+        def __init__(self, form: ScheduleForm, schedule: dict, valid: bool) -> None:
             super().__init__()
             self.form = form
             self.schedule = schedule
             self.valid = valid
 
         @property
-        def control(self) -> "ScheduleForm":
+        def control(self) -> ScheduleForm:
             return self.form
 
     def __init__(self, schedule: dict | None, *, default_timezone: str, operator_timezone: str,
@@ -80,6 +99,11 @@ class ScheduleForm(Widget):
         self.error: str | None = None
         """The current problem with the schedule (None when valid)."""
         self._shown: dict[str, str] = {}
+        self.schedule: Schedule | None = None
+        """The parsed schedule (None while the fields are invalid)."""
+        self._runs: list[tuple[datetime, list[str]]] = []
+        self._counts: tuple[Schedule, dict[datetime, int], bool] | None = None
+        self._preview_timer: Any = None
 
     # ------------------------------------------------------------------ layout
 
@@ -156,6 +180,7 @@ class ScheduleForm(Widget):
     def on_mount(self) -> None:
         self._show_rows()
         self.refresh_preview(post=False)
+        self.call_after_refresh(self.refresh_projection)  # once the editor around us is built
 
     # ------------------------------------------------------------------ reading
 
@@ -266,12 +291,13 @@ class ScheduleForm(Widget):
         return "other"
 
     def refresh_preview(self, post: bool = True) -> None:
-        """Re-parse the fields, mark what is wrong, show words, next runs and warnings."""
+        """Re-parse the fields, mark what is wrong, show the words; the runs and warnings
+        follow from a worker once typing pauses."""
         data = self.schedule_json()
         try:
             schedule = parse_schedule(data, default_timezone=self._default_tz)
         except RotaError as exc:
-            self.error = str(exc)
+            self.error, self.schedule, self._runs = str(exc), None, []
             self.show_error(self.error)
             self._set("#sf-words", Text("Fix the schedule to see its next runs.", style="italic"))
             self._set("#sf-runs", "")
@@ -279,34 +305,126 @@ class ScheduleForm(Widget):
         else:
             self.error = None
             self.show_error(None)
-            now = self._clock()
             self._set("#sf-words", Text(schedule.describe(), style="bold"))
-            self._set("#sf-runs", self._runs_text(schedule.next_n(now, 5, calendar=self._calendar),
-                                                  schedule.timezone))
-            found = schedule.warnings(now, calendar=self._calendar)
-            self._set("#sf-warnings", Text("\n".join(f"⚠ {w}" for w in found), style="yellow") if found else "")
+            if schedule != self.schedule:
+                first = self.schedule is None and not self._runs
+                self.schedule = schedule
+                if self._preview_timer is not None:
+                    self._preview_timer.stop()
+                if first:  # opening the form: no typing to wait for
+                    self._start_preview()
+                else:
+                    self._preview_timer = self.set_timer(PREVIEW_DEBOUNCE_S, self._start_preview)
         if post:
             self.post_message(self.Changed(self, data, self.error is None))
 
-    def _runs_text(self, instants: list[datetime], tz_name: str) -> Text:
-        """Next runs as 'Fri 04 Dec 08:00', with the operator's wall time after it when the zones differ."""
+    def busy_warning(self) -> str | None:
+        """"This schedule runs 1,440 times a day" when it runs more than 24 times a day."""
+        if self.schedule is None or not self.schedule.is_busy():
+            return None
+        return f"This schedule runs {self.schedule.runs_per_day():,} times a day"
+
+    def _editor_body(self) -> dict | None:
+        """The workflow body around this form, when it sits in the workflow editor."""
+        collect = getattr(self.screen, "collect_body", None)
+        try:
+            return collect() if callable(collect) else None
+        except Exception:  # noqa: BLE001 - a half-built editor has no body yet
+            return None
+
+    def _pause_dates(self) -> set[date]:
+        body = self._editor_body() or {}
+        out = set()
+        for text in (body.get("settings") or {}).get("pause_dates") or []:
+            try:
+                out.add(date.fromisoformat(str(text)))
+            except ValueError:
+                continue  # the settings form reports a bad date
+        return out
+
+    def _start_preview(self) -> None:
+        if self.schedule is not None:
+            self.compute_preview(self.schedule, self._clock(), self._pause_dates())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sf-preview")
+    def compute_preview(self, schedule: Schedule, now: datetime, pause_dates: set[date]) -> tuple:
+        """The next runs with their notes, and the warnings (DST over the next year)."""
+        runs = upcoming_with_notes(schedule, now, PREVIEW_RUNS, pause_dates=pause_dates, calendar=self._calendar)
+        return schedule, runs, schedule.warnings(now, calendar=self._calendar)
+
+    def refresh_projection(self) -> None:
+        """Count what each of the next runs would enroll (the editor calls this, debounced)."""
+        body = self._editor_body()
+        if body is None or self.schedule is None:
+            return
+        self.compute_counts(self.schedule, self._clock(), body.get("object_type") or "contact",
+                            body.get("criteria") or [], body.get("suppression") or [])
+
+    @db_read("sf-counts")
+    def compute_counts(self, schedule: Schedule, now: datetime, type_name: str, criteria: list,
+                       suppression: list) -> tuple | None:
+        tz = schedule.zoneinfo
+        found = [Occurrence(at, at.astimezone(tz)) for at in schedule.next_n(now, PREVIEW_RUNS, calendar=self._calendar)]
+        try:
+            count_occurrences(found, type_name, criteria, suppression, schedule.timezone)
+        except RotaError:
+            return None  # invalid criteria: the criteria section says why
+        return schedule, {o.scheduled_for: o.would_enroll for o in found}, uses_relative_dates(criteria, suppression)
+
+    def worker_error(self, worker: Worker) -> bool:
+        self._set("#sf-warnings", Text(f"preview failed: {worker.error}", style="red"))
+        return True
+
+    def worker_succeeded(self, worker: Worker) -> None:
+        if worker.result is None:
+            return
+        if worker.group == "sf-preview":
+            schedule, runs, warnings = worker.result
+            if schedule != self.schedule:
+                return  # superseded by a newer edit
+            self._runs = runs
+            self._set("#sf-warnings", Text("\n".join(f"⚠ {w}" for w in warnings), style="yellow")
+                      if warnings else "")
+            self._render_runs()
+        elif worker.group == "sf-counts":
+            self._counts = worker.result
+            self._render_runs()
+
+    def _render_runs(self) -> None:
+        if self.schedule is None:
+            return
+        counts: dict[datetime, int] = {}
+        relative = False
+        if self._counts is not None and self._counts[0] == self.schedule:
+            _, counts, relative = self._counts
+        self._set("#sf-runs", self._runs_text(self._runs, self.schedule.timezone, counts, relative))
+
+    def _runs_text(self, runs: list[tuple[datetime, list[str]]], tz_name: str,
+                   counts: dict[datetime, int] | None = None, relative: bool = False) -> Text:
+        """Next runs as 'Fri 04 Dec 08:00', with the operator's wall time after it when the
+        zones differ, the projected count (per run when the criteria use relative dates,
+        else once), and each run's notes."""
         text = Text()
         wf_tz, op_tz = zone(tz_name), zone(self._operator_tz)
         same = tz_name == self._operator_tz
         heading = f"Next runs ({tz_name})" if same else f"Next runs ({tz_name} → yours, {self._operator_tz})"
         text.append(heading + "\n", style="underline")
-        if not instants:
+        if counts and not relative:
+            first = next(iter(counts.values()))
+            text.append(f"each would enroll {first:,} (today's data)\n", style="dim")
+        if not runs:
             text.append("no run in the next 400 years")
-        for at in instants:
+        for at, notes in runs:
             local = at.astimezone(wf_tz)
             line = local.strftime("%a %d %b %Y %H:%M")
             if not same:
                 mine = at.astimezone(op_tz)
                 line += " → " + (mine.strftime("%H:%M") if mine.date() == local.date()
                                   else mine.strftime("%a %d %H:%M"))
-            text.append(line + "\n")
+            text.append(line)
+            if counts and relative and at in counts:
+                text.append(f"  {counts[at]:,} enroll", style="dim")
+            text.append("\n")
+            for note in notes:
+                text.append(f"  {note}\n", style="yellow")
         return text
-
-    def set_calendar(self, calendar: BusinessCalendar) -> None:
-        self._calendar = calendar
-        self.refresh_preview(post=False)
