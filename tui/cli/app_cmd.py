@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from models.db import resolve_url
 from models.settings import load_settings
