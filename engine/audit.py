@@ -5,8 +5,8 @@ import json
 from datetime import datetime
 
 from engine.identity import operator_name
-from models.errors import RotaError
 from models.schema import AuditEntry, Workflow, WorkflowVersion
+from models.store import audit as store
 from models.timeutil import iso_z, utcnow
 
 AUDITED_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppression", "unenrollment",
@@ -43,8 +43,9 @@ def describe_change(before: dict | None, after: dict | None) -> str:
     changed = [k for k, _, _ in diff_bodies(before, after)]
     codes = []
     if "status" in changed:
-        old, new = before.get("status"), after.get("status")
-        codes.append({"active": "resumed" if old == "paused" else "activated", "paused": "paused"}.get(new, f"set_{new}"))
+        old, new = str(before.get("status")), str(after.get("status"))
+        verbs = {"active": "resumed" if old == "paused" else "activated", "paused": "paused"}
+        codes.append(verbs.get(new, f"set_{new}"))
     codes += [f"{k}_changed" for k in changed if k != "status"]
     return ",".join(codes) or "saved_unchanged"
 
@@ -97,22 +98,16 @@ def readable_diff(before: dict | None, after: dict | None) -> str:
 def record(workflow: Workflow | None, name: str, before: dict | None, after: dict | None, actor: str,
            now: datetime | None = None) -> AuditEntry:
     """Write one audit entry (callers pass bodies with secrets already masked)."""
-    return AuditEntry.create(
-        at=now or utcnow(), actor=actor, workflow=workflow, workflow_name=name,
-        action=describe_change(before, after), diff=readable_diff(before, after) or None,
-    )
+    return store.add_entry(at=now or utcnow(), actor=actor, workflow=workflow, workflow_name=name,
+                           action=describe_change(before, after), diff=readable_diff(before, after) or None)
 
 
 def add_version(workflow: Workflow, body: dict, actor: str, now: datetime | None = None) -> WorkflowVersion:
-    return WorkflowVersion.create(workflow=workflow, version=workflow.version, body=body, at=now or utcnow(),
-                                  actor=actor)
+    return store.add_version(workflow, body, actor, now or utcnow())
 
 
 def audit_entries(workflow_name: str | None = None, limit: int = 200) -> list[AuditEntry]:
-    q = AuditEntry.select().order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
-    if workflow_name:
-        q = q.where(AuditEntry.workflow_name == workflow_name)
-    return list(q)
+    return store.entries(workflow_name, limit)
 
 
 def entry_as_dict(entry: AuditEntry) -> dict:
@@ -121,13 +116,5 @@ def entry_as_dict(entry: AuditEntry) -> dict:
             "action": entry.action, "diff": (entry.diff or "").splitlines()}
 
 
-def versions(workflow: Workflow) -> list[WorkflowVersion]:
-    return list(WorkflowVersion.select().where(WorkflowVersion.workflow == workflow)
-                .order_by(WorkflowVersion.version.desc()))
-
-
-def version_body(workflow: Workflow, version: int) -> dict:
-    row = WorkflowVersion.get_or_none(WorkflowVersion.workflow == workflow, WorkflowVersion.version == version)
-    if row is None:
-        raise RotaError(f'workflow "{workflow.name}" has no version {version}')
-    return row.body
+versions = store.versions
+version_body = store.version_body

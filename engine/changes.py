@@ -14,7 +14,7 @@ Callers announce after the commit: a listener that re-reads must see the change.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from models.store.dialect import dialect
 

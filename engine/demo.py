@@ -1,5 +1,8 @@
 """Demo data: realistic contacts, companies, deals and tickets, and sample workflows.
 
+The data tables (names, cities, industries, …) and the sample workflows are files in
+``engine/demo_data/``; this module is the logic that turns them into rows.
+
 The point is to see Rota at the scale it is meant for, so a million contacts must load
 in well under a minute. That rules out per-record ``create_record``: rows are generated
 column-wise from a seeded ``random.Random`` (the same seed and ``now`` give the same data),
@@ -15,28 +18,30 @@ edits.
 """
 from __future__ import annotations
 
+import json
 import math
 import random
 import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Callable, Iterator
 
 from engine.workflows import save_workflow
 from models.db import db, is_postgres
 from models.errors import RotaError
 from models.importer import bulk_insert
+from models.associations import associations_of
 from models.objects import get_type
-from models.schema import Workflow
+from models.schema import AssociationLink, Workflow
 from models.timeutil import UTC, to_micros, utcnow
 
 CHUNK_ROWS = 20_000  # rows generated per step: bounds memory whatever the total
 BATCH_ROWS = 10_000  # rows per executemany / execute_values call
 REINDEX_MIN_ROWS = 50_000  # below this, dropping and rebuilding indexes costs more than it saves
 DAY_US = 86_400 * 1_000_000
-OWNERS = ("alice", "bob", "carmen", "dmitri", "emma", "farid")
-OWNER_WEIGHTS = (24, 20, 18, 14, 14, 10)
+DATA = Path(__file__).with_name("demo_data")
 
 
 @dataclass(frozen=True)
@@ -52,107 +57,37 @@ class Country:
     last: tuple[str, ...]
 
 
-def _t(text: str) -> tuple[str, ...]:
-    return tuple(text.split("|"))
+def _data(name: str) -> dict:
+    """One of the demo's data files (engine/demo_data/NAME.json)."""
+    return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
 
 
-COUNTRIES: tuple[Country, ...] = (
-    Country("United States", 22, "+1", "com", _t("gmail.com|outlook.com|yahoo.com|icloud.com"), "Inc.",
-            _t("New York|San Francisco|Chicago|Austin|Seattle|Boston|Denver|Atlanta|Portland|Miami"),
-            _t("James|Mary|Michael|Jennifer|David|Linda|Chris|Jessica|Daniel|Ashley|Tyler|Megan|Brandon|Emily"),
-            _t("Smith|Johnson|Williams|Brown|Jones|Garcia|Miller|Davis|Rodriguez|Martinez|Taylor|Anderson|"
-               "Thomas|Moore")),
-    Country("United Kingdom", 10, "+44", "co.uk", _t("gmail.com|outlook.com|btinternet.com|yahoo.co.uk"), "Ltd",
-            _t("London|Manchester|Edinburgh|Bristol|Leeds|Glasgow|Cardiff"),
-            _t("Oliver|Amelia|Harry|Isla|George|Olivia|Jack|Emily|Charlotte|Thomas|Sophie|William"),
-            _t("Smith|Jones|Taylor|Brown|Williams|Wilson|Evans|Thomas|Roberts|Walker|Wright|Hughes")),
-    Country("Germany", 10, "+49", "de", _t("gmail.com|web.de|gmx.de|t-online.de"), "GmbH",
-            _t("Berlin|Munich|Hamburg|Cologne|Frankfurt|Stuttgart|Leipzig"),
-            _t("Lukas|Anna|Jonas|Lea|Felix|Hannah|Maximilian|Lena|Paul|Julia|Jürgen|Sabine"),
-            _t("Müller|Schmidt|Schneider|Fischer|Weber|Becker|Wagner|Hoffmann|Koch|Krause|Schäfer|Richter")),
-    Country("France", 8, "+33", "fr", _t("gmail.com|orange.fr|free.fr|laposte.net"), "SAS",
-            _t("Paris|Lyon|Marseille|Toulouse|Nantes|Bordeaux|Lille"),
-            _t("Camille|Louis|Chloé|Hugo|Léa|Gabriel|Manon|Jules|Inès|Arthur|Élodie|Théo"),
-            _t("Martin|Bernard|Dubois|Thomas|Robert|Petit|Durand|Leroy|Moreau|Lefèvre|Girard|Fournier")),
-    Country("Sweden", 6, "+46", "se", _t("gmail.com|outlook.com|telia.com|hotmail.se"), "AB",
-            _t("Stockholm|Gothenburg|Malmö|Uppsala|Linköping|Umeå"),
-            _t("Erik|Anna|Lars|Maria|Karl|Sara|Johan|Emma|Björn|Elin|Oskar|Ingrid"),
-            _t("Andersson|Johansson|Karlsson|Nilsson|Eriksson|Larsson|Lindqvist|Olsson|Persson|Svensson|"
-               "Lindberg|Åberg")),
-    Country("Spain", 6, "+34", "es", _t("gmail.com|hotmail.es|yahoo.es|telefonica.net"), "S.L.",
-            _t("Madrid|Barcelona|Valencia|Seville|Bilbao|Málaga"),
-            _t("Lucía|Hugo|Martina|Pablo|Sofía|Álvaro|Carmen|Javier|Elena|Diego|Laura|Sergio"),
-            _t("García|Fernández|González|Rodríguez|López|Martínez|Sánchez|Pérez|Gómez|Ruiz|Díaz|Moreno")),
-    Country("Italy", 5, "+39", "it", _t("gmail.com|libero.it|virgilio.it|hotmail.it"), "S.r.l.",
-            _t("Milan|Rome|Turin|Bologna|Florence|Naples"),
-            _t("Giulia|Francesco|Chiara|Alessandro|Sofia|Lorenzo|Giorgia|Matteo|Aurora|Andrea|Elisa|Marco"),
-            _t("Rossi|Russo|Ferrari|Esposito|Bianchi|Romano|Colombo|Ricci|Marino|Greco|Bruno|Gallo")),
-    Country("Netherlands", 5, "+31", "nl", _t("gmail.com|ziggo.nl|kpnmail.nl|outlook.com"), "B.V.",
-            _t("Amsterdam|Rotterdam|Utrecht|Eindhoven|The Hague|Groningen"),
-            _t("Daan|Emma|Sem|Julia|Lucas|Sophie|Milan|Tess|Levi|Anna|Bram|Fleur"),
-            _t("de Jong|Jansen|de Vries|van den Berg|van Dijk|Bakker|Visser|Smit|Meijer|de Boer|Mulder|Bos")),
-    Country("India", 9, "+91", "in", _t("gmail.com|yahoo.co.in|rediffmail.com|outlook.com"), "Pvt Ltd",
-            _t("Bengaluru|Mumbai|Delhi|Hyderabad|Pune|Chennai|Kolkata"),
-            _t("Aarav|Priya|Vivaan|Ananya|Arjun|Diya|Rohan|Kavya|Ishaan|Sneha|Rahul|Pooja"),
-            _t("Sharma|Patel|Singh|Kumar|Gupta|Reddy|Iyer|Nair|Mehta|Joshi|Rao|Das")),
-    Country("Japan", 5, "+81", "jp", _t("gmail.com|yahoo.co.jp|docomo.ne.jp|outlook.jp"), "K.K.",
-            _t("Tokyo|Osaka|Yokohama|Fukuoka|Sapporo|Kyoto"),
-            _t("Haruto|Yui|Sota|Hina|Ren|Sakura|Kenji|Aoi|Takumi|Yuna|Hiroshi|Mei"),
-            _t("Sato|Suzuki|Takahashi|Tanaka|Watanabe|Ito|Yamamoto|Nakamura|Kobayashi|Kato|Yoshida|Yamada")),
-    Country("Brazil", 6, "+55", "com.br", _t("gmail.com|hotmail.com|uol.com.br|bol.com.br"), "Ltda.",
-            _t("São Paulo|Rio de Janeiro|Belo Horizonte|Curitiba|Porto Alegre|Recife"),
-            _t("Miguel|Alice|Arthur|Helena|Davi|Laura|Gabriel|Valentina|João|Beatriz|Rafael|Larissa"),
-            _t("Silva|Santos|Oliveira|Souza|Rodrigues|Ferreira|Alves|Pereira|Lima|Gomes|Costa|Ribeiro")),
-    Country("Nigeria", 3, "+234", "ng", _t("gmail.com|yahoo.com|outlook.com"), "Ltd",
-            _t("Lagos|Abuja|Ibadan|Port Harcourt|Kano"),
-            _t("Chinedu|Ngozi|Oluwaseun|Aisha|Emeka|Funmilayo|Tunde|Chiamaka|Ibrahim|Adaeze|Segun|Zainab"),
-            _t("Okafor|Adeyemi|Okonkwo|Bello|Eze|Adebayo|Nwosu|Ibrahim|Okeke|Balogun|Obi|Yusuf")),
-    Country("Poland", 5, "+48", "pl", _t("gmail.com|wp.pl|onet.pl|interia.pl"), "Sp. z o.o.",
-            _t("Warsaw|Kraków|Wrocław|Gdańsk|Poznań|Łódź"),
-            _t("Jakub|Zuzanna|Antoni|Julia|Jan|Maja|Szymon|Hanna|Filip|Lena|Kacper|Alicja"),
-            _t("Nowak|Kowalski|Wiśniewski|Wójcik|Kowalczyk|Kamiński|Lewandowski|Zieliński|Szymański|"
-               "Woźniak|Dąbrowski|Kozłowski")),
-)
+def _pairs(rows) -> tuple[tuple, tuple]:
+    """[[value, weight], …] → (values, weights)."""
+    return tuple(r[0] for r in rows), tuple(r[1] for r in rows)
+
+
+_PEOPLE, _COMPANIES, _DEALS, _TICKETS = (_data(n) for n in ("people", "companies", "deals", "tickets"))
+OWNERS, OWNER_WEIGHTS = _pairs(_PEOPLE["owners"])
+COUNTRIES: tuple[Country, ...] = tuple(
+    Country(c["name"], c["weight"], c["phone"], c["tld"], tuple(c["free_mail"]), c["legal"], tuple(c["cities"]),
+            tuple(c["first"]), tuple(c["last"])) for c in _PEOPLE["countries"])
 _COUNTRY_CUM = tuple(sum(c.weight for c in COUNTRIES[: i + 1]) for i in range(len(COUNTRIES)))
-
-JOB_TITLES = _t(
-    "Account Executive|Marketing Manager|CEO|CTO|CFO|Head of Operations|Software Engineer|Product Manager|"
-    "Sales Director|Customer Success Manager|Procurement Manager|HR Business Partner|Data Analyst|"
-    "Office Manager|Founder|VP Marketing|IT Manager|Consultant|Designer|Finance Controller")
+JOB_TITLES = tuple(_PEOPLE["job_titles"])
 # Lifecycle stages with the skew of a real funnel; None = never set (unknown).
-STAGES = ("subscriber", "lead", "marketing_qualified_lead", "sales_qualified_lead", "opportunity", "customer",
-          "evangelist", "other", None)
-STAGE_WEIGHTS = (30, 25, 12, 8, 6, 10, 1, 2, 6)
-
-NAME_HEADS = _t("Nordic|Blue|Bright|Iron|Silver|North|Summit|Green|Atlas|Polar|Harbor|Cedar|Lumen|Vertex|Oak|"
-                "Swift|Red|Alder|Granite|Copper|Clear|Pine|Falcon|Aurora")
-NAME_TAILS = _t("peak|field|wave|stone|bridge|line|works|labs|point|gate|forge|path|leaf|river|sky|grid")
-INDUSTRY_WORD = {
-    "software": "Software", "retail": "Retail", "manufacturing": "Industries", "finance": "Capital",
-    "healthcare": "Health", "education": "Learning", "media": "Media", "logistics": "Logistics",
-    "energy": "Energy", "consulting": "Partners",
-}
+STAGES, STAGE_WEIGHTS = _pairs(_PEOPLE["lifecycle_stages"])
+NAME_HEADS = tuple(_COMPANIES["name_heads"])
+NAME_TAILS = tuple(_COMPANIES["name_tails"])
+INDUSTRY_WORD = {k: word for k, word, _ in _COMPANIES["industries"]}
 INDUSTRIES = tuple(INDUSTRY_WORD)
-INDUSTRY_WEIGHTS = (22, 12, 14, 10, 9, 6, 6, 8, 5, 8)
-
-PRODUCTS = _t("Annual licence|Enterprise plan|Onboarding package|Support renewal|Expansion seats|Pilot project|"
-              "Data migration|Premium support|Training days|Platform upgrade")
-PIPELINES = ("Sales", "Renewals", "Partners")
-PIPELINE_WEIGHTS = (70, 20, 10)
-DEAL_STAGES = ("appointment_scheduled", "qualified_to_buy", "presentation_scheduled", "decision_maker_bought_in",
-               "contract_sent", "closed_won", "closed_lost")
-DEAL_STAGE_WEIGHTS = (14, 14, 12, 10, 10, 22, 18)
-
-TICKET_SUBJECTS = _t(
-    "Cannot log in|Invoice {month} shows the wrong amount|Export to CSV fails|Request: single sign-on|"
-    "Password reset email not arriving|Dashboard is slow|Webhook returns 500|Change billing address|"
-    "Feature request: dark mode|Data import stuck at 90%|Add a user to our account|Cancel subscription|"
-    "API rate limit questions|Wrong time zone in reports|Two-factor code rejected")
-MONTHS = _t("January|February|March|April|May|June|July|August|September|October|November|December")
-TICKET_STATUSES = ("new", "waiting_on_contact", "waiting_on_us", "closed")
-TICKET_STATUS_WEIGHTS = (15, 15, 20, 50)
-PRIORITIES = ("low", "medium", "high", "urgent")
-PRIORITY_WEIGHTS = (30, 45, 20, 5)
+INDUSTRY_WEIGHTS = tuple(w for _, _, w in _COMPANIES["industries"])
+PRODUCTS = tuple(_DEALS["products"])
+PIPELINES, PIPELINE_WEIGHTS = _pairs(_DEALS["pipelines"])
+DEAL_STAGES, DEAL_STAGE_WEIGHTS = _pairs(_DEALS["stages"])
+TICKET_SUBJECTS = tuple(_TICKETS["subjects"])
+MONTHS = tuple(_TICKETS["months"])
+TICKET_STATUSES, TICKET_STATUS_WEIGHTS = _pairs(_TICKETS["statuses"])
+PRIORITIES, PRIORITY_WEIGHTS = _pairs(_TICKETS["priorities"])
 
 
 def _cum(weights) -> tuple[int, ...]:
@@ -323,112 +258,57 @@ def _load(type_name: str, columns: tuple[str, ...], rows: Iterator[tuple], n: in
     return count
 
 
+# ------------------------------------------------------------------ associations
+
+# (from type, association, to type, share of from records linked (of 10), multiplier)
+# The other record is picked by arithmetic on the id, in SQL: set-based at any size,
+# and the same data for the same seed.
+DEMO_LINKS = (
+    ("contact", "company", "company", 8, 7919),
+    ("deal", "company", "company", 10, 104729),
+    ("deal", "contacts", "contact", 10, 15485863),
+    ("deal", "contacts", "contact", 3, 32452843),  # a second contact on some deals
+    ("ticket", "contact", "contact", 9, 49979687),
+)
+
+
+def _max_id(type_name: str) -> int:
+    table = get_type(type_name).table_name
+    return int(db.execute_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"').fetchone()[0])
+
+
+def _link_demo(added: dict[str, tuple[int, int]]) -> int:
+    """Link the records added now: contacts to companies, deals to a company and one or
+    two contacts, tickets to a contact (INSERT … SELECT, one statement per kind)."""
+    total = 0
+    mod = "%%" if is_postgres() else "%"  # psycopg2 reads a lone % as a placeholder
+    for from_type, name, to_type, share, mult in DEMO_LINKS:
+        (lo, n), (to_lo, to_n) = added[from_type], added[to_type]
+        if not n or not to_n:
+            continue
+        assoc = associations_of(from_type)[name]
+        table = get_type(from_type).table_name
+        cur = db.execute_sql(
+            f'INSERT INTO "{AssociationLink._meta.table_name}" (association_id, from_id, to_id) '
+            f'SELECT {assoc.id}, id, {to_lo + 1} + ((id * {mult}) {mod} {to_n}) FROM "{table}" '
+            f"WHERE id > {lo} AND id {mod} 10 < {share} ON CONFLICT DO NOTHING")
+        total += max(cur.rowcount, 0)
+    return total
+
+
 # --------------------------------------------------------------------- workflows
 
 
 def sample_workflows() -> list[dict]:
-    """One sample workflow of every schedule kind, with realistic criteria and actions.
+    """One sample workflow of every schedule kind, with realistic criteria and actions,
+    read from engine/demo_data/workflows/ (SPEC §9 files: ``rota workflow import`` takes
+    them as they are, and the tests use them as import fixtures).
 
     Time zones are left out so each takes the operator's own (the settings' zone). The
     webhook example posts only to a local placeholder and stays a draft, so the demo
     never calls out.
     """
-    return [
-        {
-            "name": "Friday customer check-in",
-            "object_type": "contact",
-            "status": "active",
-            "schedule": {"kind": "weekly", "weekdays": ["fri"], "time": "08:00"},
-            "criteria": [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["customer"]},
-                          {"property": "createdate", "operator": "more_than_days_ago", "value": 30}]],
-            "suppression": [[{"property": "email", "operator": "unknown"}]],
-            "actions": [{"type": "create_task", "title": "Call {firstname} {lastname}", "due_in_days": 2,
-                         "owner": "{owner}"}],
-            "settings": {"campaign": "Customer care"},
-        },
-        {
-            "name": "Daily new-lead triage",
-            "object_type": "contact",
-            "status": "active",
-            "schedule": {"kind": "daily", "time": "07:30"},
-            "criteria": [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["lead"]},
-                          {"property": "createdate", "operator": "in_last_days", "value": 1}]],
-            "suppression": [[{"property": "email", "operator": "contains", "value": "@example."}]],
-            "actions": [
-                {"type": "branch",
-                 "criteria": [[{"property": "country", "operator": "is_any_of",
-                                "value": ["Sweden", "Germany", "Netherlands", "Poland"]}]],
-                 "then": [{"type": "set_property", "property": "owner", "value": "carmen"}],
-                 "else": [{"type": "set_property", "property": "owner", "value": "bob"}]},
-                {"type": "notify", "to": ["alice"], "message": "New lead {firstname} {lastname} ({city})"},
-                {"type": "add_to_list", "list": "New leads"},
-            ],
-        },
-        {
-            "name": "Re-engage quiet subscribers",
-            "object_type": "contact",
-            "status": "paused",
-            "schedule": {"kind": "monthly_days", "days": [1, 15], "time": "09:00"},
-            "criteria": [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["subscriber"]},
-                          {"property": "last_activity_date", "operator": "more_than_days_ago", "value": 180}]],
-            "unenrollment": [[{"property": "last_activity_date", "operator": "in_last_days", "value": 7}]],
-            "actions": [
-                {"type": "add_to_list", "list": "Win-back campaign"},
-                {"type": "delay", "days": 3},
-                {"type": "set_property", "property": "lifecycle_stage", "value": "other"},
-            ],
-            "settings": {"campaign": "Win-back"},
-        },
-        {
-            "name": "Month-end open deals review",
-            "object_type": "deal",
-            "status": "active",
-            "schedule": {"kind": "monthly_flexible", "flex": {"ordinal": "last", "day": "weekday"}, "time": "15:00"},
-            "criteria": [[{"property": "dealstage", "operator": "is_none_of", "value": ["closed_won", "closed_lost"]},
-                          {"property": "closedate", "operator": "in_next_days", "value": 10},
-                          {"property": "amount", "operator": "gte", "value": 5000}]],
-            "actions": [
-                {"type": "notify", "to": ["alice", "dmitri"], "message": "{dealname} closes {closedate}"},
-                {"type": "create_task", "title": "Update forecast for {dealname}", "due_in_days": 1,
-                 "owner": "{owner}"},
-            ],
-        },
-        {
-            "name": "First-Monday stale ticket sweep",
-            "object_type": "ticket",
-            "status": "draft",
-            "schedule": {"kind": "monthly_flexible", "flex": {"ordinal": "first", "day": "mon"}, "time": "08:00"},
-            "criteria": [[{"property": "status", "operator": "is_any_of", "value": ["waiting_on_contact"]},
-                          {"property": "updated_at", "operator": "more_than_days_ago", "value": 14}]],
-            "actions": [{"type": "set_property", "property": "status", "value": "closed"},
-                        {"type": "remove_from_list", "list": "Open escalations"}],
-        },
-        {
-            "name": "Customer anniversary",
-            "object_type": "contact",
-            "status": "active",
-            "schedule": {"kind": "yearly", "month": 1, "day": 15, "time": "10:00"},
-            "criteria": [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["customer", "evangelist"]},
-                          {"property": "createdate", "operator": "more_than_days_ago", "value": 365}]],
-            "suppression": [[{"property": "owner", "operator": "unknown"}]],
-            "actions": [{"type": "create_task", "title": "Send {firstname} an anniversary note",
-                         "due_in_days": 5, "owner": "{owner}"}],
-            "settings": {"pause_dates": ["2027-01-01"], "campaign": "Customer anniversary"},
-        },
-        {
-            "name": "Urgent ticket escalation (cron)",
-            "object_type": "ticket",
-            "status": "draft",
-            "schedule": {"kind": "cron", "cron": "*/30 8-17 * * 1-5"},
-            "criteria": [[{"property": "priority", "operator": "is_any_of", "value": ["urgent", "high"]},
-                          {"property": "status", "operator": "is_any_of", "value": ["new", "waiting_on_us"]}]],
-            "actions": [
-                {"type": "notify", "to": ["emma"], "message": "Escalated: {subject}"},
-                {"type": "webhook", "url": "http://127.0.0.1:9/rota-demo-hook",
-                 "headers": {"Authorization": "Bearer demo-placeholder"}, "timeout_s": 5, "retries": 1},
-            ],
-        },
-    ]
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted((DATA / "workflows").glob("*.json"))]
 
 
 def _save_samples(now: datetime) -> tuple[int, int]:
@@ -466,6 +346,7 @@ def load_demo(*, contacts: int = 5000, companies: int = 500, deals: int = 800, t
     out: dict = {}
     total = contacts + companies + deals + tickets
     with db.atomic():
+        first: dict[str, tuple[int, int]] = {}  # type → (largest id before, how many added)
         for type_name, key, columns, gen, n in (
             ("contact", "contacts", CONTACT_COLUMNS, contact_rows, contacts),
             ("company", "companies", COMPANY_COLUMNS, company_rows, companies),
@@ -476,7 +357,12 @@ def load_demo(*, contacts: int = 5000, companies: int = 500, deals: int = 800, t
                 progress(f"adding {n:,} {key}…")
             base = sum(out.get(k, 0) for k in ("contacts", "companies", "deals", "tickets"))
             report = None if on_rows is None else (lambda done, base=base: on_rows(base + done, total))
+            before = _max_id(type_name)
             out[key] = _load(type_name, columns, gen(rng, n, now_us), n, report)
+            first[type_name] = (before, out[key])
+        if progress:
+            progress("linking contacts, companies, deals and tickets…")
+        out["links"] = _link_demo(first)
     out["workflows_created"], out["workflows_skipped"] = _save_samples(now) if workflows else (0, 0)
     out["seconds"] = time.perf_counter() - started
     return out

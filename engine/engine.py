@@ -28,14 +28,16 @@ claims the workflow and plans the misfires, then starts the run on the instant i
 a run never starts before its instant. A wake-up with nothing due costs two indexed
 reads; the lease row is written only every third of its term.
 
-Several engines, one database
-* SQLite: one engine at a time holds the ``store`` lease (``engine_lease`` row: holder,
-  until, heartbeat), renews it while alive, and the others stand by and take it over
-  when it expires. Only the holder runs workflows and steps.
+Several engines, one database (the mechanism is models/store/claims.py)
+* Every engine keeps a heartbeat row ``engine:<id>`` (``claimed_by``, ``claimed_until``,
+  ``heartbeat``), renewed every third of its lease term; a clean stop deletes it. Work
+  claimed by an engine whose heartbeat expired is taken back by the others.
+* SQLite: one engine at a time also holds the ``store`` lease (same columns), renews it
+  while alive, and the others stand by and take it over when it expires. Only the
+  holder runs workflows and steps.
 * PostgreSQL: every engine takes part; each due workflow row is claimed with
   ``SELECT … FOR UPDATE SKIP LOCKED`` inside its run transaction, so engines on
-  different machines share the due runs. Each engine keeps an ``engine:<id>`` lease
-  row as its heartbeat (who is alive, for the status screen).
+  different machines share the due runs.
 * Either way the unique keys (one run per (workflow, instant), one enrollment per (run,
   record)) make duplicates impossible, not merely unlikely.
 * The lease is renewed between runs. One SQLite run longer than the lease term holds the
@@ -50,30 +52,34 @@ transaction.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Callable
 
 import peewee as pw
 
 from engine import changes, executor, runner
 from engine.clock import Clock, SystemClock
-from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFinished, RunStarted, StepsRan
-from models.db import db, is_postgres
+from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFailed, RunFinished, RunStarted, StepsRan
 from models.bootstrap import open_database
-from models.schema import EngineLease
+from models.db import db
+from models.enums import RunStatus
+from models.errors import RotaError
+from models.schema import Workflow
 from models.settings import Settings, load_settings
-from models.timeutil import from_micros, iso_z
+from models.store import claims, failures
+from models.store.dialect import classify_error, dialect, write_transaction
+from models.timeutil import iso_z
 
 log = logging.getLogger("rota.engine")
 
-STORE_LEASE = "store"
 DEFAULT_LEASE_SECONDS = 15.0
 DEFAULT_LEAD = timedelta(milliseconds=25)
 # The engine's own SQLite connection: a run appends in key order and scans records once,
@@ -82,6 +88,9 @@ DEFAULT_LEAD = timedelta(milliseconds=25)
 ENGINE_SQLITE_PRAGMAS = {"cache_size": -32768, "mmap_size": 0}
 BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 30.0
+FAILURE_BACKOFF_FIRST = timedelta(minutes=1)  # a workflow's second failure in a row
+FAILURE_BACKOFF_MAX = timedelta(hours=1)
+MAX_SKIPPED = 2000  # instants recorded as missed in one failure transaction
 
 
 def new_engine_id() -> str:
@@ -127,6 +136,7 @@ class Engine:
         self._lease_until: datetime | None = None
         self._renew_at: datetime | None = None
         self._pass_lock = threading.Lock()  # run_pending from another thread never overlaps the loop's pass
+        self._attempt: runner.Outcome | None = None  # the run being started (for failures)
 
     # ------------------------------------------------------------------ public API
 
@@ -141,7 +151,7 @@ class Engine:
         with self._status_lock:
             return self._status
 
-    def start(self) -> "Engine":
+    def start(self) -> Engine:
         """Start the engine thread (a daemon: it never keeps the app alive)."""
         if self._thread is not None and self._thread.is_alive():
             return self
@@ -256,10 +266,10 @@ class Engine:
         if not self.status.active or self._stopping.is_set():
             return self._renew_at
         with self._pass_lock:
-            next_run = runner.next_due_at()
+            next_run = claims.next_due_at()
             if next_run is not None and next_run <= now + self.lead:
                 self._process_due(None)
-                next_run = runner.next_due_at()
+                next_run = claims.next_due_at()
             next_step = executor.next_step_due()
             if next_step is not None and next_step <= self.clock.now():
                 self._run_steps(self.clock.now())
@@ -272,11 +282,26 @@ class Engine:
         handled = 0
         while not self._stopping.is_set():
             at = now or self.clock.now()
-            outcome = runner.process_next_due(
-                at, self.engine_id, settings=self.settings,
-                clock_now=(lambda: at) if now else self.clock.now,
-                lead=timedelta(0) if now else self.lead, sleep_until=self._sleep_until,
-                on_start=self._report_start)
+            self._attempt = None
+            try:
+                outcome = runner.process_next_due(
+                    at, self.engine_id, settings=self.settings,
+                    clock_now=(lambda at=at: at) if now else self.clock.now,
+                    lead=timedelta(0) if now else self.lead, sleep_until=self._sleep_until,
+                    on_start=self._report_start)
+            except Exception as exc:
+                # The run transaction rolled back whole. The database's own trouble
+                # (locked, full, read-only, disconnected) is everyone's: the loop backs
+                # off. Anything else is this workflow's: a failed run, and the others go on.
+                problem = classify_error(exc)
+                attempt = self._attempt
+                if attempt is None or problem.transient:
+                    raise
+                log.debug("run of %s failed", attempt.workflow_name, exc_info=True)
+                handled += 1
+                self._fail_run(attempt.workflow_id, attempt.workflow_name, attempt.scheduled_for,
+                               problem.message, at, horizon=at + (timedelta(0) if now else self.lead))
+                continue
             if outcome is None:
                 break
             handled += self._report_outcome(outcome, at)
@@ -308,86 +333,122 @@ class Engine:
     # ------------------------------------------------------------------ leases
 
     def _hold_lease(self, now: datetime) -> bool:
-        """SQLite: hold or take over the store lease. PostgreSQL: refresh our heartbeat.
+        """Renew the heartbeat and (SQLite) hold or take over the store lease; True if
+        this engine may run work (models/store/claims.py describes the mechanism).
 
-        Sets ``_renew_at`` (a third of the lease) so the loop wakes to renew in time.
+        Sets ``_renew_at`` (a third of the lease) so the loop wakes to renew in time; a
+        stand-by wakes when the holder's lease would expire, to take it over.
         """
         renew = timedelta(seconds=self.lease_seconds / 3)
         until = now + timedelta(seconds=self.lease_seconds)
         self._renew_at = now + renew
-        if is_postgres():
-            self._upsert_lease(f"engine:{self.engine_id}", now, until)
-            return True
-        with runner.write_transaction():
-            EngineLease.insert(name=STORE_LEASE, holder=None, until=None, heartbeat=None).on_conflict_ignore().execute()
-            taken = (EngineLease.update(holder=self.engine_id, until=until, heartbeat=now,
-                                        info=f"pid {os.getpid()} on {socket.gethostname()}")
-                     .where((EngineLease.name == STORE_LEASE)
-                            & ((EngineLease.holder == self.engine_id) | EngineLease.holder.is_null()
-                               | EngineLease.until.is_null() | (EngineLease.until < now)))
-                     .execute())
-        if taken:
+        retry_at = claims.take_part(self.engine_id, now, until)
+        if retry_at is None:
             self._lease_until = until
             return True
         self._lease_until = None
-        # Stand by: wake when the holder's lease would expire, to take it over.
-        holder_until = EngineLease.select(EngineLease.until).where(EngineLease.name == STORE_LEASE).scalar()
-        if holder_until is not None:
-            expiry = from_micros(holder_until) if isinstance(holder_until, int) else holder_until
-            self._renew_at = min(self._renew_at, expiry + timedelta(milliseconds=1))
+        self._renew_at = min(self._renew_at, retry_at + timedelta(milliseconds=1))
         return False
-
-    def _upsert_lease(self, name: str, now: datetime, until: datetime) -> None:
-        p = db.obj.param
-        t = EngineLease._meta.table_name
-        db.execute_sql(
-            f'INSERT INTO "{t}" ("name", "holder", "until", "heartbeat", "info") VALUES ({p}, {p}, {p}, {p}, {p}) '
-            f'ON CONFLICT ("name") DO UPDATE SET "holder" = excluded."holder", "until" = excluded."until", '
-            f'"heartbeat" = excluded."heartbeat", "info" = excluded."info"',
-            (name, self.engine_id, runner.to_micros(until), runner.to_micros(now),
-             f"pid {os.getpid()} on {socket.gethostname()}"),
-        )
 
     def _release_lease(self) -> None:
         if db.obj is None:
             return
-        if is_postgres():
-            EngineLease.delete().where(EngineLease.name == f"engine:{self.engine_id}").execute()
-        elif self._lease_until is not None:
-            EngineLease.update(holder=None, until=None).where(
-                (EngineLease.name == STORE_LEASE) & (EngineLease.holder == self.engine_id)).execute()
+        claims.release(self.engine_id)
         self._lease_until = None
 
     # ------------------------------------------------------------------ reporting
 
     def _report_start(self, outcome: runner.Outcome, started: datetime) -> None:
+        self._attempt = outcome
         self._emit(RunStarted(at=started, workflow_id=outcome.workflow_id, workflow_name=outcome.workflow_name,
                               scheduled_for=outcome.scheduled_for, lag_ms=outcome.lag_ms or 0.0))
 
     def _report_outcome(self, outcome: runner.Outcome, now: datetime) -> int:
         handled = len(outcome.missed) + len(outcome.coalesced)
-        for status, instants in (("missed", outcome.missed), ("coalesced", outcome.coalesced)):
+        for status, instants in ((RunStatus.MISSED, outcome.missed), (RunStatus.COALESCED, outcome.coalesced)):
             if instants:
                 self._emit(Misfire(at=now, workflow_id=outcome.workflow_id, workflow_name=outcome.workflow_name,
                                    status=status, scheduled_for=tuple(instants)))
         run = outcome.run
-        if run is not None or outcome.failed:
+        if outcome.failed:
+            # The runner recorded the failed run and moved the workflow on; add the
+            # event, the notification and the back-off in the same way as above.
+            self._fail_run(outcome.workflow_id, outcome.workflow_name, run.scheduled_for if run else None,
+                           outcome.failed, now, horizon=None)
+            return handled + 1
+        if run is not None:
             handled += 1
             lag = outcome.lag_ms or 0.0
             self._emit(RunFinished(
                 at=self.clock.now(), workflow_id=outcome.workflow_id, workflow_name=outcome.workflow_name,
-                run_id=run.id if run else None, scheduled_for=run.scheduled_for if run else None,
-                status="failed" if outcome.failed else run.status, matched=run.matched if run else 0,
-                enrolled=run.enrolled if run else 0, suppressed=run.suppressed if run else 0,
-                duration_ms=outcome.duration_ms, lag_ms=lag, detail=outcome.failed))
+                run_id=run.id, scheduled_for=run.scheduled_for, status=RunStatus(run.status), matched=run.matched,
+                enrolled=run.enrolled, suppressed=run.suppressed, duration_ms=outcome.duration_ms, lag_ms=lag))
             with self._status_lock:
                 self._status = replace(self._status, lag_ms=lag if outcome.lag_ms is not None else self._status.lag_ms,
                                        runs=self._status.runs + 1)
             if outcome.lag_ms is not None:
                 log.info("ran %s for %s: %d enrolled, %d suppressed, %.1f ms late", outcome.workflow_name,
-                         iso_z(run.scheduled_for) if run else "?", run.enrolled if run else 0,
-                         run.suppressed if run else 0, lag)
+                         iso_z(run.scheduled_for), run.enrolled, run.suppressed, lag)
         return handled
+
+    def _fail_run(self, workflow_id: int, workflow_name: str, at: datetime | None, message: str, now: datetime,
+                  *, horizon: datetime | None) -> None:
+        """A run of this workflow cannot be evaluated: record it and move the workflow on.
+
+        In one write transaction (models/store/failures.py): the ``failed`` run for its
+        instant (unless the runner wrote it already), a ``run_failed`` history event and
+        an inbox notification, and the workflow's next run — after a back-off that grows
+        with the failures in a row (``failure_backoff``), for this workflow alone.
+        ``horizon`` is set when the run transaction rolled back: the workflow must still
+        be due (re-read), and the instants before ``at`` that it would have recorded as
+        misfires are recorded as missed here. Then a ``RunFailed`` event.
+        """
+        in_a_row, nxt, run_id = 1, None, None
+        with write_transaction():
+            if horizon is not None:
+                wf = failures.due_workflow(workflow_id, horizon)
+            else:
+                wf = failures.workflow_row(workflow_id) if at is not None else None
+            if wf is not None:
+                run = failures.write_failed_run(wf, at, message, now=now, engine_id=self.engine_id)
+                run_id = run.id if run is not None else None
+                in_a_row = max(failures.consecutive_failures(wf.id), 1)
+                nxt, last, skipped = self._after_failure(wf, at, in_a_row, now, rolled_back=horizon is not None)
+                failures.move_on(wf, nxt, last, skipped, now=now, engine_id=self.engine_id)
+                failures.announce_failure(wf, run, at, message, now=now, in_a_row=in_a_row, next_run_at=nxt)
+        log.error("run of %s for %s failed (%d in a row; next run %s): %s", workflow_name, iso_z(at) or "?",
+                  in_a_row, iso_z(nxt) or "none", message)
+        with self._status_lock:
+            self._status = replace(self._status, runs=self._status.runs + 1)
+        self._emit(RunFailed(at=self.clock.now(), workflow_id=workflow_id, workflow_name=workflow_name,
+                             run_id=run_id, scheduled_for=at, status=RunStatus.FAILED, matched=0, enrolled=0,
+                             suppressed=0, duration_ms=0.0, lag_ms=0.0, detail=message, in_a_row=in_a_row,
+                             next_run_at=nxt))
+
+    def _after_failure(self, wf: Workflow, at: datetime | None, in_a_row: int, now: datetime, *,
+                       rolled_back: bool) -> tuple[datetime | None, datetime | None, list[tuple[datetime, str]]]:
+        """(next_run_at, last_scheduled_for, skipped instants with the reason) after a failure."""
+        known = [x for x in (at, wf.last_scheduled_for) if x is not None]
+        last = max(known) if known else None
+        try:
+            schedule = runner.workflow_schedule(wf, self.settings)
+        except RotaError:
+            return None, last, []  # a schedule that does not parse waits for an edit (which sets next_run_at)
+        calendar = runner.calendar_of(self.settings)
+        skipped: list[tuple[datetime, str]] = []
+        start = wf.next_run_at
+        if rolled_back and at is not None and start is not None and start < at:
+            why = "not run: the run transaction that covered it failed and was rolled back"
+            earlier = [start, *itertools.islice(schedule.between(start, at, calendar=calendar), MAX_SKIPPED)]
+            skipped += [(x, why) for x in earlier if x < at and (wf.last_scheduled_for is None
+                                                                  or x > wf.last_scheduled_for)]
+        # Back-off: the first instant at or after now + the back-off (the next one after
+        # a single failure). Instants inside it are not written ahead; see failures.py.
+        not_before = max(now, at or now, now + failure_backoff(in_a_row) - timedelta(microseconds=1))
+        nxt = schedule.next_after(not_before, calendar=calendar)
+        if skipped:
+            last = max([x for x, _ in skipped] + ([last] if last else []))
+        return nxt, last, skipped
 
     def _report_error(self, exc: BaseException, retry_in: float) -> None:
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
@@ -423,11 +484,18 @@ class Engine:
             log.exception("engine event callback failed")
 
 
+def failure_backoff(in_a_row: int) -> timedelta:
+    """How long a workflow that failed ``in_a_row`` times waits before its next run:
+    nothing after one failure (the next instant), then 1, 2, 4 … minutes, at most an
+    hour. A saved change to the workflow ends the wait."""
+    if in_a_row <= 1:
+        return timedelta(0)
+    return min(FAILURE_BACKOFF_FIRST * (2 ** min(in_a_row - 2, 16)), FAILURE_BACKOFF_MAX)
+
+
 def tune_connection() -> None:
     """Apply the engine's connection settings to this thread's connection (SQLite)."""
-    if not is_postgres():
-        for name, value in ENGINE_SQLITE_PRAGMAS.items():
-            db.execute_sql(f"PRAGMA {name} = {int(value)}")
+    dialect().tune_sqlite(ENGINE_SQLITE_PRAGMAS)
 
 
 def run_headless(engine: Engine, *, install_signals: bool = True, announce=None) -> int:
@@ -439,7 +507,7 @@ def run_headless(engine: Engine, *, install_signals: bool = True, announce=None)
     """
     stop = threading.Event()
     if install_signals:
-        def on_signal(signum, frame):  # noqa: ARG001 - signal API
+        def on_signal(signum, frame):
             stop.set()
 
         signal.signal(signal.SIGTERM, on_signal)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from models.enums import RunKind, RunStatus
+
 
 @dataclass(frozen=True)
 class EngineEvent:
@@ -30,14 +32,24 @@ class RunFinished(EngineEvent):
     workflow_name: str
     run_id: int | None
     scheduled_for: datetime | None
-    status: str  # succeeded failed
+    status: RunStatus
     matched: int
     enrolled: int
     suppressed: int
     duration_ms: float
     lag_ms: float
-    kind: str = "scheduled"  # scheduled manual
+    kind: RunKind = RunKind.SCHEDULED
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class RunFailed(RunFinished):
+    """A run that could not be evaluated (``detail`` says why, in words). It is a
+    ``failed`` run row with a ``run_failed`` history event and an inbox notification;
+    the workflow's next run is ``next_run_at`` (later after repeated failures)."""
+
+    in_a_row: int = 1
+    next_run_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,7 @@ class Misfire(EngineEvent):
 
     workflow_id: int
     workflow_name: str
-    status: str  # missed coalesced
+    status: RunStatus  # missed coalesced
     scheduled_for: tuple[datetime, ...] = field(default_factory=tuple)
 
 

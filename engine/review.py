@@ -8,17 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import peewee as pw
-
 from engine.runner import calendar_of, workflow_schedule, workflow_timezone
 from engine.workflows import ACTION_TIMES_REASON, get_workflow
 from models import criteria as crit
-from models.db import db
 from models.errors import RotaError
-from models.objects import record_model
-from models.schema import ListMember, StaticList
 from models.settings import load_settings
-from models.timeutil import to_micros, utcnow
+from models.store.workflows import save_matching_as_list
+from models.timeutil import utcnow
+
 
 def review(workflow_name: str, now: datetime | None = None) -> dict:
     """``count`` meeting the criteria now; ``suppressed`` of those that suppression
@@ -61,14 +58,6 @@ def save_as_static_list(workflow_name: str, list_name: str, now: datetime | None
         raise RotaError("list name: at most 200 characters")
     settings = load_settings()
     wf = get_workflow(workflow_name)
-    type_name = wf.object_type.name
-    tz = workflow_timezone(wf, settings)
-    model = record_model(type_name)
-    with db.atomic():
-        if StaticList.get_or_none(StaticList.name == name) is not None:
-            raise RotaError(f'a static list named "{name}" exists already; choose another name')
-        lst = StaticList.create(name=name, object_type=wf.object_type_id, created_at=now)
-        where = crit.compile_criteria(wf.criteria or [], type_name, now=now, tz=tz, empty=True)
-        source = model.select(pw.Value(lst.id), model.id, pw.Value(to_micros(now))).where(where)
-        ListMember.insert_from(source, [ListMember.list, ListMember.record_id, ListMember.added_at]).execute()
-        return ListMember.select().where(ListMember.list == lst.id).count()
+    where = crit.compile_criteria(wf.criteria or [], wf.object_type.name, now=now,
+                                  tz=workflow_timezone(wf, settings), empty=True)
+    return save_matching_as_list(wf, name, where, now=now)

@@ -182,6 +182,8 @@ def _grouped_counts(reps: dict, type_name: str, criteria: Any, suppression: Any,
     for groups in parts.values():
         for group in groups:
             for flt in group:
+                if flt["operator"] in RELATIVE_OPERATORS and "association" in flt:
+                    return None  # an associated record's day: the per-date scan counts it
                 if flt["operator"] in RELATIVE_OPERATORS:
                     relative_props[flt["property"]] = props[flt["property"]].type
                     reach = max(reach, int(flt.get("value") or 0))

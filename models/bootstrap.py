@@ -32,6 +32,6 @@ def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> pw
     objects.invalidate_cache()  # cached types and record models belong to the previous database
     if migrate and schema.current_version() != schema.SCHEMA_VERSION:
         with db.atomic():
-            if schema.ensure_schema():
-                objects.install_builtin_types()
+            schema.ensure_schema()
+            objects.install_builtin_types()  # idempotent: also seeds what a migration added
     return database

@@ -54,256 +54,22 @@ fall-back crosses midnight the repeated hour belongs to the day that had already
 """
 from __future__ import annotations
 
-import hashlib
-import math
-import operator as _op
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import reduce
 from typing import Any, Callable
 
 import peewee as pw
 
-from models.db import db, fold, is_postgres
+from models.associations import Assoc, associations_of, links_of, semi_join
+from models.criteria_rules import (DATE_OPERATORS, NEGATIVE_OPERATORS, OPERATOR_LABELS,  # noqa: F401 - re-exported
+                                   OPERATORS_BY_TYPE, describe_criteria, validate_criteria)
+from models.db import fold
 from models.errors import RotaError
-from models.objects import Prop, get_props, get_type, record_model
+from models.objects import Prop, get_props, get_record, get_type, record_model
+from models.store import criteria_sql as sql
 from models.timeutil import start_of_local_day, to_micros, zone
 
-# --------------------------------------------------------------------- vocabulary
-
-OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
-    "string": ("eq", "neq", "is_any_of", "is_none_of", "contains", "not_contains", "starts_with",
-               "known", "unknown"),
-    "number": ("eq", "neq", "lt", "lte", "gt", "gte", "between", "known", "unknown"),
-    "bool": ("is_true", "is_false", "known", "unknown"),
-    "enumeration": ("is_any_of", "is_none_of", "known", "unknown"),
-    "date": ("on", "before", "after", "between", "in_last_days", "in_next_days", "more_than_days_ago",
-             "known", "unknown"),
-    "datetime": ("on", "before", "after", "between", "in_last_days", "in_next_days", "more_than_days_ago",
-                 "known", "unknown"),
-}
-"""What the UI's operator picker offers, per property type, in display order."""
-
-# Accepted besides the picker's list: single-value forms people write by hand in JSON.
-_EXTRA_OPERATORS: dict[str, tuple[str, ...]] = {"enumeration": ("eq", "neq")}
-
-OPERATOR_LABELS: dict[str, str] = {
-    "eq": "is",
-    "neq": "is not",
-    "is_any_of": "is any of",
-    "is_none_of": "is none of",
-    "contains": "contains",
-    "not_contains": "doesn't contain",
-    "starts_with": "starts with",
-    "known": "is known",
-    "unknown": "is unknown",
-    "lt": "is less than",
-    "lte": "is at most",
-    "gt": "is greater than",
-    "gte": "is at least",
-    "between": "is between",
-    "is_true": "is true",
-    "is_false": "is false",
-    "on": "is on",
-    "before": "is before",
-    "after": "is after",
-    "in_last_days": "is in the last N days",
-    "in_next_days": "is in the next N days",
-    "more_than_days_ago": "is more than N days ago",
-}
-"""Plain words for each operator (the picker shows these)."""
-
-NEGATIVE_OPERATORS = frozenset({"neq", "is_none_of", "not_contains"})
-"""Operators that also match an unknown value (SPEC §3)."""
-
-_NO_VALUE = frozenset({"known", "unknown", "is_true", "is_false"})
-_LIST_VALUE = frozenset({"is_any_of", "is_none_of"})
-_PAIR_VALUE = frozenset({"between"})
-_DAYS_VALUE = frozenset({"in_last_days", "in_next_days", "more_than_days_ago"})
-_DATE_OPS = frozenset({"on", "before", "after", "between"}) | _DAYS_VALUE
-
-MAX_DAYS = 100_000  # ~270 years: keeps today ± N inside the calendar
-_MIN_DATE = date(1000, 1, 1)
-_MAX_DATE = date(9998, 12, 31)
-MAX_INDEX_COLUMNS = 6  # an advisor index wider than this costs more on writes than it saves
-
-_TYPE_NOUN = {
-    "string": "a string", "number": "a number", "bool": "a bool", "enumeration": "an enumeration",
-    "date": "a date", "datetime": "a datetime",
-}
-
-
-def _or_list(items) -> str:
-    """'a, b, c or d' — how an error lists the choices."""
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
-
-
-# --------------------------------------------------------------------- validation
-
-
-def validate_criteria(groups, type_name: str, *, where: str = "criteria") -> list[list[dict]]:
-    """Check criteria against the object type's properties and return the normal form.
-
-    The normal form uses internal property names, enumeration option names, stripped
-    text, numbers as int (when whole) or float, dates as ISO strings and day counts as
-    int; "value" is absent for operators that take none. Normalizing twice gives the
-    same result, so a workflow exported after import reads exactly as saved.
-
-    Raises RotaError naming the group, filter, property and what is wrong, e.g.
-    'criteria group 2, filter 1 (lifecycle_stage): operator "lt" does not apply to an
-    enumeration; use is_any_of, is_none_of, known or unknown'. ``where`` names the
-    criteria set in messages ("suppression", "unenrollment", "branch 2 criteria" …).
-    """
-    if groups is None:
-        return []
-    if not isinstance(groups, (list, tuple)):
-        raise RotaError(f"{where} must be a list of filter groups (each a list of filters)")
-    otype = get_type(type_name)  # one lookup; everything below reuses it
-    props = get_props(otype)
-    out: list[list[dict]] = []
-    for gi, group in enumerate(groups, 1):
-        if not isinstance(group, (list, tuple)):
-            raise RotaError(f"{where} group {gi} must be a list of filters")
-        if not group:
-            raise RotaError(f"{where} group {gi} has no filters: add a filter or remove the group")
-        out.append([_validate_filter(f, otype.name, props, f"{where} group {gi}, filter {fi}")
-                    for fi, f in enumerate(group, 1)])
-    return out
-
-
-def _validate_filter(raw, type_name: str, props: dict[str, Prop], at: str) -> dict:
-    if not isinstance(raw, dict):
-        raise RotaError(f'{at}: a filter is an object with "property", "operator" and "value"')
-    extra = sorted(set(raw) - {"property", "operator", "value"})
-    if extra:
-        raise RotaError(f'{at}: unexpected key "{extra[0]}"; a filter has "property", "operator" and "value"')
-    key = raw.get("property")
-    if not isinstance(key, str) or not key.strip():
-        raise RotaError(f'{at}: "property" is missing; name one of the {type_name} properties')
-    prop = _find_prop(props, key)
-    if prop is None:
-        raise RotaError(f'{at}: {type_name} has no property "{key}"; use one of {_or_list(list(props))}')
-    at = f"{at} ({prop.name})"
-    op = raw.get("operator")
-    allowed = OPERATORS_BY_TYPE[prop.type]
-    if not isinstance(op, str) or not op.strip():
-        raise RotaError(f'{at}: "operator" is missing; use {_or_list(allowed)}')
-    op = op.strip().lower()
-    if op not in allowed and op not in _EXTRA_OPERATORS.get(prop.type, ()):
-        if op in OPERATOR_LABELS:
-            raise RotaError(f'{at}: operator "{op}" does not apply to {_TYPE_NOUN[prop.type]}; use {_or_list(allowed)}')
-        raise RotaError(f'{at}: operator "{op}" is unknown; use {_or_list(allowed)}')
-    value = raw.get("value")
-    norm: dict[str, Any] = {"property": prop.name, "operator": op}
-    if op in _NO_VALUE:
-        if value not in (None, "", []):
-            raise RotaError(f"{at}: {op} takes no value")
-        return norm
-    if op in _DAYS_VALUE:
-        norm["value"] = _days(value, at, op)
-    elif op in _LIST_VALUE:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            value = [value]
-        if not isinstance(value, (list, tuple)) or not value:
-            raise RotaError(f"{at}: {op} needs a non-empty list of values")
-        seen, items = set(), []
-        for item in value:
-            v = _scalar(prop, item, at, op)
-            k = fold(v) if prop.type == "string" else v
-            if k not in seen:
-                seen.add(k)
-                items.append(v)
-        norm["value"] = items
-    elif op in _PAIR_VALUE:
-        if not isinstance(value, (list, tuple)) or len(value) != 2:
-            raise RotaError(f"{at}: between needs two values [low, high]")
-        lo, hi = (_scalar(prop, v, at, op) for v in value)
-        if _sort_key(prop, lo) > _sort_key(prop, hi):
-            raise RotaError(f"{at}: between needs the low value first, got [{lo}, {hi}]")
-        norm["value"] = [lo, hi]
-    else:
-        norm["value"] = _scalar(prop, value, at, op)
-    return norm
-
-
-def _find_prop(props: dict[str, Prop], key: str) -> Prop | None:
-    """``objects.find_prop`` over properties already loaded (one query per validation,
-    not one per filter)."""
-    k = key.strip().lower()
-    if k in props:
-        return props[k]
-    return next((p for p in props.values() if p.label.strip().lower() == k or p.name.lower() == k), None)
-
-
-def _sort_key(prop: Prop, v):
-    return date.fromisoformat(v) if prop.type in ("date", "datetime") else v
-
-
-def _days(value, at: str, op: str) -> int:
-    """A day count: a whole number from 0 to MAX_DAYS (JSON may carry it as 30.0 or "30")."""
-    n = None
-    if isinstance(value, bool):
-        n = None
-    elif isinstance(value, int):
-        n = value
-    elif isinstance(value, float) and value.is_integer():
-        n = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        n = int(value.strip())
-    if n is None or not 0 <= n <= MAX_DAYS:
-        raise RotaError(f"{at}: {op} needs a whole number of days from 0 to {MAX_DAYS}, got {value!r}")
-    return n
-
-
-def _scalar(prop: Prop, value, at: str, op: str):
-    """One comparison value in normal form for the property's type."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise RotaError(f"{at}: {op} needs a value")
-    t = prop.type
-    if t == "string":
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise RotaError(f"{at}: expected text, got {value!r}")
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return str(value).strip()
-    if t == "number":
-        number = None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, str):
-            try:
-                number = float(value.strip().replace(",", ""))
-            except ValueError:
-                number = None
-        if number is None or math.isnan(number) or math.isinf(number):
-            raise RotaError(f"{at}: expected a number, got {value!r}")
-        if isinstance(number, float) and number.is_integer() and abs(number) < 2**53:
-            return int(number)
-        return number
-    if t == "enumeration":
-        name = prop.match_option(str(value)) if isinstance(value, str) else None
-        if name is None:
-            raise RotaError(f"{at}: {value!r} is not an option; use {_or_list(prop.option_names)}")
-        return name
-    if t in ("date", "datetime"):
-        day = None
-        if isinstance(value, datetime):
-            day = None
-        elif isinstance(value, date):
-            day = value
-        elif isinstance(value, str):
-            try:
-                day = date.fromisoformat(value.strip())
-            except ValueError:
-                day = None
-        if day is None:
-            raise RotaError(f"{at}: expected a date such as 2026-03-31, got {value!r}")
-        if not _MIN_DATE <= day <= _MAX_DATE:
-            raise RotaError(f"{at}: the date {day.isoformat()} is outside {_MIN_DATE} to {_MAX_DATE}")
-        return day.isoformat()
-    raise RotaError(f"{at}: {op} does not apply to {_TYPE_NOUN.get(t, t)}")
-
+_DATE_OPS = DATE_OPERATORS
 
 # ------------------------------------------------------------------- day windows
 
@@ -349,12 +115,22 @@ class _Plan:
     value: Any = None  # folded text / number / tuple of either / option name(s)
     lo: Any = None  # date or micros bound (inclusive)
     hi: Any = None  # date bound inclusive, micros bound exclusive
+    assoc: Assoc | None = None  # the filter is on an associated record's property
+
+
+_MEMBERSHIP = ("eq", "is_any_of")
 
 
 def _plan(groups, otype, now: datetime, tz: str) -> list[list[_Plan]]:
     normal = validate_criteria(groups, otype)
-    props = get_props(otype)
-    dated = lambda f: f["operator"] in _DATE_OPS and props[f["property"]].type in ("date", "datetime")  # noqa: E731
+    assocs = associations_of(otype) if any("association" in f for g in normal for f in g) else {}
+    own = get_props(otype)
+
+    def prop_of(f: dict) -> Prop:
+        return get_props(assocs[f["association"]].other_type)[f["property"]] if "association" in f \
+            else own[f["property"]]
+
+    dated = lambda f: f["operator"] in _DATE_OPS and prop_of(f).type in ("date", "datetime")  # noqa: E731
     if any(dated(f) for g in normal for f in g):
         if now is None or now.tzinfo is None:
             raise ValueError("criteria with date operators need an aware 'now'")
@@ -364,12 +140,13 @@ def _plan(groups, otype, now: datetime, tz: str) -> list[list[_Plan]]:
     for group in normal:
         row = []
         for f in group:
-            prop, op, value = props[f["property"]], f["operator"], f.get("value")
+            prop, op, value = prop_of(f), f["operator"], f.get("value")
+            assoc = assocs[f["association"]] if "association" in f else None
             if dated(f):
                 lo, hi = _day_interval(op, value, today)
                 if prop.type == "datetime":
                     lo, hi = _instant_bounds(lo, hi, zinfo)
-                row.append(_Plan(prop, "range", lo=lo, hi=hi))
+                row.append(_Plan(prop, "range", lo=lo, hi=hi, assoc=assoc))
                 continue
             if prop.type == "string" and value is not None:
                 value = tuple(fold(v) for v in value) if isinstance(value, list) else fold(value)
@@ -377,27 +154,84 @@ def _plan(groups, otype, now: datetime, tz: str) -> list[list[_Plan]]:
                 value = tuple(value)
             if prop.type == "enumeration" and op in ("eq", "neq"):
                 op, value = ("is_any_of" if op == "eq" else "is_none_of"), (value,)
-            row.append(_Plan(prop, op, value))
+            row.append(_Plan(prop, op, value, assoc=assoc))
         plans.append(row)
-    return plans
+    return _fold_groups(plans)
+
+
+def _fold_groups(plans: list[list[_Plan]]) -> list[list[_Plan]]:
+    """Merge OR groups that differ only in one "is"/"is any of" filter on the same
+    property into one group with one "is any of" over all their values.
+
+    ``(email is a) or (email is b) or …`` becomes ``email is any of a, b, …``: the same
+    records, one IN (one bound JSON list when long) instead of hundreds of ORs. Done on
+    the plan, so the SQL and the Python evaluator still decide from the same thing.
+    """
+    def candidates(group):
+        for i, p in enumerate(group):
+            if p.op in _MEMBERSHIP and p.assoc is None:
+                yield (p.prop.name, tuple(group[:i] + group[i + 1:])), p
+
+    shared: dict[tuple, int] = {}
+    for group in plans:
+        for key, _ in candidates(group):
+            shared[key] = shared.get(key, 0) + 1
+    merged: dict[tuple, list] = {}
+    out: list[list[_Plan] | tuple] = []
+    for group in plans:
+        best = max(candidates(group), key=lambda c: shared[c[0]], default=None)
+        if best is None or shared[best[0]] < 2:
+            out.append(group)
+            continue
+        key, p = best
+        values = p.value if p.op == "is_any_of" else (p.value,)
+        if key in merged:
+            merged[key][1].extend(values)
+            continue
+        merged[key] = [p, list(values), key[1]]
+        out.append(key)
+    result = []
+    for item in out:
+        if isinstance(item, tuple):
+            p, values, rest = merged[item]
+            unique = tuple(dict.fromkeys(values))
+            result.append([_Plan(p.prop, "is_any_of", unique), *rest])
+        else:
+            result.append(item)
+    return result
 
 
 # ---------------------------------------------------------------- SQL compiler
 
+LONG_LIST = 50  # from this many values a list is bound as one JSON array parameter
+MAX_GROUPS = 1000  # OR groups left after folding; more are refused at save (check_runnable)
 
-def _column(model, prop: Prop, postgres: bool):
+
+def _column(model, prop: Prop):
     """The SQL a filter compares: text folded the same way Python folds it."""
     col = getattr(model, prop.name)
-    if prop.type == "string":
-        return pw.fn.lower(col) if postgres else pw.fn.rota_fold(col)
-    return col
+    return sql.fold_column(col) if prop.type == "string" else col
 
 
-def _sql_filter(p: _Plan, model, postgres: bool):
+def _in_list(col, values, negate: bool = False):
+    """``col IN (…)``: placeholders for a short list, one JSON array parameter for a
+    long one (100,000 values are one parameter, not 100,000)."""
+    values = list(values)
+    source = values if len(values) < LONG_LIST else sql.json_values(values)
+    return col.not_in(source) if negate else col.in_(source)
+
+
+def _sql_filter(p: _Plan, model):
+    if p.assoc is not None:
+        # Any associated record matches: the own ids linked to a matching other record,
+        # a semi-join through the link table's (association, to/from, from/to) index.
+        other = record_model(p.assoc.other_type)
+        matching = other.select(other.id).where(_sql_filter(replace(p, assoc=None), other))
+        return model.id.in_(semi_join(p.assoc, matching))
     # Nullness is tested on the plain column: fold(NULL) is NULL and fold(text) is not,
     # so it means the same, and on SQLite it spares a call into Python per row.
     raw = getattr(model, p.prop.name)
-    col = _column(model, p.prop, postgres)
+    col = _column(model, p.prop)
     op, v = p.op, p.value
     if op == "unknown":
         return raw.is_null(True)
@@ -407,16 +241,16 @@ def _sql_filter(p: _Plan, model, postgres: bool):
         if op == "neq":
             cond = col != v
         elif op == "is_none_of":
-            cond = col.not_in(list(v))
+            cond = _in_list(col, v, negate=True)
         else:  # not_contains
-            cond = _sql_contains(col, v, postgres) == 0
-        return raw.is_null(True) | cond
+            cond = sql.contains_position(col, v) == 0
+        return pw.NodeList((raw.is_null(True), pw.SQL("OR"), cond), parens=True)
     if op == "eq":
         cond = col == v
     elif op == "is_any_of":
-        cond = col.in_(list(v))
+        cond = _in_list(col, v)
     elif op == "contains":
-        cond = _sql_contains(col, v, postgres) > 0
+        cond = sql.contains_position(col, v) > 0
     elif op == "starts_with":
         cond = pw.fn.substr(col, 1, len(v)) == v
     elif op == "lt":
@@ -439,15 +273,24 @@ def _sql_filter(p: _Plan, model, postgres: bool):
             parts.append(col >= p.lo)
         if p.hi is not None:
             parts.append(col < p.hi if p.prop.type == "datetime" else col <= p.hi)
-        cond = reduce(_op.and_, parts)
+        cond = _joined(parts, "AND")
     else:
         raise AssertionError(op)
     return cond  # NULL on an unknown value: not matching (see _Criteria for negation)
 
 
-def _sql_contains(col, needle: str, postgres: bool):
-    """Substring position (0: absent): exact, no LIKE wildcards to escape."""
-    return pw.fn.strpos(col, needle) if postgres else pw.fn.instr(col, needle)
+def _joined(parts: list, glue: str):
+    """``a AND b AND c`` flat, each part parenthesised: no nesting one level per term,
+    which overflows SQLite's parser stack at ~100 groups and Python's recursion limit
+    when peewee renders ~1,500 (both seen with nested binary ORs)."""
+    if len(parts) == 1:
+        return parts[0]
+    items = []
+    for i, part in enumerate(parts):
+        if i:
+            items.append(pw.SQL(glue))
+        items.append(pw.NodeList((part,), parens=True))
+    return pw.NodeList(items, parens=True)
 
 
 class _Criteria(pw.ColumnBase):
@@ -487,9 +330,8 @@ def compile_criteria(groups, type_name: str, *, now: datetime, tz: str, empty: b
     if not plans:
         return _Criteria(_TRUE if empty else _FALSE)
     model = record_model(otype)
-    postgres = is_postgres()
-    ors = [reduce(_op.and_, [_sql_filter(p, model, postgres) for p in group]) for group in plans]
-    return _Criteria(reduce(_op.or_, ors))
+    ors = [_joined([_sql_filter(p, model) for p in group], "AND") for group in plans]
+    return _Criteria(_joined(ors, "OR"))
 
 
 def matching_query(type_name: str, groups, *, now: datetime, tz: str, suppression=None):
@@ -514,6 +356,32 @@ def count_matching(type_name: str, groups, *, now: datetime, tz: str) -> int:
     return int(model.select(pw.fn.COUNT(pw.SQL("*"))).where(where).scalar() or 0)
 
 
+def check_runnable(type_name: str, sets: dict[str, Any], *, now: datetime, tz: str = "UTC") -> None:
+    """Refuse criteria the database cannot run, before they are saved.
+
+    ``sets`` maps a name ("criteria", "suppression", …) to its filter groups. Each is
+    compiled and the database asked to plan it (EXPLAIN, nothing runs); a refusal
+    becomes a RotaError that says what to change. Groups left after folding are also
+    limited to MAX_GROUPS, a limit stated in the message.
+    """
+    otype = get_type(type_name)
+    model = record_model(otype)
+    for where, groups in sets.items():
+        if not groups:
+            continue
+        plans = _plan(groups, otype, now, tz)
+        if len(plans) > MAX_GROUPS:
+            raise RotaError(f"{where}: {len(plans):,} filter groups; at most {MAX_GROUPS:,} are allowed. Put the "
+                            'alternatives for one property into one "is any of" filter, or split the workflow')
+        query = model.select(pw.fn.COUNT(pw.SQL("*"))).where(compile_criteria(groups, otype, now=now, tz=tz))
+        try:
+            sql.explain(query)
+        except (pw.DatabaseError, RecursionError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RotaError(f"{where}: the database cannot run these criteria ({reason}); use fewer filter groups "
+                            'or filters, e.g. one "is any of" filter instead of many "is" groups') from None
+
+
 # -------------------------------------------------------------- Python evaluator
 
 
@@ -527,6 +395,8 @@ def _py_filter(p: _Plan) -> Callable[[Any], bool]:
         return lambda x: x is not None
     if op == "neq":
         return lambda x: x is None or key(x) != v
+    if op in ("is_any_of", "is_none_of"):
+        v = frozenset(v)  # 100,000 values: one hash lookup per record, not a scan
     if op == "is_none_of":
         return lambda x: x is None or key(x) not in v
     if op == "not_contains":
@@ -582,10 +452,34 @@ def evaluator(groups, type_name: str, *, now: datetime, tz: str, empty: bool = T
     plans = _plan(groups, get_type(type_name), now, tz)
     if not plans:
         return lambda record: empty
-    compiled = [[(p.prop.name, _py_filter(p)) for p in group] for group in plans]
+    links: dict[tuple[int, int], list[int]] = {}
+    others: dict[tuple[str, int], dict] = {}
+
+    def own(p: _Plan) -> Callable[[dict], bool]:
+        name, test = p.prop.name, _py_filter(p)
+        return lambda record: test(record.get(name))
+
+    def associated(p: _Plan) -> Callable[[dict], bool]:
+        """Any associated record matches (read from the database, cached per evaluator)."""
+        assoc, name, test = p.assoc, p.prop.name, _py_filter(replace(p, assoc=None))
+
+        def check(record: dict) -> bool:
+            key = (assoc.id if assoc.forward else -assoc.id, record["id"])
+            if key not in links:
+                links[key] = links_of(assoc, [record["id"]])[record["id"]]
+            for oid in links[key]:
+                if (assoc.other_type, oid) not in others:
+                    others[(assoc.other_type, oid)] = get_record(assoc.other_type, oid) or {}
+                if test(others[(assoc.other_type, oid)].get(name)):
+                    return True
+            return False
+
+        return check
+
+    compiled = [[associated(p) if p.assoc else own(p) for p in group] for group in plans]
 
     def match(record: dict) -> bool:
-        return any(all(test(record.get(name)) for name, test in group) for group in compiled)
+        return any(all(test(record) for test in group) for group in compiled)
 
     return match
 
@@ -594,162 +488,3 @@ def matches(groups, record: dict, type_name: str, *, now: datetime, tz: str, emp
     """Whether one record (as ``models.objects.get_record`` returns it) meets the
     criteria — the same answer the SQL compiler gives for it."""
     return evaluator(groups, type_name, now=now, tz=tz, empty=empty)(record)
-
-
-# ---------------------------------------------------------------- index advisor
-
-_EQUALITY = frozenset({"eq", "is_any_of", "is_true", "is_false", "unknown"})
-_RANGE = frozenset({"lt", "lte", "gt", "gte", "between", "known"}) | _DATE_OPS
-
-
-def _index_columns(group: list[dict], props: dict[str, Prop]) -> list[tuple[str, str, bool]]:
-    """(kind, property, folded) in index order: equality columns, then range, then the rest.
-
-    Equality-like columns go first because a B-tree can seek on any number of them
-    and then on one range; the remaining columns only make the index covering, so the
-    count is answered from the index without touching the table.
-    """
-    buckets: dict[str, list[str]] = {"eq": [], "range": [], "other": []}
-    seen: set[str] = set()
-    ranked = sorted(group, key=lambda f: 0 if _is_equality(f, props) else 1 if f["operator"] in _RANGE else 2)
-    for f in ranked:
-        name = f["property"]
-        if name in seen:
-            continue
-        seen.add(name)
-        kind = "eq" if _is_equality(f, props) else "range" if f["operator"] in _RANGE else "other"
-        buckets[kind].append(name)
-    # Text compared by value is indexed folded, as the compiler compares it; text only
-    # tested for known/unknown is indexed plain, as the compiler tests it.
-    folded = {f["property"] for f in group
-              if props[f["property"]].type == "string" and f["operator"] not in ("known", "unknown")}
-    return [(k, n, n in folded) for k in ("eq", "range", "other") for n in buckets[k]]
-
-
-def _is_equality(f: dict, props: dict[str, Prop]) -> bool:
-    if f["operator"] in _EQUALITY:
-        return True
-    # "on" a date property is one date: an equality; on a datetime it is a range.
-    return f["operator"] == "on" and props[f["property"]].type == "date"
-
-
-def _index_expression(prop: Prop, folded: bool, postgres: bool) -> str:
-    """Index text columns on the folded expression the compiler emits, so it is usable."""
-    quoted = f'"{prop.name}"'
-    if folded:
-        return f"(lower({quoted}))" if postgres else f"rota_fold({quoted})"
-    return quoted
-
-
-def criteria_index_plan(type_name: str, groups) -> list[tuple[str, str]]:
-    """The advisor's indexes for these criteria as (name, CREATE INDEX statement),
-    without creating anything (for ``ensure_criteria_indexes``, previews and tools).
-
-    Per group: its equality-like columns, then its range columns, then the rest, at
-    most MAX_INDEX_COLUMNS properties. A text property compared by value is indexed on
-    its folded expression (what the compiled SQL compares, so the index is usable) and
-    its plain column follows at the end of the index: the compiled SQL tests nullness
-    on the plain column, and with it in the index the count needs no table row.
-    """
-    otype = get_type(type_name)
-    normal = validate_criteria(groups, otype)
-    props = get_props(otype)
-    table = otype.table_name
-    postgres = is_postgres()
-    out: list[tuple[str, str]] = []
-    for group in normal:
-        cols = _index_columns(group, props)[:MAX_INDEX_COLUMNS]
-        if not cols or cols[0][0] == "other":
-            continue
-        exprs = [_index_expression(props[n], folded, postgres) for _, n, folded in cols]
-        exprs += [f'"{n}"' for _, n, folded in cols if folded]
-        digest = hashlib.sha1(f"{table}|{','.join(exprs)}".encode()).hexdigest()[:12]
-        name = f"rota_crit_{table}_{digest}"[:63]
-        if name not in (n for n, _ in out):
-            out.append((name, f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({", ".join(exprs)})'))
-    return out
-
-
-def ensure_criteria_indexes(type_name: str, groups) -> list[str]:
-    """Create (if missing) one composite covering index per filter group; return names.
-
-    Call it when a workflow is saved. A full scan of a million rows costs ~250–300 ms
-    on SQLite whatever the filters; a single-column index on a half-selective column
-    is worse (a row lookup per match); a composite index whose leading columns are the
-    group's equality filters and whose next column is its range filter answers the
-    count from the index alone. Names derive from a hash of table and columns, so the
-    same group always maps to the same index and saving twice creates nothing new.
-
-    Groups without any seekable filter (only negative or contains filters) get no
-    index: it would only be scanned whole. Indexes no workflow uses any more are not
-    dropped here (that needs every workflow's criteria; the names all start with
-    ``rota_crit_<table>_``). On SQLite a text index calls ``rota_fold``, which every
-    connection Rota opens registers; a bare ``sqlite3`` shell cannot write to such a
-    table.
-    """
-    plan = criteria_index_plan(type_name, groups)
-    for _, statement in plan:
-        db.execute_sql(statement)
-    return [name for name, _ in plan]
-
-
-def prune_criteria_indexes(type_name: str, criteria_sets) -> list[str]:
-    """Drop the advisor's indexes on this type's table that none of ``criteria_sets``
-    (every saved criteria, suppression, unenrollment and branch set of the type) would
-    create; return the names dropped. Each index slows every write to the table, so one
-    left behind by an edited workflow is pure cost.
-    """
-    otype = get_type(type_name)
-    keep = {name for groups in criteria_sets for name, _ in criteria_index_plan(otype, groups or [])}
-    prefix = f"rota_crit_{otype.table_name}_"
-    if is_postgres():
-        rows = db.execute_sql("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
-                              "AND tablename = %s", (otype.table_name,)).fetchall()
-    else:
-        rows = db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
-                              (otype.table_name,)).fetchall()
-    stale = sorted(name for (name,) in rows if name.startswith(prefix) and name not in keep)
-    for name in stale:
-        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
-    return stale
-
-
-# ------------------------------------------------------------------- plain words
-
-
-def describe_criteria(groups, type_name: str, *, empty: bool = True) -> str:
-    """The criteria in plain words, e.g. "(Lifecycle Stage is any of Customer, Lead and
-    Create Date is more than 30 days ago) or (Email is unknown)"."""
-    otype = get_type(type_name)
-    normal = validate_criteria(groups, otype)
-    if not normal:
-        return f"every {otype.label.lower()}" if empty else f"no {otype.label.lower()}"
-    props = get_props(otype)
-    parts = [" and ".join(_describe_filter(f, props[f["property"]]) for f in group) for group in normal]
-    if len(parts) == 1:
-        return parts[0]
-    return " or ".join(f"({p})" for p in parts)
-
-
-def _describe_filter(f: dict, prop: Prop) -> str:
-    op, v = f["operator"], f.get("value")
-
-    def word(x):
-        if prop.type == "enumeration":
-            return prop.option_label(x)
-        if prop.type == "string":
-            return f'"{x}"'
-        return str(x)
-
-    if op in _NO_VALUE:
-        return f"{prop.label} {OPERATOR_LABELS[op]}"
-    if op in _DAYS_VALUE:
-        days = "1 day" if v == 1 else f"{v} days"
-        phrase = {"in_last_days": f"is in the last {days}", "in_next_days": f"is in the next {days}",
-                  "more_than_days_ago": f"is more than {days} ago"}[op]
-        return f"{prop.label} {phrase}"
-    if op == "between":
-        return f"{prop.label} is between {word(v[0])} and {word(v[1])}"
-    if op in _LIST_VALUE:
-        return f"{prop.label} {OPERATOR_LABELS[op]} {', '.join(word(x) for x in v)}"
-    return f"{prop.label} {OPERATOR_LABELS[op]} {word(v)}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
@@ -22,6 +23,11 @@ class InstantField(pw.BigIntegerField):
     def python_value(self, value):
         return from_micros(value) if value is not None else None
 
+    if TYPE_CHECKING:  # what a row's attribute holds, for the type checker (peewee's accessor does it)
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+
+        def __set__(self, instance: Any, value: datetime | int | None) -> None: ...
+
 
 class JSONText(pw.TextField):
     """JSON kept as text: portable across SQLite and PostgreSQL, stable on export."""
@@ -35,3 +41,8 @@ class JSONText(pw.TextField):
         if value is None:
             return None
         return json.loads(value)
+
+    if TYPE_CHECKING:
+        def __get__(self, instance: Any, owner: Any) -> Any: ...
+
+        def __set__(self, instance: Any, value: Any) -> None: ...

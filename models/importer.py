@@ -25,6 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from models.association_import import association_columns
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, get_props, get_type
 from models.settings import load_settings
@@ -248,6 +249,8 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
         if nul.seen:
             _refuse_nul(path, 1, header, header)
         known, unknown = _match_header(type_name, header)
+        links = association_columns(type_name, header, unknown)  # company, company.domain, …
+        unknown = [u for u in unknown if not links.claims(u)]
         if not known:
             shown = ", ".join(f'"{h}"' for h in header[:6])
             raise RotaError(f"{path}: no column matches a {type_name} property (headers: {shown}); "
@@ -311,6 +314,7 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
                 if ui is not None and out[ui] is None:
                     out[ui] = now_micros
                 out.extend(now_micros for _ in extra)
+                links.read(row, start, path)
                 yield out
 
         total_bytes = path.stat().st_size if path.is_file() else 0
@@ -324,7 +328,9 @@ def import_csv(type_name: str, path: str | Path, *, tz_name: str | None = None,
                                         elapsed_s=time.monotonic() - started))
 
         with write_transaction():
+            links.begin()
             count = bulk_insert(type_name, names + extra, rows(), batch_rows=batch_rows, on_batch=on_batch)
+            links.finish()
     if progress is not None:
         progress(ImportProgress(rows=count, bytes_read=total_bytes, total_bytes=total_bytes,
                                 elapsed_s=time.monotonic() - started, done=True))

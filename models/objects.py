@@ -15,10 +15,10 @@ from typing import Any, Iterable
 import peewee as pw
 from dateutil import parser as dtparser
 
-from models.db import db
+from models.db import db, is_postgres
 from models.errors import RotaError
 from models.fields import InstantField
-from models.schema import ObjectType, PropertyDef
+from models.schema import AssociationDef, ObjectType, PropertyDef
 from models.timeutil import UTC, out_of_range, resolve_wall, utcnow, zone
 
 PROPERTY_TYPES = ("string", "number", "bool", "date", "datetime", "enumeration")
@@ -129,10 +129,25 @@ def _prop_from_row(row: PropertyDef) -> Prop:
 # ---------------------------------------------------------------------------- types
 
 
+# (from type, name, label, to type, cardinality, inverse name, inverse label)
+BUILTIN_ASSOCIATIONS = [
+    ("contact", "company", "Company", "company", "many_to_one", "contacts", "Contacts"),
+    ("deal", "contacts", "Contacts", "contact", "many_to_many", "deals", "Deals"),
+    ("deal", "company", "Company", "company", "many_to_one", "deals", "Deals"),
+    ("ticket", "contact", "Contact", "contact", "many_to_one", "tickets", "Tickets"),
+]
+
+
 def install_builtin_types() -> None:
+    """The four built-in types and their associations (idempotent)."""
     for name, spec in BUILTIN_TYPES.items():
         if ObjectType.get_or_none(ObjectType.name == name) is None:
             _create_type(name, spec["label"], spec["plural"], spec["properties"], builtin=True)
+    for from_name, name, label, to_name, cardinality, inverse, inverse_label in BUILTIN_ASSOCIATIONS:
+        source = get_type(from_name)
+        if AssociationDef.get_or_none(AssociationDef.from_type == source, AssociationDef.name == name) is None:
+            AssociationDef.create(name=name, label=label, from_type=source, to_type=get_type(to_name),
+                                  cardinality=cardinality, inverse=inverse, inverse_label=inverse_label, builtin=True)
 
 
 def _check_name(kind: str, name: str) -> None:
@@ -203,6 +218,8 @@ def add_property(type_name: str, name: str, label: str, type: str, options=None,
         raise RotaError(f'type "{type}" is unknown: use one of {", ".join(PROPERTY_TYPES)}')
     if PropertyDef.get_or_none(PropertyDef.object_type == otype, PropertyDef.name == name):
         raise RotaError(f'{otype.name} already has a property "{name}"')
+    if type == "enumeration" and not _normalise_options(options):
+        raise RotaError(f'property "{name}": an enumeration needs at least one option')
     with db.atomic():
         pos = PropertyDef.select(pw.fn.MAX(PropertyDef.position)).where(PropertyDef.object_type == otype).scalar() or 0
         PropertyDef.create(
@@ -210,14 +227,165 @@ def add_property(type_name: str, name: str, label: str, type: str, options=None,
             options=_normalise_options(options) if type == "enumeration" else None,
             required=required, builtin=False, position=pos + 1,
         )
-        field = _field_for(type)
-        field.bind(record_model(otype), name)  # gives the field its column name
-        field.column_name = name
-        ctx = db.get_sql_context()
-        col = ctx.sql(field.ddl(ctx)).query()[0]
-        db.execute_sql(f'ALTER TABLE "{otype.table_name}" ADD COLUMN {col}')
+        db.execute_sql(f'ALTER TABLE "{otype.table_name}" ADD COLUMN {_column_ddl(otype, name, type)}')
         invalidate_cache()
     return get_props(type_name)[name]
+
+
+def _column_ddl(otype: ObjectType, name: str, ptype: str) -> str:
+    """The column definition (``"name" TYPE``) a property of ``ptype`` gets."""
+    field = _field_for(ptype)
+    field.bind(record_model(otype), name)  # gives the field its column name
+    field.column_name = name
+    ctx = db.get_sql_context()
+    return ctx.sql(field.ddl(ctx)).query()[0]
+
+
+def _indexes_on(otype: ObjectType, column: str) -> list[str]:
+    """Rota's own criteria indexes on the type's table that use ``column``."""
+    table = otype.table_name
+    if is_postgres():
+        rows = db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                              "AND tablename = %s", (table,)).fetchall()
+    else:
+        rows = db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                              (table,)).fetchall()
+    word = re.compile(rf"\b{re.escape(column)}\b")
+    return [n for n, sql in rows if n.startswith("rota_crit_") and sql and word.search(sql.split("(", 1)[-1])]
+
+
+def update_property(type_name: str, name: str, *, label: str | None = None, options=None,
+                    required: bool | None = None) -> Prop:
+    """Change what a property is called, its enumeration options or whether it is required.
+
+    Removing an enumeration option that a record holds is refused, naming the record.
+    """
+    otype = get_type(type_name)
+    row = PropertyDef.get_or_none(PropertyDef.object_type == otype, PropertyDef.name == name)
+    if row is None:
+        raise RotaError(f'{otype.name} has no property "{name}"')
+    changes: dict[str, Any] = {}
+    if label is not None and label.strip() and label.strip() != row.label:
+        changes["label"] = label.strip()
+    if options is not None and row.type == "enumeration":
+        opts = _normalise_options(options)
+        if not opts:
+            raise RotaError(f'property "{name}": an enumeration needs at least one option')
+        if opts != (row.options or []):
+            kept = {o["name"] for o in opts}
+            model = record_model(otype)
+            col = getattr(model, name)
+            lost = (model.select(model.id, col).where(col.is_null(False) & col.not_in(list(kept)))
+                    .order_by(model.id).tuples().first())
+            if lost is not None:
+                raise RotaError(f'property "{name}": option "{lost[1]}" is still held by {otype.name} {lost[0]}; '
+                                f"keep the option or change that record first")
+            changes["options"] = opts
+    if required is not None and bool(required) != bool(row.required):
+        if row.name in RESERVED:
+            raise RotaError(f'property "{name}" is kept by Rota itself; it cannot be made required')
+        changes["required"] = bool(required)
+    if changes:
+        PropertyDef.update(**changes).where(PropertyDef.id == row.id).execute()
+        invalidate_cache()
+    return get_props(otype)[name]
+
+
+def change_property_type(type_name: str, name: str, new_type: str, options=None) -> Prop:
+    """Give a property another type, converting every stored value.
+
+    Refused, naming the first record, when a stored value does not convert (the text
+    "abc" to a number, a value that is not one of the new enumeration's options …).
+    The column is rebuilt: a new typed column is filled, the old one dropped and the
+    new one renamed, all in the caller's transaction (or one of its own).
+    """
+    otype = get_type(type_name)
+    row = PropertyDef.get_or_none(PropertyDef.object_type == otype, PropertyDef.name == name)
+    if row is None:
+        raise RotaError(f'{otype.name} has no property "{name}"')
+    if new_type not in PROPERTY_TYPES:
+        raise RotaError(f'property "{name}": type "{new_type}" is unknown: use one of {", ".join(PROPERTY_TYPES)}')
+    if row.builtin:
+        raise RotaError(f'property "{name}" is built in; its type cannot change')
+    old = _prop_from_row(row)
+    opts = _normalise_options(options) if new_type == "enumeration" else None
+    if new_type == "enumeration" and not opts:
+        raise RotaError(f'property "{name}": an enumeration needs at least one option')
+    new = Prop(name, row.label, new_type, tuple((o["name"], o["label"]) for o in opts or []), bool(row.required))
+    if old.type == new_type and (new_type != "enumeration" or list(old.options) == list(new.options)):
+        return old
+    model = record_model(otype)
+    col = getattr(model, name)
+    converted: list[tuple[Any, int]] = []
+    for rid, value in model.select(model.id, col).where(col.is_null(False)).order_by(model.id).tuples().iterator():
+        shown = to_json_value(old, value)
+        raw = ("true" if shown else "false") if isinstance(shown, bool) else shown
+        try:
+            converted.append((coerce_value(new, raw if new_type != "string" else str(raw)), rid))
+        except ValueError as exc:
+            raise RotaError(f'cannot change {otype.name}.{name} to {new_type}: {otype.name} {rid} holds '
+                            f'"{shown}", which does not convert ({exc}); change or clear that value first') from None
+    table, tmp = otype.table_name, f"{name}__rota_new"
+    with db.atomic():
+        for index in _indexes_on(otype, name):
+            db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {_column_ddl(otype, tmp, new_type)}')
+        field = _field_for(new_type)
+        param = "%s" if is_postgres() else "?"
+        for i in range(0, len(converted), 5000):
+            chunk = [(field.db_value(v), rid) for v, rid in converted[i:i + 5000]]
+            db.cursor().executemany(f'UPDATE "{table}" SET "{tmp}" = {param} WHERE id = {param}', chunk)
+        db.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{name}"')
+        db.execute_sql(f'ALTER TABLE "{table}" RENAME COLUMN "{tmp}" TO "{name}"')
+        PropertyDef.update(type=new_type, options=opts).where(PropertyDef.id == row.id).execute()
+        invalidate_cache()
+    return get_props(otype)[name]
+
+
+def drop_property(type_name: str, name: str) -> None:
+    """Remove a custom property and its column, values and all (the caller checks that
+    no workflow uses it: ``engine.types.remove_property``)."""
+    otype = get_type(type_name)
+    row = PropertyDef.get_or_none(PropertyDef.object_type == otype, PropertyDef.name == name)
+    if row is None:
+        raise RotaError(f'{otype.name} has no property "{name}"')
+    if row.builtin:
+        raise RotaError(f'property "{name}" is built in; it cannot be removed')
+    with db.atomic():
+        for index in _indexes_on(otype, name):
+            db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
+        db.execute_sql(f'ALTER TABLE "{otype.table_name}" DROP COLUMN "{name}"')
+        row.delete_instance()
+        invalidate_cache()
+
+
+def update_type(type_name: str, *, label: str | None = None, plural: str | None = None) -> ObjectType:
+    otype = get_type(type_name)
+    changes = {}
+    if label and label.strip() and label.strip() != otype.label:
+        changes["label"] = label.strip()
+    if plural and plural.strip() and plural.strip() != otype.plural:
+        changes["plural"] = plural.strip()
+    if changes:
+        ObjectType.update(**changes).where(ObjectType.id == otype.id).execute()
+        invalidate_cache()
+    return get_type(otype.name)
+
+
+def type_spec(type_name) -> dict:
+    """The type as the type file shape (``rota type export``): every property but the
+    two Rota keeps itself (createdate, updated_at)."""
+    otype = get_type(type_name)
+    props = []
+    for p in get_props(otype).values():
+        if p.name in RESERVED:
+            continue
+        item: dict[str, Any] = {"name": p.name, "label": p.label, "type": p.type}
+        if p.type == "enumeration":
+            item["options"] = [{"name": n, "label": lab} for n, lab in p.options]
+        item["required"] = p.required
+        props.append(item)
+    return {"name": otype.name, "label": otype.label, "plural": otype.plural, "properties": props}
 
 
 _TYPES: dict[tuple[int, str], ObjectType] = {}
@@ -249,9 +417,14 @@ def list_types() -> list[ObjectType]:
 _CACHE: dict[tuple[int, str], tuple[type[pw.Model], dict[str, Prop]]] = {}
 
 
+INVALIDATE_HOOKS: list = []  # other caches of type data (models.associations) register here
+
+
 def invalidate_cache() -> None:
     _CACHE.clear()
     _TYPES.clear()
+    for hook in INVALIDATE_HOOKS:
+        hook()
 
 
 def _field_for(ptype: str) -> pw.Field:
@@ -440,6 +613,9 @@ def update_record(type_name: str, record_id: int, values: dict[str, Any], now: d
                   tz_name: str = "UTC") -> None:
     model = record_model(type_name)
     data = prepare_values(type_name, values, tz_name)
+    cleared = [p.name for p in get_props(type_name).values() if p.required and p.name in data and data[p.name] is None]
+    if cleared:
+        raise RotaError(f'{type_name} needs a value for {", ".join(cleared)}')
     data["updated_at"] = now or utcnow()
     if model.update(**data).where(model.id == record_id).execute() == 0:
         raise RotaError(f"{type_name} {record_id} does not exist")

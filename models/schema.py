@@ -18,7 +18,7 @@ from models.db import db
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class LooseForeignKey(pw.ForeignKeyField):
@@ -183,6 +183,49 @@ class ListMember(Base):
         indexes = ((("list", "record_id"), True),)
 
 
+class AssociationDef(Base):
+    """A kind of link between records of two types, e.g. contact → company.
+
+    ``name`` is how the ``from_type`` side calls it ("company"), ``inverse`` how the
+    ``to_type`` side does ("contacts"). ``cardinality`` is ``many_to_one`` (each from
+    record links at most one to record) or ``many_to_many``.
+    """
+
+    name = pw.CharField(max_length=63)
+    label = pw.CharField(max_length=120)
+    from_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE", index=False)
+    to_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE")
+    cardinality = pw.CharField(max_length=16)
+    inverse = pw.CharField(max_length=63)
+    inverse_label = pw.CharField(max_length=120)
+    builtin = pw.BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("from_type", "name"), True), (("to_type", "inverse"), True))
+
+
+class AssociationLink(Base):
+    """One link: record ``from_id`` (of the association's from type) → ``to_id``.
+
+    Both directions are index seeks: (association, from_id, to_id) is the unique key,
+    (association, to_id, from_id) serves the criteria compiler's semi-joins.
+    """
+
+    association = pw.ForeignKeyField(AssociationDef, on_delete="CASCADE", index=False)
+    from_id = pw.BigIntegerField()
+    to_id = pw.BigIntegerField()
+
+    class Meta:
+        indexes = ((("association", "from_id", "to_id"), True), (("association", "to_id", "from_id"), False))
+
+
+class RecordView(Base):
+    """The records screen's columns per object type, as the operator chose them."""
+
+    object_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE", unique=True)
+    columns = JSONText()  # property names in display order
+
+
 class Task(Base):
     workflow = pw.ForeignKeyField(Workflow, null=True, on_delete="SET NULL")
     object_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE")
@@ -224,11 +267,12 @@ class WorkflowVersion(Base):
 
 
 class EngineLease(Base):
-    """Who holds what, until when: 'store' on SQLite, per workflow on PostgreSQL."""
+    """Heartbeats and leases (models/store/claims.py): ``engine:<id>`` per running
+    engine, and ``store`` (SQLite: the one engine that runs work)."""
 
     name = pw.CharField(max_length=120, primary_key=True)
-    holder = pw.CharField(max_length=80, null=True)
-    until = InstantField(null=True)
+    claimed_by = pw.CharField(max_length=80, null=True)
+    claimed_until = InstantField(null=True)
     heartbeat = InstantField(null=True)
     info = pw.TextField(null=True)
 
@@ -244,6 +288,9 @@ STATIC_MODELS: list[type[Base]] = [
     HistoryEvent,
     StaticList,
     ListMember,
+    AssociationDef,
+    AssociationLink,
+    RecordView,
     Task,
     Notification,
     AuditEntry,
@@ -251,8 +298,24 @@ STATIC_MODELS: list[type[Base]] = [
     EngineLease,
 ]
 
+def _add_associations() -> None:
+    """Version 2: the association tables and the records screen's columns (the built-in associations are seeded by
+    ``models.objects.install_builtin_types``, which the bootstrap runs after this)."""
+    db.create_tables([AssociationDef, AssociationLink, RecordView], safe=True)
+
+
 # Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
-MIGRATIONS: dict[int, Callable[[], None]] = {}
+MIGRATIONS: dict[int, Callable[[], None]] = {2: _add_associations}
+
+
+def _lease_vocabulary() -> None:
+    """2: engine_lease speaks the claims' vocabulary (claimed_by / claimed_until)."""
+    t = EngineLease._meta.table_name
+    db.execute_sql(f'ALTER TABLE "{t}" RENAME COLUMN "holder" TO "claimed_by"')
+    db.execute_sql(f'ALTER TABLE "{t}" RENAME COLUMN "until" TO "claimed_until"')
+
+
+MIGRATIONS[2] = _lease_vocabulary
 
 
 def current_version() -> int | None:

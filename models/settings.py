@@ -10,11 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import platformdirs
+import tomli_w
 
+from models.enums import MisfirePolicy
 from models.errors import RotaError
 from models.timeutil import zone
 
-MISFIRE_POLICIES = ("run_once_late", "record_missed")
+MISFIRE_POLICIES = tuple(MisfirePolicy)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -36,7 +38,7 @@ class Settings:
     timezone: str = field(default_factory=_system_zone)
     db: str = ""  # empty: ROTA_DB, else the SQLite file in the user's data directory
     run_engine: bool = True
-    misfire_policy: str = "run_once_late"
+    misfire_policy: str = MisfirePolicy.RUN_ONCE_LATE.value
     grace_seconds: int = 3600
     holidays: list[str] = field(default_factory=list)  # ISO dates that are not business days
     business_days: list[str] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
@@ -52,10 +54,11 @@ class Settings:
     email_rate_per_minute: int = 60  # send_email steps: at most this many messages a minute
     webhook_allow_hosts: list[str] = field(default_factory=list)  # empty: webhooks may go anywhere
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         zone(self.timezone)
         if self.misfire_policy not in MISFIRE_POLICIES:
-            raise RotaError(f'misfire policy "{self.misfire_policy}" is unknown: use one of {", ".join(MISFIRE_POLICIES)}')
+            raise RotaError(f'misfire policy "{self.misfire_policy}" is unknown: '
+                            f'use one of {", ".join(MISFIRE_POLICIES)}')
         if self.grace_seconds < 0:
             raise RotaError("grace window must be 0 seconds or more")
         for d in self.holidays:
@@ -69,10 +72,6 @@ class Settings:
         if bad or not self.business_days:
             raise RotaError(f"business days must be a non-empty list of {', '.join(WEEKDAYS)}")
         return self
-
-    @property
-    def holiday_dates(self) -> set[date]:
-        return {date.fromisoformat(d) for d in self.holidays}
 
 
 def config_path() -> Path:
@@ -118,17 +117,6 @@ def load_settings(path: Path | None = None) -> Settings:
     return settings.validate()
 
 
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
     settings.validate()
     path = path or config_path()
@@ -136,9 +124,12 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     values = dataclasses.asdict(settings)
     if values["smtp_password"] and values["smtp_password"] == os.environ.get("ROTA_SMTP_PASSWORD"):
         values["smtp_password"] = ""  # came from the environment: not copied into the file
-    body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
+    body = tomli_w.dumps(values)  # any text round-trips: quotes, backslashes, newlines
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.chmod(tmp, 0o600)  # it may hold the SMTP password
+    # Created 0600 from the start: the file may hold the SMTP password.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(body)
+    os.chmod(tmp, 0o600)  # an older .tmp left behind keeps its mode otherwise
     tmp.replace(path)
     return path

@@ -5,13 +5,13 @@ depend on a session time zone or on ``fold``.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from models.errors import RotaError
 from models.text import shorten
 
-UTC = timezone.utc
+UTC = UTC
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -111,10 +111,6 @@ def zone(name: str) -> ZoneInfo:
         close = sorted(z for z in _ZONES if z.lower() == name.strip().lower())
         hint = f' (did you mean "{close[0]}"?)' if close else " (e.g. Europe/Stockholm, America/New_York, UTC)"
         raise RotaError(f'unknown time zone "{shorten(name, 60)}": use an IANA name{hint}') from None
-
-
-def local_today(now: datetime, tz: ZoneInfo) -> date:
-    return now.astimezone(tz).date()
 
 
 def start_of_local_day(day: date, tz: ZoneInfo) -> datetime:

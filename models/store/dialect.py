@@ -26,8 +26,9 @@ import json
 import logging
 import select
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import peewee as pw
 import psycopg2
@@ -67,6 +68,16 @@ class Dialect:
             return db.atomic()
         return db.atomic("IMMEDIATE")
 
+    def tune_sqlite(self, pragmas: dict[str, int]) -> None:
+        """Apply integer PRAGMAs to this thread's connection (SQLite only; PostgreSQL
+        has no per-connection equivalent worth setting)."""
+        if self.postgres:
+            return
+        for name, value in pragmas.items():
+            if not name.isidentifier():
+                raise ValueError(f"bad PRAGMA name {name!r}")
+            db.execute_sql(f"PRAGMA {name} = {int(value)}")
+
     # ------------------------------------------------------------------ claiming
 
     def skip_locked(self, query: pw.Select) -> pw.Select:
@@ -77,9 +88,12 @@ class Dialect:
             return query.for_update("FOR UPDATE SKIP LOCKED")
         return query
 
-    def skip_locked_sql(self) -> str:
-        """The same, as a clause to append to a raw ``SELECT``."""
-        return " FOR UPDATE SKIP LOCKED" if self.postgres else ""
+    def skip_locked_sql(self, of: str | None = None) -> str:
+        """The same, as a clause to append to a raw ``SELECT`` (``of``: lock only the
+        rows of that table alias in a join)."""
+        if not self.postgres:
+            return ""
+        return f" FOR UPDATE OF {of} SKIP LOCKED" if of else " FOR UPDATE SKIP LOCKED"
 
     # ------------------------------------------------------------------ statements
 
@@ -153,6 +167,113 @@ class Dialect:
         thread = threading.Thread(target=run, name=f"rota-listen-{channel}", daemon=True)
         thread.start()
         return thread
+
+
+# ---------------------------------------------------------------------- errors
+
+# SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xff) that say the
+# database, not the statement, is in trouble; and what to call them.
+_SQLITE_PROBLEMS = {
+    5: "database is locked by another process",  # SQLITE_BUSY
+    6: "database is locked by another process",  # SQLITE_LOCKED
+    7: "out of memory",  # SQLITE_NOMEM
+    8: "database is read-only",  # SQLITE_READONLY
+    9: "interrupted",  # SQLITE_INTERRUPT
+    10: "disk I/O error",  # SQLITE_IOERR
+    11: "database file is corrupt",  # SQLITE_CORRUPT
+    13: "database or disk is full",  # SQLITE_FULL
+    14: "cannot open the database file",  # SQLITE_CANTOPEN
+    15: "database is locked by another process",  # SQLITE_PROTOCOL
+    26: "file is not a database",  # SQLITE_NOTADB
+}
+# PostgreSQL SQLSTATE classes that say the same (connection, resources, operator
+# intervention, system error, transaction rollback such as deadlock); plus a few codes.
+_PG_CLASSES = {"08": "connection to the database lost", "53": "database out of resources (disk or memory)",
+               "57": "database shut down or the statement was cancelled", "58": "database system error (I/O)",
+               "40": "transaction rolled back by the database (deadlock or serialization); retrying"}
+_PG_CODES = {"25006": "database is read-only", "55P03": "database is locked by another process",
+             "53100": "database or disk is full", "53200": "database out of memory"}
+
+
+# The same, recognised by the driver's words when there is no code.
+_PROBLEM_WORDS = (
+    ("database or disk is full", "database or disk is full"),
+    ("database is locked", "database is locked by another process"),
+    ("database table is locked", "database is locked by another process"),
+    ("readonly database", "database is read-only"),
+    ("read-only", "database is read-only"),
+    ("disk i/o error", "disk I/O error"),
+    ("file is not a database", "file is not a database"),
+    ("database disk image is malformed", "database file is corrupt"),
+    ("unable to open database", "cannot open the database file"),
+    ("no transaction is active", "the database failed mid-write (often a full disk)"),
+    ("server closed the connection", "connection to the database lost"),
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong, in words, and whether it is the database's state (``transient``:
+    locked, full, read-only, disconnected — retry later, for every workflow alike) or
+    the statement's (a workflow's criteria the database cannot run)."""
+
+    message: str
+    transient: bool
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in out:
+        out.append(seen)
+        orig = getattr(seen, "orig", None)  # peewee keeps the driver's exception here
+        if isinstance(orig, BaseException) and orig not in out:
+            out.append(orig)
+        seen = seen.__cause__ or seen.__context__
+    return out
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def classify_error(exc: BaseException) -> Problem:
+    """Put a database (or evaluation) error in words and say whose problem it is.
+
+    Looks through the exception chain: a failed write's rollback can fail too
+    ("cannot rollback - no transaction is active") and hide the real cause (a full
+    disk). Errors that are not the database's state (syntax, "too many SQL variables",
+    "parser stack overflow", stack depth, a value out of range, RecursionError) are
+    the statement's: ``transient`` False.
+    """
+    chain = _chain(exc)
+    for cause in reversed(chain):  # the oldest cause first
+        code = getattr(cause, "sqlite_errorcode", None)
+        if isinstance(code, int) and (code & 0xFF) in _SQLITE_PROBLEMS:
+            return Problem(_SQLITE_PROBLEMS[code & 0xFF], True)
+        pgcode = getattr(cause, "pgcode", None)
+        if isinstance(pgcode, str) and pgcode:
+            if pgcode in _PG_CODES:
+                return Problem(_PG_CODES[pgcode], True)
+            if pgcode[:2] in _PG_CLASSES:
+                if pgcode == "57014":  # query_canceled: a statement timeout is the statement's
+                    return Problem(f"statement cancelled: {_first_line(cause)}", False)
+                return Problem(f"{_PG_CLASSES[pgcode[:2]]}: {_first_line(cause)}", True)
+    for cause in reversed(chain):  # no code (an older driver, a wrapped error): the words
+        low = _first_line(cause).lower()
+        for needle, words in _PROBLEM_WORDS:
+            if needle in low:
+                return Problem(words, True)
+    for cause in chain:
+        if isinstance(cause, (psycopg2.OperationalError, psycopg2.InterfaceError, pw.InterfaceError)) \
+                and not getattr(cause, "pgcode", None):
+            return Problem(f"connection to the database lost: {_first_line(cause)}", True)
+        if isinstance(cause, OSError):
+            return Problem(f"{cause.strerror or _first_line(cause)}", True)
+    if isinstance(exc, RecursionError):
+        return Problem("the criteria are nested too deeply for the database to evaluate", False)
+    return Problem(_first_line(exc), False)
 
 
 SQLITE = Dialect("sqlite")

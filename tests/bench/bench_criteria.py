@@ -28,8 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from models import criteria as C  # noqa: E402
-from models.db import close_database, db, is_postgres  # noqa: E402
+from models import indexes as I  # noqa: E402
 from models.bootstrap import open_database  # noqa: E402
+from models.db import close_database, db, is_postgres  # noqa: E402
 from models.objects import get_props, record_model  # noqa: E402
 from models.timeutil import to_micros  # noqa: E402
 
@@ -180,7 +181,7 @@ def run(target: str, args) -> int:
         print(f"  generated in {generate(args.contacts):.1f} s")
     else:
         print(f"using the {existing:,} contacts already in {target}")
-    stale = [name for _, groups, _ in SETS for name, _ in C.criteria_index_plan("contact", groups)]
+    stale = [name for _, groups, _ in SETS for name, _ in I.criteria_index_plan("contact", groups)]
     for name in stale:  # a reused database: measure the baseline without the advisor's indexes
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     total = model.select().count()
@@ -202,7 +203,7 @@ def run(target: str, args) -> int:
     print("\nensure_criteria_indexes …")
     for label, groups, _ in sets:
         t0 = time.perf_counter()
-        names = C.ensure_criteria_indexes("contact", groups)
+        names = I.ensure_criteria_indexes("contact", groups)
         print(f"  {label:28} {', '.join(names) or '(none)'} in {time.perf_counter() - t0:.1f} s")
     if is_postgres():
         vacuum_analyze()

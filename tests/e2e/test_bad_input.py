@@ -257,3 +257,34 @@ def test_schedule_next_at_the_end_of_time_says_there_are_no_further_runs(zone, c
     assert out.splitlines()[-1] == "(no further runs)" and err == ""
     assert main(["schedule", "next", "--schedule", schedule, "--after", "9999-12-31T23:59:59Z", "--json"]) == 0
     assert capsys.readouterr().out == "[]\n"
+
+
+def _pg_fingerprint() -> dict[str, int]:
+    from models.db import db
+
+    tables = [r[0] for r in db.execute_sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+    return {t: db.execute_sql(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_bad_input_table_on_postgresql(pg_url, tmp_path, capsys):
+    """The same table against PostgreSQL: exit 2, one line, no table changes its row count."""
+    assert main(["--db", pg_url, "workflow", "import", str(SPEC_EXAMPLE)]) == 0
+    assert main(["--db", pg_url, "import", "contact", str(DATA / "crm_contacts_export.csv")]) == 0
+    before = _pg_fingerprint()
+    dbmod.close_database()
+    capsys.readouterr()
+    failures = []
+    for case_id, argv, phrase in _cases(tmp_path):
+        code = main(["--db", pg_url, *argv])
+        _, err = capsys.readouterr()
+        if not (code == 2 and err.count("\n") == 1 and phrase in err and "internal error" not in err):
+            failures.append(f"{case_id}: exit {code}, stderr {err[:300]!r}")
+    from models.bootstrap import open_database
+
+    open_database(pg_url)
+    after = _pg_fingerprint()
+    dbmod.close_database()
+    assert not failures, "\n".join(failures)
+    assert after == before

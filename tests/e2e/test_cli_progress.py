@@ -120,3 +120,24 @@ def test_progress_line_fits_80_columns():
 
     line = progress_line(ImportProgress(rows=1_000_000, bytes_read=40, total_bytes=100, elapsed_s=8.0))
     assert len(line) <= 79 and "40%" in line and "125,000 rows/s" in line and "ETA 0:12" in line
+
+
+def test_ticker_shows_elapsed_time_for_long_work_and_nothing_for_quick_work():
+    import io
+
+    from tui.cli.progress import Ticker
+
+    slow = io.StringIO()
+    with Ticker("counting", slow, delay=0.2, force=True):
+        time.sleep(0.9)
+    text = slow.getvalue()
+    assert "\rcounting… 0:00" in text or "\rcounting… 0:01" in text, text
+    assert text.endswith("\r")  # the line is cleared at the end
+    quick = io.StringIO()
+    with Ticker("counting", quick, delay=0.5, force=True):
+        pass
+    assert quick.getvalue() == ""
+    piped = io.StringIO()  # not a terminal and not forced: nothing
+    with Ticker("counting", piped, delay=0.0):
+        time.sleep(0.3)
+    assert piped.getvalue() == ""

@@ -5,8 +5,7 @@ import getpass
 from datetime import timedelta
 
 from engine import audit
-from engine.workflows import delete_workflow, get_workflow, restore_version, save_workflow, set_status, \
-    workflow_body
+from engine.workflows import delete_workflow, get_workflow, restore_version, save_workflow, set_status, workflow_body
 from tests.engine.test_actions import T0
 
 SECRET = "Bearer hunter2-secret"

@@ -1,6 +1,7 @@
 """Demo data: counts, realism, determinism, index rebuild, sample workflows (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
@@ -81,7 +82,7 @@ def test_same_seed_same_data_and_reruns_add(sqlite_db):
 
 
 def test_big_load_rebuilds_secondary_indexes(any_db, monkeypatch):
-    from models.criteria import ensure_criteria_indexes
+    from models.indexes import ensure_criteria_indexes
 
     ensure_criteria_indexes("contact", [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["lead"]},
                                          {"property": "createdate", "operator": "in_last_days", "value": 7}]])
@@ -148,3 +149,32 @@ def test_rerun_keeps_an_edited_sample_workflow(sqlite_db):
 def test_counts_must_be_whole_numbers(sqlite_db, bad):
     with pytest.raises(RotaError, match="--contacts: expected a whole number"):
         load_demo(contacts=bad, now=NOW, workflows=False)
+
+
+def test_demo_records_are_associated(any_db):
+    from models.associations import linked_ids
+    from models.criteria import count_matching
+    from models.schema import AssociationLink
+
+    out = load_demo(contacts=200, companies=20, deals=30, tickets=40, workflows=False, now=NOW)
+    assert out["links"] == AssociationLink.select().count() > 0
+    contacts = record_model("contact")
+    linked = [c.id for c in contacts.select(contacts.id) if linked_ids("contact", "company", c.id)]
+    assert 140 <= len(linked) <= 180  # 8 in 10 contacts work at a company
+    deals = record_model("deal")
+    for d in deals.select(deals.id):
+        assert len(linked_ids("deal", "company", d.id)) == 1 and 1 <= len(linked_ids("deal", "contacts", d.id)) <= 2
+    big = [[{"association": "company", "property": "num_employees", "operator": "gt", "value": 500}]]
+    assert 0 < count_matching("contact", big, now=NOW, tz="UTC") < len(linked)
+
+
+def test_sample_workflow_files_are_import_fixtures(any_db):
+    from engine.demo import DATA
+    from engine.workflows import export_workflow, import_workflow_file
+
+    files = sorted((DATA / "workflows").glob("*.json"))
+    assert len(files) == len(sample_workflows()) >= 7
+    for path in files:
+        wf = import_workflow_file(path, actor="test", now=NOW)
+        body = json.loads(path.read_text(encoding="utf-8"))
+        assert export_workflow(wf.name)["criteria"] == body["criteria"]

@@ -66,7 +66,7 @@ def test_sigterm_during_a_run_stops_cleanly_with_the_run_whole_or_absent(sqlite_
     from models.schema import EngineLease
 
     lease = EngineLease.get_or_none(EngineLease.name == "store")
-    assert lease is None or lease.holder is None  # released on the way out (or never taken)
+    assert lease is None or lease.claimed_by is None  # released on the way out (or never taken)
 
 
 def test_postgresql_engine_is_woken_by_notify_from_another_process(pg_db, pg_url):

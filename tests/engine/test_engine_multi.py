@@ -110,7 +110,7 @@ def _read(p: subprocess.Popen) -> tuple[str, str]:
 
 def _pick_victim(procs: list[subprocess.Popen]) -> subprocess.Popen:
     """SQLite: the holder of the store lease. PostgreSQL: the engine with most runs."""
-    holder = db.execute_sql("SELECT holder FROM engine_lease WHERE name = 'store'").fetchone()
+    holder = db.execute_sql("SELECT claimed_by FROM engine_lease WHERE name = 'store'").fetchone()
     if holder and holder[0]:
         pid = holder[0].split(":")[1]
         for p in procs:

@@ -1,6 +1,6 @@
 """The workflow service layer: validation, saving, status changes, audit, versions, export."""
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,7 +9,7 @@ from engine.schedule import parse_schedule
 from models.errors import RotaError
 from models.schema import AuditEntry, Workflow, WorkflowVersion
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 SPEC_EXAMPLE = {
@@ -178,3 +178,21 @@ def test_deleting_a_workflow_takes_its_runs_enrollments_and_history(any_db):
     assert Run.select().where(Run.workflow == gone.id).count() == 0
     assert HistoryEvent.select().where(HistoryEvent.workflow == gone.id).count() == 0
     assert EnrollmentDaily.select().where(EnrollmentDaily.workflow == gone.id).count() == 0
+
+
+@pytest.mark.parametrize("change, field, section", [
+    ({"name": " "}, "name", "name"),
+    ({"schedule": {"kind": "daily", "time": "25:00"}}, "schedule", "schedule"),
+    ({"criteria": [[{"property": "no_such_property", "operator": "eq", "value": 1}]]}, "criteria", "criteria"),
+    ({"suppression": [[{"property": "no_such_property", "operator": "eq", "value": 1}]]}, "suppression",
+     "suppression"),
+    ({"actions": [{"type": "no_such_step"}]}, "actions", "actions"),
+    ({"settings": {"pause_dates": ["2026-12-25", "soon"]}}, "settings.pause_dates[2]", "settings"),
+])
+def test_errors_carry_the_field_they_are_about(sqlite_db, change, field, section):
+    """The editor focuses the section from ``RotaError.section``, not the message."""
+    body = {"name": "Fielded", "object_type": "contact", "schedule": {"kind": "daily", "time": "08:00"},
+            "criteria": [], **change}
+    with pytest.raises(RotaError) as caught:
+        wfs.validate_workflow(body, default_timezone="UTC")
+    assert caught.value.field == field and caught.value.section == section

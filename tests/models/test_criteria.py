@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from models import criteria as C
+from models import indexes as I
 from models.db import db, is_postgres
 from models.errors import RotaError
 from models.objects import create_object_type, create_record, record_model
@@ -356,7 +357,7 @@ def _sqlite_plan(query) -> str:
 
 
 def test_advisor_index_is_composite_equality_first_and_used(sqlite_db):
-    names = C.ensure_criteria_indexes("contact", TYPICAL)
+    names = I.ensure_criteria_indexes("contact", TYPICAL)
     assert len(names) == 1 and names[0].startswith("rota_crit_rec_contact_")
     assert '("lifecycle_stage", "createdate")' in _sqlite_index_sql(names[0])
     model = record_model("contact")
@@ -365,17 +366,17 @@ def test_advisor_index_is_composite_equality_first_and_used(sqlite_db):
     assert f"COVERING INDEX {names[0]}" in plan, plan
     # saving again keeps the same index and creates nothing new
     before = db.execute_sql("SELECT count(*) FROM sqlite_master WHERE type = 'index'").fetchone()[0]
-    assert C.ensure_criteria_indexes("contact", TYPICAL) == names
+    assert I.ensure_criteria_indexes("contact", TYPICAL) == names
     assert db.execute_sql("SELECT count(*) FROM sqlite_master WHERE type = 'index'").fetchone()[0] == before
 
 
 def test_advisor_indexes_text_on_the_folded_expression(sqlite_db):
     groups = [[f("firstname", "is_any_of", ["Anna", "Åsa"]), f("createdate", "in_last_days", 7)],
               [f("email", "neq", "x@y.z")]]  # negatives only: nothing to seek, no index
-    planned = C.criteria_index_plan("contact", groups)
-    assert [name for name, _ in planned] == [name for name, _ in C.criteria_index_plan("contact", groups)]
+    planned = I.criteria_index_plan("contact", groups)
+    assert [name for name, _ in planned] == [name for name, _ in I.criteria_index_plan("contact", groups)]
     assert db.execute_sql("SELECT count(*) FROM sqlite_master WHERE name = ?", (planned[0][0],)).fetchone()[0] == 0
-    names = C.ensure_criteria_indexes("contact", groups)
+    names = I.ensure_criteria_indexes("contact", groups)
     assert names == [name for name, _ in planned]
     # folded value first (what the SQL compares), the plain column last (covering)
     assert 'rota_fold("firstname"), "createdate", "firstname")' in _sqlite_index_sql(names[0])
@@ -388,24 +389,24 @@ def test_advisor_indexes_text_on_the_folded_expression(sqlite_db):
 
 def test_advisor_caps_index_width(sqlite_db):
     group = [f(p, "eq", "x") for p in ("firstname", "lastname", "email", "phone", "city", "country", "jobtitle")]
-    (name,) = C.ensure_criteria_indexes("contact", [group])
-    assert _sqlite_index_sql(name).count("rota_fold(") == C.MAX_INDEX_COLUMNS
+    (name,) = I.ensure_criteria_indexes("contact", [group])
+    assert _sqlite_index_sql(name).count("rota_fold(") == I.MAX_INDEX_COLUMNS
     assert "jobtitle" not in _sqlite_index_sql(name)
     # text tested only for known/unknown is indexed plain, as the compiler tests it
-    (plain,) = C.ensure_criteria_indexes("contact", [[f("email", "unknown"), f("createdate", "in_last_days", 3)]])
+    (plain,) = I.ensure_criteria_indexes("contact", [[f("email", "unknown"), f("createdate", "in_last_days", 3)]])
     assert '("email", "createdate")' in _sqlite_index_sql(plain)
 
 
 def test_prune_drops_only_advisor_indexes_no_criteria_needs(any_db):
     old = [[f("city", "eq", "Lund"), f("createdate", "in_last_days", 7)]]
-    (stale,) = C.ensure_criteria_indexes("contact", old)
-    (kept,) = C.ensure_criteria_indexes("contact", TYPICAL)
-    assert C.prune_criteria_indexes("contact", [TYPICAL, [], None]) == [stale]
-    assert C.prune_criteria_indexes("contact", [TYPICAL]) == []
-    assert C.ensure_criteria_indexes("contact", TYPICAL) == [kept]
-    assert C.prune_criteria_indexes("contact", []) == [kept]
+    (stale,) = I.ensure_criteria_indexes("contact", old)
+    (kept,) = I.ensure_criteria_indexes("contact", TYPICAL)
+    assert I.prune_criteria_indexes("contact", [TYPICAL, [], None]) == [stale]
+    assert I.prune_criteria_indexes("contact", [TYPICAL]) == []
+    assert I.ensure_criteria_indexes("contact", TYPICAL) == [kept]
+    assert I.prune_criteria_indexes("contact", []) == [kept]
     db.execute_sql("CREATE INDEX operator_own_stage ON rec_contact (lifecycle_stage)")  # not the advisor's
-    assert C.prune_criteria_indexes("contact", []) == []
+    assert I.prune_criteria_indexes("contact", []) == []
     model = record_model("contact")
     plan = model.select(model.id).where(
         C.compile_criteria([[f("lifecycle_stage", "is_any_of", ["lead"])]], "contact", now=NOW, tz=TZ))
@@ -415,7 +416,7 @@ def test_prune_drops_only_advisor_indexes_no_criteria_needs(any_db):
 
 def test_advisor_on_postgres_uses_lower_and_the_planner_can_use_it(pg_db):
     groups = [[f("email", "eq", "A@B.C"), f("createdate", "before", "2026-01-01")]]
-    (name,) = C.ensure_criteria_indexes("contact", groups)
+    (name,) = I.ensure_criteria_indexes("contact", groups)
     definition = db.execute_sql("SELECT indexdef FROM pg_indexes WHERE indexname = %s", (name,)).fetchone()[0]
     assert "lower(email)" in definition and definition.index("lower(email)") < definition.index("createdate")
     model = record_model("contact")
@@ -497,3 +498,53 @@ def test_day_operators_at_every_local_midnight_match_a_reference(any_db):
                 if not by_sql == by_python == want:
                     failures.append(f"{tz} now={now} {prop} {op} {value}")
     assert not failures, failures[:10]
+
+
+# ------------------------------------------------- long lists and many groups (issue 10)
+
+def test_a_100000_value_list_is_one_parameter_and_matches_like_python(any_db):
+    for i in range(5):
+        create_record("contact", {"email": f"P{i}@x.org", "firstname": "a" if i % 2 else None})
+    values = [f"p{i}@x.org" for i in range(0, 100_000)]
+    groups = [[{"property": "email", "operator": "is_any_of", "value": values}]]
+    where = C.compile_criteria(groups, "contact", now=NOW, tz="UTC")
+    model = record_model("contact")
+    sql, params = model.select(model.id).where(where).sql()
+    assert len(params) < 10 and sql.count("?") + sql.count("%s") < 10
+    assert C.count_matching("contact", groups, now=NOW, tz="UTC") == 5
+    none_of = [[{"property": "email", "operator": "is_none_of", "value": values[1:]}]]
+    assert C.count_matching("contact", none_of, now=NOW, tz="UTC") == 1
+    test = C.evaluator(none_of, "contact", now=NOW, tz="UTC")
+    assert [test(r) for r in model.select().order_by(model.id).dicts()] == [True, False, False, False, False]
+    C.check_runnable("contact", {"criteria": groups, "suppression": none_of}, now=NOW)
+
+
+def test_500_or_groups_fold_into_one_list_and_unfoldable_ones_still_run(any_db):
+    for i in range(10):
+        create_record("contact", {"email": f"u{i}@x.org", "city": "Lund" if i < 5 else "Oslo"})
+    folded = [[{"property": "email", "operator": "eq", "value": f"u{i}@x.org"}] for i in range(500)]
+    assert C.count_matching("contact", folded, now=NOW, tz="UTC") == 10
+    plan = C._plan(folded, C.get_type("contact"), NOW, "UTC")
+    assert len(plan) == 1 and plan[0][0].op == "is_any_of" and len(plan[0][0].value) == 500
+    mixed = [[{"property": "email", "operator": "contains", "value": f"u{i}@"},
+              {"property": "city", "operator": "neq", "value": "Oslo"}] for i in range(500)]
+    assert C.count_matching("contact", mixed, now=NOW, tz="UTC") == 5
+    C.check_runnable("contact", {"criteria": mixed}, now=NOW)
+    # folded groups that share their other filters stay equivalent
+    shared = [[{"property": "email", "operator": "eq", "value": f"u{i}@x.org"},
+               {"property": "city", "operator": "eq", "value": "lund"}] for i in range(200)]
+    assert len(C._plan(shared, C.get_type("contact"), NOW, "UTC")) == 1
+    assert C.count_matching("contact", shared, now=NOW, tz="UTC") == 5
+
+
+def test_criteria_past_the_stated_limit_are_refused_when_saved(any_db):
+    from engine.workflows import save_workflow
+
+    groups = [[{"property": "email", "operator": "contains", "value": f"u{i}@"}] for i in range(C.MAX_GROUPS + 1)]
+    body = {"name": "Too many", "object_type": "contact", "schedule": {"kind": "daily", "time": "08:00"},
+            "criteria": groups}
+    with pytest.raises(RotaError, match=f"at most {C.MAX_GROUPS:,} are allowed"):
+        save_workflow(body, actor="t", now=NOW)
+    from models.schema import Workflow
+
+    assert Workflow.select().count() == 0

@@ -7,6 +7,10 @@ a comparison, and instants a microsecond either side of local midnight in time z
 with DST changes (including Santiago, which changes at midnight) with "now" on
 transition days.
 
+Filters on an associated record's property are drawn too: each "thing" may have a
+parent thing (``parent``, many to one) and so children (``children``, the to-many
+inverse); such a filter matches when any associated record matches.
+
 Text uses ASCII letters plus åäöéü ÅÄÖÉÜ: PostgreSQL's lower() (C.UTF-8 here) and
 Python's str.lower() agree on those; they differ on a few exotic case mappings such as
 Turkish dotted İ, which the criteria module documents as a limit.
@@ -20,7 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import criteria as C
+from models.associations import define_association, link
 from models.objects import prepare_values, record_model
+from models.schema import AssociationLink
 from models.timeutil import start_of_local_day, zone
 from tests.models.test_criteria import make_thing_type
 
@@ -68,6 +74,7 @@ def scenario(draw):
         "seen": st.none() | instant,
     })
     records = draw(st.lists(record, min_size=0, max_size=10))
+    parents = [draw(st.none() | st.integers(0, max(len(records) - 1, 0))) for _ in records]
 
     stage_value = st.sampled_from(list(STAGES) + list(STAGES.values())).flatmap(
         lambda s: st.sampled_from([s, s.upper(), s.lower()]))
@@ -101,18 +108,22 @@ def scenario(draw):
         op = draw2(st.sampled_from(sorted(ops)))
         value = draw2(ops[op])
         out = {"property": prop, "operator": op}
+        assoc = draw2(st.sampled_from([None, None, "parent", "children"]))
+        if assoc:
+            out = {"association": assoc, **out}
         if value is not None:
             out["value"] = list(value) if isinstance(value, tuple) else value
         return out
 
     groups = draw(st.lists(st.lists(a_filter(), min_size=1, max_size=2), min_size=0, max_size=3))
     singles = draw(st.lists(a_filter(), min_size=3, max_size=8))  # checked one by one
-    return now, tz, records, groups, singles
+    return now, tz, records, parents, groups, singles
 
 
 @pytest.fixture
 def thing_db(any_db):
     make_thing_type()
+    define_association("thing", "parent", "thing", "many_to_one", inverse="children")
     return any_db
 
 
@@ -120,13 +131,16 @@ def thing_db(any_db):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=scenario(), empty=st.booleans())
 def test_sql_and_python_select_the_same_records(thing_db, case, empty):
-    now, tz, records, groups, singles = case
+    now, tz, records, parents, groups, singles = case
     model = record_model("thing")
     model.delete().execute()  # one database per test, cleared per example
+    AssociationLink.delete().execute()
     if records:
         model.insert_many([{**prepare_values("thing", r), "createdate": now, "updated_at": now}
                            for r in records]).execute()
-    rows = list(model.select().dicts())
+    rows = list(model.select().order_by(model.id).dicts())
+    ids = [r["id"] for r in rows]
+    link("thing", "parent", [(ids[i], ids[p]) for i, p in enumerate(parents) if p is not None])
 
     def select(criteria):
         expr = C.compile_criteria(criteria, "thing", now=now, tz=tz, empty=empty)

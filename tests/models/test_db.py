@@ -5,10 +5,8 @@ import stat
 import peewee as pw
 import pytest
 
-from models import bootstrap
-
+from models import bootstrap, schema
 from models import db as dbmod
-from models import schema
 from models.errors import RotaError
 from models.schema import ObjectType, SchemaVersion
 
@@ -118,3 +116,81 @@ def test_database_paths_that_cannot_work_are_one_clear_line(tmp_path):
         bootstrap.open_database(str(tmp_path))
     with pytest.raises(RotaError, match="use a file path or a postgresql:// URL"):
         bootstrap.open_database("mysql://x/y")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def test_version_1_lease_columns_are_renamed(backend, sqlite_url, request):
+    """Migration 2: engine_lease's holder/until become claimed_by/claimed_until, rows kept."""
+    url = sqlite_url if backend == "sqlite" else request.getfixturevalue("pg_url")
+    bootstrap.open_database(url)
+    db = dbmod.db
+    db.execute_sql('ALTER TABLE "engine_lease" RENAME COLUMN "claimed_by" TO "holder"')
+    db.execute_sql('ALTER TABLE "engine_lease" RENAME COLUMN "claimed_until" TO "until"')
+    db.execute_sql("INSERT INTO engine_lease (name, holder, until) VALUES ('store', 'old-engine', 5)")
+    SchemaVersion.update(version=1).execute()
+    dbmod.close_database()
+    bootstrap.open_database(url)
+    assert schema.current_version() == 2
+    row = dbmod.db.execute_sql("SELECT claimed_by, claimed_until FROM engine_lease WHERE name = 'store'").fetchone()
+    assert tuple(row) == ("old-engine", 5)
+    dbmod.close_database()
+
+
+# ---------------------------------------------------------------- database errors in words
+
+def _error_of(fn) -> BaseException:
+    try:
+        fn()
+    except Exception as exc:
+        return exc
+    raise AssertionError("no error")
+
+
+def test_database_errors_in_words(tmp_path, sqlite_url, sqlite_db):
+    from models.store.dialect import classify_error
+
+    # Full: SQLite's page limit stands in for a full disk (SQLITE_FULL, the same code).
+    full = classify_error(_error_of(lambda: (
+        dbmod.db.execute_sql("PRAGMA max_page_count = 1"),
+        dbmod.db.execute_sql("CREATE TABLE filler (x TEXT)"),
+        dbmod.db.execute_sql("INSERT INTO filler VALUES (?)", ("x" * 100_000,)))))
+    assert (full.message, full.transient) == ("database or disk is full", True)
+    # Locked: another connection holds the write lock past our (short) busy timeout.
+    other = pw.SqliteDatabase(sqlite_url, pragmas={"busy_timeout": 50}, timeout=0.05)
+    holder = pw.SqliteDatabase(sqlite_url)
+    holder.execute_sql("BEGIN IMMEDIATE")
+    try:
+        locked = classify_error(_error_of(lambda: other.execute_sql("BEGIN IMMEDIATE")))
+    finally:
+        holder.execute_sql("ROLLBACK")
+        holder.close()
+        other.close()
+    assert locked.transient and "locked" in locked.message
+    # Not a database.
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is a text file, not SQLite " * 200)
+    notadb = classify_error(_error_of(lambda: pw.SqliteDatabase(str(junk)).execute_sql("SELECT * FROM sqlite_master")))
+    assert (notadb.message, notadb.transient) == ("file is not a database", True)
+    # Read-only.
+    ro = tmp_path / "ro.db"
+    pw.SqliteDatabase(str(ro)).execute_sql("CREATE TABLE t (x)")
+    readonly = classify_error(_error_of(lambda: pw.SqliteDatabase(f"file:{ro}?mode=ro", uri=True).execute_sql(
+        "INSERT INTO t VALUES (1)")))
+    assert (readonly.message, readonly.transient) == ("database is read-only", True)
+    # A statement the database cannot run is the statement's problem, not the database's.
+    bad = classify_error(_error_of(lambda: dbmod.db.execute_sql("SELECT no_such_column FROM workflow")))
+    assert not bad.transient and "no_such_column" in bad.message
+
+
+@pytest.mark.pg
+def test_postgres_errors_in_words(pg_db):
+    from models.store.dialect import classify_error
+
+    with pytest.raises(pw.DatabaseError) as caught:
+        with pg_db.atomic():
+            pg_db.execute_sql("SET TRANSACTION READ ONLY")
+            pg_db.execute_sql("CREATE TABLE nope (x int)")
+    assert (classify_error(caught.value).message, classify_error(caught.value).transient) == \
+        ("database is read-only", True)
+    bad = classify_error(_error_of(lambda: pg_db.execute_sql("SELECT no_such_column FROM workflow")))
+    assert not bad.transient and "no_such_column" in bad.message

@@ -42,3 +42,24 @@ def test_broken_file_is_one_clear_error(tmp_path):
     path.write_text("timezone = \n")
     with pytest.raises(RotaError, match="cannot be read"):
         load_settings(path)
+
+
+def test_any_operator_name_round_trips(tmp_path):
+    """tomli-w writes the file: a newline, quotes, a backslash or a TOML-looking tail in
+    a text setting cannot break it (the hand-written writer broke on a newline)."""
+    path = tmp_path / "s.toml"
+    name = 'Ann "the boss" O\'Neil\nsecond line \\ with = "x" # not a comment'
+    save_settings(Settings(timezone="UTC", operator=name, smtp_from="a@b.c"), path)
+    loaded = load_settings(path)
+    assert loaded.operator == name
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_rota_error_carries_its_field():
+    err = RotaError("hour must be 0-23", field="time").under("schedule")
+    assert (str(err), err.field, err.section) == ("schedule: hour must be 0-23", "schedule.time", "schedule")
+    item = RotaError("not a date", field="[2]").under("settings.pause_dates")
+    assert (item.field, item.section) == ("settings.pause_dates[2]", "settings")
+    plain = RotaError("one\nline")
+    assert (str(plain), plain.field, plain.section) == ("one line", None, None)
+    assert plain.about("criteria").section == "criteria"

@@ -286,3 +286,19 @@ def test_the_token_lets_the_page_and_its_websocket_in(tmp_path, capsys):
 def test_loopback_needs_no_token_but_other_hosts_do():
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1") and is_loopback("[::1]")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.10") and not is_loopback("example.org")
+
+
+def test_the_page_points_its_websocket_at_the_address_the_browser_used(tmp_path, capsys):
+    db = str(tmp_path / "rota.db")
+    assert main(["--db", db, "workflow", "import", str(DATA / "workflow_spec_example.json")]) == 0
+    capsys.readouterr()
+    port = _free_port()
+    server = _serve(db, port, "--no-engine")
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/")
+        with urllib.request.urlopen(f"http://localhost:{port}/", timeout=10) as page:  # noqa: S310
+            html = page.read().decode()
+    finally:
+        _stop(server)
+    assert f'data-session-websocket-url="ws://localhost:{port}/ws"' in html
+    assert f"http://localhost:{port}/static/" in html

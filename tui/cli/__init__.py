@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 import platformdirs
 
+from engine.logfile import PrivateRotatingFile
 from models.errors import RotaError
 from models.text import INT64_MAX, printable, shorten
 from tui.cli.errors import explain
@@ -48,7 +49,7 @@ def setup_logging() -> Path:
     path = log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+        handler: logging.Handler = PrivateRotatingFile(path)  # 0600, rotated by size
     except OSError:
         handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(threadName)s: %(message)s"))

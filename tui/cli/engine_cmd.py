@@ -37,7 +37,7 @@ class EventPrinter:
 
     @staticmethod
     def as_json(event) -> str:
-        kind = {RunFinished: "run", Misfire: "misfire", EngineError: "error"}[type(event)]
+        kind = "run" if isinstance(event, RunFinished) else "misfire" if isinstance(event, Misfire) else "error"
         fields = {"event": kind}
         for key, value in dataclasses.asdict(event).items():
             if isinstance(value, datetime):

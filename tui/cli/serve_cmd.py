@@ -76,11 +76,18 @@ def make_server(command: str, host: str, port: int, token: str | None):
     from aiohttp import web
     from textual_serve.server import Server
 
+    servers: list = []
+
     @web.middleware
     async def require_token(request, handler):
         if token is not None and not token_ok(request, token):
             return web.Response(status=403, text="rota serve: this address needs the token printed when "
                                                  "the server started (open the URL with ?token=…)\n")
+        if request.path == "/" and servers:
+            # The page's asset and websocket URLs are built from public_url: use the address
+            # the browser used (listening on 0.0.0.0 must not send it to ws://0.0.0.0). The
+            # index handler reads it without awaiting, so requests cannot interleave here.
+            servers[0].public_url = f"{request.scheme}://{request.host}"
         response = await handler(request)
         if token is not None and request.query.get("token") and isinstance(response, web.Response):
             response.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
@@ -99,7 +106,9 @@ def make_server(command: str, host: str, port: int, token: str | None):
             return app
 
     host_for_url = f"[{host}]" if ":" in host and not host.startswith("[") else host
-    return RotaServer(command, host=host, port=port, title="Rota", public_url=f"http://{host_for_url}:{port}")
+    server = RotaServer(command, host=host, port=port, title="Rota", public_url=f"http://{host_for_url}:{port}")
+    servers.append(server)
+    return server
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -17,7 +17,8 @@ from textual.widgets import Input, Label, Select, SelectionList, Static
 
 from models.criteria import OPERATOR_LABELS, OPERATORS_BY_TYPE, validate_criteria
 from models.errors import RotaError
-from models.objects import Prop, get_props
+from models.associations import choice_key, filter_target, property_choices
+from models.objects import Prop
 from tui.screens.form_dialog import FormDialog
 
 NO_VALUE = {"known", "unknown", "is_true", "is_false"}
@@ -58,14 +59,14 @@ class FilterDialog(FormDialog[dict]):
     def __init__(self, object_type: str, initial: dict | None = None, target: str = "") -> None:
         super().__init__(initial, target)
         self.object_type = object_type
-        self.props = get_props(object_type)
+        self.props = property_choices(object_type)  # own properties, then "company.num_employees" …
         self._built: tuple | None = None  # (property, operator) the value editor was built for
 
     def compose_fields(self) -> Iterable[Widget]:
-        prop_name = self.initial.get("property")
+        prop_name = choice_key(self.initial)
         with Horizontal(classes="fd-row"):
             yield Label("Property", classes="fd-label")
-            yield Select([(p.label, p.name) for p in self.props.values()], prompt="type to search",
+            yield Select([(p.label, key) for key, p in self.props.items()], prompt="type to search",
                          value=prop_name if prop_name in self.props else Select.NULL,
                          compact=True, id="fd-prop")
         with Horizontal(classes="fd-row"):
@@ -145,7 +146,7 @@ class FilterDialog(FormDialog[dict]):
     def filter_value(self) -> dict:
         """The filter as typed (unvalidated)."""
         prop, op = self.prop, self.operator
-        out: dict = {"property": prop.name if prop else None, "operator": op}
+        out: dict = {**filter_target(self.query_one("#fd-prop", Select).value if prop else None), "operator": op}
         if prop is None or op is None:
             return out
         kind = value_kind(prop, op)

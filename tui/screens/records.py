@@ -1,10 +1,13 @@
-"""Records (SPEC §1): pick an object type, page through its records, add and edit
-them, and enroll the highlighted record in a workflow by hand (SPEC §3).
+"""Records (SPEC §1, issue 13 §3): pick an object type, page through its records, add,
+edit and delete them, enroll the highlighted record in a workflow by hand (SPEC §3) and
+read its timeline across workflows.
 
 The table is bounded: ``PAGE`` rows at a time, keyset-paged by id (``id > last`` for
 the next page, a stack of page starts for the previous one), so the millionth page
-costs what the first does. The optional search is a case-insensitive "contains" on
-one chosen text property (equality for other types), pushed into the same query.
+costs what the first does. The columns are the operator's choice per type (``c``),
+remembered in the database, and share the terminal's width. Typing searches every text
+property of the type ("contains", ignoring case); a property can still be chosen. The
+status line shows how many records match. Data comes from ``models.store.records``.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Header, Input, OptionList, Select, Static
+from textual.widgets import DataTable, Header, Input, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
@@ -24,8 +27,9 @@ from tui.widgets import WrappingFooter, cursor_key
 from tui.workers import WorkerReports, db_read, db_write
 
 PAGE = 100
-SHOWN_PROPS = 4  # besides the id: what fits 80 columns
-PROP_WIDTH = 15
+ID_WIDTH = 7
+MIN_WIDTH = 10  # a column narrower than this shows too little to be worth it
+MAX_WIDTH = 40
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class RecordPage:
     rows: list[tuple[int, tuple[str, ...]]]
     start_after: int  # the keyset bound this page was read with (0 = first page)
     more: bool
+    total: int  # records matching the search (all records without one)
 
 
 def type_choices() -> list[tuple[str, str]]:
@@ -43,39 +48,30 @@ def type_choices() -> list[tuple[str, str]]:
     return [(t.label, t.name) for t in list_types()]
 
 
-def read_page(type_name: str, after: int, search_prop: str | None, search: str, tz_name: str) -> RecordPage:
-    """Up to PAGE records with id > ``after``, in id order, optionally filtered."""
+def read_page(type_name: str, after: int, search_prop: str | None, search: str, tz_name: str,
+              with_total: bool = True) -> RecordPage:
+    """Up to PAGE records with id > ``after``, in id order, in the chosen columns,
+    optionally filtered; with the number of records the search matches."""
     from engine.steps.templates import display_value
-    from models.objects import get_props, record_model
+    from models.store import records as store
+    from models.text import printable
     from models.timeutil import zone
 
-    model = record_model(type_name)
-    props = get_props(type_name)
-    shown = [p for p in props.values() if p.name not in ("createdate", "updated_at")][:SHOWN_PROPS]
-    q = model.select().where(model.id > after)
-    if search_prop and search.strip() and search_prop in props:
-        q = q.where(search_condition(model, props[search_prop], search, tz_name))
-    rows = []
-    records = list(q.order_by(model.id).limit(PAGE + 1))
+    page = store.record_page(type_name, after=after, limit=PAGE, search=search, search_prop=search_prop,
+                             tz_name=tz_name)
     tz = zone(tz_name)
-    for rec in records[:PAGE]:
-        rows.append((rec.id, tuple(display_value(p, getattr(rec, p.name), tz) for p in shown)))
-    return RecordPage(type_name, [(p.name, p.label) for p in shown], rows, after, len(records) > PAGE)
+    rows = [(r["id"], tuple(printable(display_value(p, r.get(p.name), tz)) for p in page.columns))
+            for r in page.rows]
+    total = store.count_records(type_name, search, search_prop, tz_name) if with_total else -1
+    return RecordPage(page.type_name, [(p.name, p.label) for p in page.columns], rows, after, page.more, total)
 
 
-def search_condition(model, prop, text: str, tz_name: str):
-    """Text properties: contains, ignoring case. Others: equal to the converted value
-    (a bad value is the operator's to fix: RotaError names the property)."""
-    from models.objects import coerce_value
-
-    field = getattr(model, prop.name)
-    if prop.type == "string":
-        return field.contains(text.strip())
-    try:
-        value = coerce_value(prop, text, tz_name)
-    except ValueError as exc:
-        raise RotaError(f'search on "{prop.label}": {exc}') from None
-    return field == value
+def column_widths(count: int, available: int) -> tuple[int, int]:
+    """(columns shown, width of each) for ``count`` chosen columns in ``available`` cells:
+    as many as fit at MIN_WIDTH, sharing what is left, at most MAX_WIDTH each."""
+    room = max(available - ID_WIDTH - 2, MIN_WIDTH)
+    shown = max(1, min(count, room // (MIN_WIDTH + 2)))
+    return shown, max(MIN_WIDTH, min(MAX_WIDTH, room // shown - 2))
 
 
 def workflows_for(type_name: str) -> list[tuple[str, str]]:
@@ -130,6 +126,9 @@ class RecordsScreen(WorkerReports, Screen):
         Binding("enter", "edit", "Edit", show=False),
         Binding("m", "enroll", "Enroll", tooltip="Enroll this record in a workflow"),
         Binding("i", "import_csv", "Import", tooltip="Import records of this type from a CSV file"),
+        Binding("d", "delete", "Delete", tooltip="Delete this record (asks first)"),
+        Binding("t", "timeline", "Timeline", tooltip="This record in every workflow, newest first"),
+        Binding("c", "columns", "Columns", tooltip="Choose the columns shown for this object type"),
         Binding("right_square_bracket", "page(1)", "Next page", key_display="]"),
         Binding("left_square_bracket", "page(-1)", "Prev page", key_display="["),
         Binding("slash", "search", "Search", key_display="/"),
@@ -147,7 +146,7 @@ class RecordsScreen(WorkerReports, Screen):
         yield Header(icon="◷")
         with Horizontal(id="rec-bar"):
             yield Select([], prompt="object type", id="rec-type", allow_blank=True)
-            yield Select([], prompt="search in…", id="rec-prop")
+            yield Select([], prompt="all text", id="rec-prop")
             yield Input(placeholder="/ search", id="rec-search")
         table: DataTable = DataTable(id="rec-table", cursor_type="row", zebra_stripes=True)
         yield table
@@ -208,6 +207,19 @@ class RecordsScreen(WorkerReports, Screen):
             self.show_form(*worker.result)
         elif worker.group == "records-pick":
             self.show_picker(*worker.result)
+        elif worker.group == "records-impact":
+            self.confirm_delete(*worker.result)
+        elif worker.group == "records-delete":
+            type_name, record_id, impact = worker.result
+            self.notify(f"Deleted {type_name} {record_id} with {_impact_words(impact)}.")
+            self.load(self.page.start_after if self.page else 0)
+        elif worker.group == "records-story":
+            self.app.push_screen(TimelineScreen(worker.result))
+        elif worker.group == "records-columns":
+            self.app.push_screen(ColumnsScreen(*worker.result), self._columns_chosen)
+        elif worker.group == "records-save-columns":
+            self.columns_for = None
+            self.reload()
 
     def reload(self) -> None:
         self.starts = []
@@ -216,26 +228,35 @@ class RecordsScreen(WorkerReports, Screen):
     def show(self) -> None:
         page = self.page
         table = self.query_one("#rec-table", DataTable)
-        if self.columns_for != page.type_name:
+        shown, width = column_widths(len(page.columns), self.size.width or 80)
+        layout = (page.type_name, tuple(page.columns[:shown]), width)
+        if self.columns_for != layout:
             table.clear(columns=True)
-            table.add_column("Id", width=7, key="id")
-            for name, label in page.columns:
-                table.add_column(label, width=PROP_WIDTH, key=name)
-            self.columns_for = page.type_name
+            table.add_column("Id", width=ID_WIDTH, key="id")
+            for name, label in page.columns[:shown]:
+                table.add_column(label, width=width, key=name)
+            self.columns_for = layout
         selected = self.selected_id()
         table.clear()
         for rid, cells in page.rows:
-            table.add_row(str(rid), *cells, key=str(rid))
+            table.add_row(str(rid), *cells[:shown], key=str(rid))
         if selected is not None and str(selected) in table.rows:
             table.move_cursor(row=table.get_row_index(str(selected)))
         number = len(self.starts) + 1
         count = len(page.rows)
         more = " · ] next page" if page.more else ""
         prev = " · [ previous" if self.starts else ""
+        searching = bool(self.query_one("#rec-search", Input).value.strip())
+        total = f"{page.total:,} {'match' if searching else 'in all'}" if page.total >= 0 else ""
+        hidden = f" · {len(page.columns) - shown} more columns (c)" if shown < len(page.columns) else ""
         self.query_one("#rec-status", Static).update(
-            f"Page {number}: {count} record{'s' if count != 1 else ''}{more}{prev}" if count
-            else "No records." if not self.starts else "No more records.")
+            f"{total} · page {number}: {count} record{'s' if count != 1 else ''}{more}{prev}{hidden}" if count
+            else f"No records{' match' if searching else ''}." if not self.starts else "No more records.")
         self.refresh_bindings()
+
+    def on_resize(self) -> None:
+        if self.page is not None:
+            self.show()
 
     def selected_id(self) -> int | None:
         key = cursor_key(self.query_one("#rec-table", DataTable))
@@ -252,12 +273,13 @@ class RecordsScreen(WorkerReports, Screen):
         elif event.select.id == "rec-prop" and self.query_one("#rec-search", Input).value.strip():
             self.reload()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.input.id == "rec-search":
+            self.reload()  # exclusive worker: a newer keystroke supersedes the read
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.query_one("#rec-prop", Select).value is Select.NULL and event.value.strip():
-            self.notify("Choose the property to search in first.", severity="warning")
-            self.query_one("#rec-prop", Select).focus()
-            return
         self.reload()
         self.query_one("#rec-table", DataTable).focus()
 
@@ -267,9 +289,10 @@ class RecordsScreen(WorkerReports, Screen):
     # ---------------------------------------------------------------- actions
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if isinstance(self.focused, Input) and action in ("edit", "add", "enroll", "page"):
+        if isinstance(self.focused, Input) and action in ("edit", "add", "enroll", "page", "delete", "timeline",
+                                                           "columns"):
             return False  # typing in the search box
-        if action in ("edit", "enroll") and self.selected_id() is None:
+        if action in ("edit", "enroll", "delete", "timeline") and self.selected_id() is None:
             return None
         if action == "page" and self.page is not None:
             return True if (parameters == (1,) and self.page.more) or (parameters == (-1,) and self.starts) else None
@@ -351,5 +374,138 @@ class RecordsScreen(WorkerReports, Screen):
         self.app.push_screen(ImportDialog(self.type_name, tz_name=self.app.settings.timezone),
                              lambda count: count and self.load(0))
 
+    # ------------------------------------------------------------ delete, timeline
+
+    def action_delete(self) -> None:
+        rid = self.selected_id()
+        if rid is not None:
+            self.read_impact(self.type_name, rid)
+
+    @db_read("records-impact")
+    def read_impact(self, type_name: str, record_id: int):
+        from models.store.records import delete_impact
+
+        return type_name, record_id, delete_impact(type_name, record_id)
+
+    def confirm_delete(self, type_name: str, record_id: int, impact: dict) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        question = (f"Delete {type_name} {record_id}? {_impact_words(impact).capitalize()} go with it. "
+                    "Its history stays.")
+        self.app.push_screen(ConfirmScreen(question, title="Delete record", yes="Delete"),
+                             lambda yes: yes and self.delete(type_name, record_id))
+
+    @db_write("records-delete")
+    def delete(self, type_name: str, record_id: int):
+        from models.store.records import delete_record
+
+        return type_name, record_id, delete_record(type_name, record_id)
+
+    def action_timeline(self) -> None:
+        rid = self.selected_id()
+        if rid is not None:
+            self.read_story(self.type_name, rid)
+
+    @db_read("records-story")
+    def read_story(self, type_name: str, record_id: int) -> dict:
+        from engine.records import record_story
+
+        return record_story(type_name, record_id)
+
+    # ------------------------------------------------------------------ columns
+
+    def action_columns(self) -> None:
+        self.read_columns(self.type_name)
+
+    @db_read("records-columns")
+    def read_columns(self, type_name: str):
+        from models.objects import get_props
+        from models.store.records import view_columns
+
+        return type_name, [(p.name, p.label) for p in get_props(type_name).values()], view_columns(type_name)
+
+    def _columns_chosen(self, result) -> None:
+        if result:
+            self.save_columns(*result)
+
+    @db_write("records-save-columns")
+    def save_columns(self, type_name: str, columns: list[str]) -> list[str]:
+        from models.store.records import save_view_columns
+
+        return save_view_columns(type_name, columns)
+
     def action_back(self) -> None:
         self.dismiss()
+
+
+def _impact_words(impact: dict) -> str:
+    e, m = impact["enrollments"], impact["list_memberships"]
+    return (f"{e:,} enrollment{'s' if e != 1 else ''} and {m:,} list membership{'s' if m != 1 else ''}")
+
+
+class ColumnsScreen(ModalScreen[tuple[str, list[str]] | None]):
+    """Tick the properties to show, in definition order; Enter saves, Escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, type_name: str, props: list[tuple[str, str]], chosen: list[str]) -> None:
+        super().__init__()
+        self.type_name = type_name
+        self.props = props
+        self.chosen = set(chosen)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(f"Columns for {self.type_name}", classes="title")
+            yield SelectionList(*[(label, name, name in self.chosen) for name, label in self.props], id="cols")
+            yield Static("Space ticks · ctrl+s saves · Escape cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#cols", SelectionList).focus()
+
+    def action_save(self) -> None:
+        chosen = list(self.query_one("#cols", SelectionList).selected)
+        if not chosen:
+            self.notify("Tick at least one column.", severity="warning")
+            return
+        order = [name for name, _ in self.props]
+        self.dismiss((self.type_name, sorted(chosen, key=order.index)))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TimelineScreen(ModalScreen[None]):
+    """One record's story: every enrollment, step, list membership and task, newest first."""
+
+    BINDINGS = [Binding("escape", "close", "Close")]
+    CSS_PATH = "records.tcss"
+
+    def __init__(self, story: dict) -> None:
+        super().__init__()
+        self.story = story
+
+    def compose(self) -> ComposeResult:
+        from tui.widgets import column_table
+
+        story = self.story
+        with Vertical(classes="dialog", id="timeline"):
+            n = len(story["timeline"])
+            yield Static(f"{story['type']} {story['id']}: {n} entr{'y' if n == 1 else 'ies'}, newest first",
+                         classes="title")
+            table = column_table("timeline-table", [("at", "When (UTC)", 16), ("kind", "What", 15),
+                                                    ("text", "Detail", 22), ("wf", "Workflow", 16)])
+            for i, row in enumerate(story["timeline"]):
+                table.add_row((row["at"] or "")[:16].replace("T", " "), row["kind"], _printable(row["text"]),
+                              _printable(row["workflow"] or ""), key=str(i))
+            yield table
+            yield Static("Escape closes", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _printable(text: str) -> str:
+    from models.text import printable
+
+    return printable(text)

@@ -221,6 +221,10 @@ class WorkflowsScreen(WorkerReports, Screen):
         Binding("l", "audit", "Audit log", show=False, tooltip="Audit log, versions of this workflow"),
         Binding("R", "records", "Records", show=False, key_display="R", tooltip="Browse, add and edit records"),
         Binding("i", "inbox", "Inbox", show=False, tooltip="Your notifications and open tasks"),
+        Binding("T", "types", "Object types", show=False, key_display="T",
+                tooltip="Object types and their properties"),
+        Binding("L", "lists", "Static lists", show=False, key_display="L",
+                tooltip="Static lists: members, CSV export, delete"),
     ]
     ROW_ACTIONS = {"open", "set", "clone", "delete", "export", "review", "dashboard_workflow", "history", "audit"}
 
@@ -616,6 +620,16 @@ class WorkflowsScreen(WorkerReports, Screen):
 
         row = self.selected()  # start on the selected workflow's object type
         self.app.push_screen(RecordsScreen(row.object_type if row else "contact"))
+
+    def action_lists(self) -> None:
+        from tui.screens.lists import ListsScreen
+
+        self.app.push_screen(ListsScreen())
+
+    def action_types(self) -> None:
+        from tui.screens.types import TypesScreen
+
+        self.app.push_screen(TypesScreen())
 
     def action_inbox(self) -> None:
         from tui.screens.inbox import InboxScreen

@@ -1,0 +1,60 @@
+"""The few places criteria SQL differs between SQLite and PostgreSQL, in one module:
+folding text, substring tests, a JSON array bound as one parameter, reading the index
+catalog and asking the planner for a plan. ``models/criteria.py`` and
+``models/indexes.py`` call these and never test the dialect themselves.
+"""
+from __future__ import annotations
+
+import json
+
+import peewee as pw
+
+from models.db import db, is_postgres
+
+
+def fold_column(col):
+    """Text folded the way Python's ``models.db.fold`` folds it."""
+    return pw.fn.lower(col) if is_postgres() else pw.fn.rota_fold(col)
+
+
+def fold_index_expression(quoted_column: str) -> str:
+    """The index expression that matches ``fold_column`` (so the index is usable)."""
+    return f"(lower({quoted_column}))" if is_postgres() else f"rota_fold({quoted_column})"
+
+
+def contains_position(col, needle: str):
+    """Substring position (0: absent): exact, no LIKE wildcards to escape."""
+    return pw.fn.strpos(col, needle) if is_postgres() else pw.fn.instr(col, needle)
+
+
+def json_values(values: list) -> pw.Node:
+    """``SELECT value FROM <one JSON array parameter>``: a list of any length bound as a
+    single parameter (``json_each`` / ``jsonb_array_elements_text``), never as one
+    placeholder per value. Values are text or numbers (one kind per list)."""
+    text = json.dumps(list(values), ensure_ascii=False)
+    if is_postgres():
+        if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            return pw.SQL("(SELECT CAST(value AS DOUBLE PRECISION) FROM jsonb_array_elements_text(CAST(%s AS jsonb)))",
+                          (text,))
+        return pw.SQL("(SELECT value FROM jsonb_array_elements_text(CAST(%s AS jsonb)))", (text,))
+    return pw.SQL("(SELECT value FROM json_each(?))", (text,))
+
+
+def table_indexes(table: str) -> dict[str, str]:
+    """{index name: its definition} for a table, from the catalog."""
+    if is_postgres():
+        rows = db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                              "AND tablename = %s", (table,)).fetchall()
+    else:
+        rows = db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                              (table,)).fetchall()
+    return {name: sql or "" for name, sql in rows}
+
+
+def explain(query) -> None:
+    """Ask the database to plan ``query`` (EXPLAIN, nothing is run); raises what the
+    database raises when it cannot (too deep, too many terms, …)."""
+    sql, params = query.sql()
+    prefix = "EXPLAIN " if is_postgres() else "EXPLAIN QUERY PLAN "
+    with db.atomic():
+        db.execute_sql(prefix + sql, params).fetchall()
