@@ -29,13 +29,14 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from engine.workflows import save_workflow
-from models.db import db, is_postgres
+from models.db import db
 from models.errors import RotaError
 from models.importer import bulk_insert
 from models.associations import associations_of
 from models.objects import get_type
 from models.schema import AssociationLink, Workflow
 from models.timeutil import UTC, to_micros, utcnow
+from models.store.dialect import dialect
 
 CHUNK_ROWS = 20_000  # rows generated per step: bounds memory whatever the total
 BATCH_ROWS = 10_000  # rows per executemany / execute_values call
@@ -228,18 +229,7 @@ def ticket_rows(rng: random.Random, n: int, now_us: int) -> Iterator[tuple]:
 
 def _secondary_indexes(table: str) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the table's plain (non-unique, non-key) indexes."""
-    if is_postgres():
-        rows = db.execute_sql(
-            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
-            "JOIN pg_class i ON i.oid = x.indexrelid "
-            "WHERE x.indrelid = to_regclass(%s) AND NOT x.indisprimary AND NOT x.indisunique",
-            (f'"{table}"',)).fetchall()
-    else:
-        rows = db.execute_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-            (table,)).fetchall()
-        rows = [r for r in rows if not r[1].lstrip().upper().startswith("CREATE UNIQUE")]
-    return [(r[0], r[1]) for r in rows]
+    return dialect().secondary_indexes(table)
 
 
 def _load(type_name: str, columns: tuple[str, ...], rows: Iterator[tuple], n: int,
@@ -281,7 +271,7 @@ def _link_demo(added: dict[str, tuple[int, int]]) -> int:
     """Link the records added now: contacts to companies, deals to a company and one or
     two contacts, tickets to a contact (INSERT … SELECT, one statement per kind)."""
     total = 0
-    mod = "%%" if is_postgres() else "%"  # psycopg2 reads a lone % as a placeholder
+    mod = dialect().percent  # psycopg2 reads a lone % as a placeholder
     for from_type, name, to_type, share, mult in DEMO_LINKS:
         (lo, n), (to_lo, to_n) = added[from_type], added[to_type]
         if not n or not to_n:

@@ -43,9 +43,10 @@ from engine.steps.positions import (
 )
 from engine.steps.run_db import db_error_types
 from engine.steps.run_network import is_external, run_external
-from models.db import db, is_postgres
+from models.db import db
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
 from models.settings import load_settings
+from models.store.dialect import dialect, write_transaction
 from models.store.steps import insert_tuples, update_ids
 from models.timeutil import from_micros, to_micros
 
@@ -63,12 +64,7 @@ class _LostClaim(Exception):
     """Another engine took over an enrollment this one held (its lease ran out)."""
 
 
-def _tx():
-    """A write transaction: IMMEDIATE on SQLite, so two writers queue on the busy
-    timeout instead of failing when a read lock cannot be upgraded."""
-    if is_postgres():
-        return db.atomic()
-    return db.atomic("IMMEDIATE")
+_tx = write_transaction  # IMMEDIATE on SQLite: writers queue on the busy timeout
 
 
 # ------------------------------------------------------------------------ claiming
@@ -81,15 +77,15 @@ def _claim(now: datetime, engine_id: str, limit: int) -> list[Item]:
     than the database does. On PostgreSQL ``FOR UPDATE OF e SKIP LOCKED`` lets another
     engine's concurrent claim pass over these rows instead of waiting for them.
     """
-    pg = is_postgres()
-    mark = "%s" if pg else "?"
+    d = dialect()
+    mark = d.param
     e, r = Enrollment._meta.table_name, Run._meta.table_name
     sql = (f'SELECT e."id", e."run_id", e."workflow_id", e."record_id", e."manual", e."enrolled_at", '
            f'e."next_step_at", e."step", e."path", r."scheduled_for" '
            f'FROM "{e}" AS e JOIN "{r}" AS r ON r."id" = e."run_id" '
            f'WHERE e."next_step_at" <= {mark} AND e."state" IN ({mark}, {mark}) '
            f'AND (e."claimed_by" IS NULL OR e."claimed_until" < {mark} OR e."claimed_by" = {mark}) '
-           f'ORDER BY e."next_step_at" LIMIT {int(limit)}' + (" FOR UPDATE OF e SKIP LOCKED" if pg else ""))
+           f'ORDER BY e."next_step_at" LIMIT {int(limit)}' + d.skip_locked_sql("e"))
     now_us = to_micros(now)
     with _tx():
         cursor = db.cursor()

@@ -44,11 +44,13 @@ import peewee as pw
 from engine.changes import notify_changed
 from engine.schedule import BusinessCalendar, Schedule, parse_schedule
 from models import criteria as crit
-from models.db import db, is_postgres
+from models.db import db
 from models.errors import RotaError
 from models.objects import record_model
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run, Workflow
 from models.settings import Settings, load_settings
+from models.store.claims import claim_due_workflow
+from models.store.dialect import write_transaction
 from models.store.workflows import get_workflow
 from models.timeutil import UTC, from_micros, iso_z, to_micros, utcnow
 
@@ -59,14 +61,6 @@ MAX_INSTANTS_PER_TXN = 2000  # a long outage is recorded in bounded transactions
 
 
 # ------------------------------------------------------------------ small helpers
-
-
-def write_transaction():
-    """A transaction that takes the write lock at once on SQLite (no lock upgrade later,
-    so two writers never deadlock into SQLITE_BUSY mid-run)."""
-    if is_postgres():
-        return db.atomic()
-    return db.atomic("IMMEDIATE")
 
 
 def workflow_timezone(wf: Workflow, settings: Settings) -> str:
@@ -250,17 +244,7 @@ class Outcome:
     duration_ms: float = 0.0
 
 
-def _claim_due(now: datetime) -> Workflow | None:
-    """The earliest due active workflow, locked for this transaction (PG: rows another
-    engine holds are skipped, so engines share the due work)."""
-    query = (Workflow.select()
-             .where((Workflow.status == "active") & Workflow.next_run_at.is_null(False)
-                    & (Workflow.next_run_at <= now))
-             .order_by(Workflow.next_run_at, Workflow.id)
-             .limit(1))
-    if is_postgres():
-        query = query.for_update("FOR UPDATE SKIP LOCKED")
-    return query.first()
+_claim_due = claim_due_workflow  # FOR UPDATE SKIP LOCKED on PostgreSQL (models/store/claims.py)
 
 
 def _due_instants(wf: Workflow, schedule: Schedule, calendar: BusinessCalendar,

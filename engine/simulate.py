@@ -40,7 +40,7 @@ from models.errors import RotaError
 from models.objects import get_props, record_model
 from models.settings import Settings, load_settings
 from models.store.workflows import get_workflow
-from models.timeutil import from_micros, iso_z, resolve_wall, to_micros, zone
+from models.timeutil import iso_z, resolve_wall, to_micros, zone
 
 # The SPEC §9 operators whose meaning depends on "today".
 RELATIVE_OPERATORS = frozenset({"in_last_days", "in_next_days", "more_than_days_ago"})
@@ -152,7 +152,7 @@ def _scanned_counts(reps: dict, type_name: str, criteria: Any, suppression: Any,
             else:
                 enroll, suppressed = where, pw.SQL("(1 = 0)")
             columns += [pw.fn.SUM(pw.Case(None, [(enroll, 1)], 0)), pw.fn.SUM(pw.Case(None, [(suppressed, 1)], 0))]
-        row = model.select(*columns).tuples().get()
+        row: Any = model.select(*columns).tuples().get()
         for i, key in enumerate(chunk):
             counts[key] = (int(row[2 * i] or 0), int(row[2 * i + 1] or 0))
         if progress:
@@ -206,7 +206,7 @@ def _grouped_counts(reps: dict, type_name: str, criteria: Any, suppression: Any,
     query = model.select(*columns, pw.fn.COUNT(pw.SQL("*")))
     if positions:
         query = query.group_by(*positions)
-    rows = list(query.tuples().limit(MAX_GROUPS + 1))
+    rows: list[Any] = list(query.tuples().limit(MAX_GROUPS + 1))
     if len(rows) > MAX_GROUPS:
         return None
     names = list(relative_props)
@@ -251,22 +251,22 @@ def _local_noon(col: Any, zinfo: Any, low_day: date, high_day: date) -> Any:
     The offset is picked by the UTC-offset periods in the window, so the local day is
     exact across DST changes; noon keeps the result inside that day whatever the shift.
     """
-    lo = to_micros(resolve_wall(datetime.combine(low_day, time(0)), zinfo))
-    hi = to_micros(resolve_wall(datetime.combine(high_day, time(0)), zinfo))
-    start, end = from_micros(lo), from_micros(hi)
+    start = resolve_wall(datetime.combine(low_day, time(0)), zinfo)
+    end = resolve_wall(datetime.combine(high_day, time(0)), zinfo)
+    lo, hi = to_micros(start), to_micros(end)
     periods = [(moment, after) for moment, _, after in transitions(zinfo, start, end)]
-    offset0 = start.astimezone(zinfo).utcoffset()
+    offset0 = start.astimezone(zinfo).utcoffset() or timedelta(0)
     day, noon = 86_400_000_000, 43_200_000_000
 
     def noon_of(offset: timedelta) -> Any:
         off = int(offset.total_seconds()) * 1_000_000
         return ((col + off) / day) * day - off + noon
 
-    whens = [(col.is_null(), None), (col < lo, lo - 1), (col >= hi, hi)]
+    whens: list[tuple[Any, Any]] = [(col.is_null(), None), (col < lo, lo - 1), (col >= hi, hi)]
     offset = offset0
     for moment, after in periods:
         whens.append((col < to_micros(moment), noon_of(offset)))
-        offset = after
+        offset = after or timedelta(0)
     return pw.Case(None, whens, noon_of(offset))
 
 

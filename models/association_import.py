@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from models.associations import Assoc, associations_of, link, resolve
-from models.db import db, is_postgres
+from models.db import db
 from models.errors import RotaError
 from models.objects import find_prop, get_type, record_model
+from models.store.dialect import dialect
 
 
 @dataclass
@@ -65,8 +66,7 @@ class AssociationColumns:
         if not self.columns:
             return
         table = get_type(self.type_name).table_name
-        if is_postgres():
-            db.execute_sql(f'LOCK TABLE "{table}" IN EXCLUSIVE MODE')
+        dialect().lock_table(table)
         model = record_model(self.type_name)
         self._first = int(model.select(model.id).order_by(model.id.desc()).limit(1).scalar() or 0)
 

@@ -182,6 +182,18 @@ def semi_join(assoc: Assoc, other_ids_query) -> pw.Select:
                                              & other.in_(other_ids_query))
 
 
+def count_linked(assoc: Assoc, other_ids_query) -> int:
+    """How many own records link to any record of ``other_ids_query``, from the link
+    table's (association, other, own) index alone. Exact because links never outlive
+    their records (``models.store.records.delete_record`` removes them with the record)
+    and a to-one side holds at most one link per record."""
+    own = getattr(AssociationLink, assoc.own_column)
+    counted = pw.fn.COUNT(pw.fn.DISTINCT(own)) if assoc.many else pw.fn.COUNT(pw.SQL("*"))
+    other = getattr(AssociationLink, assoc.other_column)
+    return int(AssociationLink.select(counted).where((AssociationLink.association == assoc.id)
+                                                     & other.in_(other_ids_query)).scalar() or 0)
+
+
 def resolve(type_name, assoc_name: str, text: str, by: str | None = None) -> int:
     """The other record a value names: its id, or (``by``) a property value that must be
     unique, such as a company's domain. Raises ValueError saying what is wrong."""

@@ -60,7 +60,7 @@ from typing import Any, Callable
 
 import peewee as pw
 
-from models.associations import Assoc, associations_of, links_of, semi_join
+from models.associations import Assoc, associations_of, count_linked, links_of, semi_join
 from models.criteria_rules import (DATE_OPERATORS, NEGATIVE_OPERATORS, OPERATOR_LABELS,  # noqa: F401 - re-exported
                                    OPERATORS_BY_TYPE, describe_criteria, validate_criteria)
 from models.db import fold
@@ -351,6 +351,13 @@ def matching_query(type_name: str, groups, *, now: datetime, tz: str, suppressio
 def count_matching(type_name: str, groups, *, now: datetime, tz: str) -> int:
     """How many records meet the criteria now (one aggregate query)."""
     otype = get_type(type_name)
+    plans = _plan(groups, otype, now, tz)
+    if len(plans) == 1 and len(plans[0]) == 1 and plans[0][0].assoc is not None:
+        # One association filter alone: counted in the link table's index, without a
+        # lookup per matching record (1M contacts: ~4x faster, bench_associations.py).
+        p = plans[0][0]
+        other = record_model(p.assoc.other_type)
+        return count_linked(p.assoc, other.select(other.id).where(_sql_filter(replace(p, assoc=None), other)))
     model = record_model(otype)
     where = compile_criteria(groups, otype, now=now, tz=tz, empty=True)
     return int(model.select(pw.fn.COUNT(pw.SQL("*"))).where(where).scalar() or 0)

@@ -244,6 +244,8 @@ def _column_ddl(otype: ObjectType, name: str, ptype: str) -> str:
 def _indexes_on(otype: ObjectType, column: str) -> list[str]:
     """Rota's own criteria indexes on the type's table that use ``column``."""
     table = otype.table_name
+    # Catalog SQL outside the store: models.store reads records through this module, so
+    # it cannot call the store's dialect without a ring (see the Layout in README.md).
     if is_postgres():
         rows = db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
                               "AND tablename = %s", (table,)).fetchall()
@@ -331,7 +333,7 @@ def change_property_type(type_name: str, name: str, new_type: str, options=None)
             db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
         db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {_column_ddl(otype, tmp, new_type)}')
         field = _field_for(new_type)
-        param = "%s" if is_postgres() else "?"
+        param = db.obj.param
         for i in range(0, len(converted), 5000):
             chunk = [(field.db_value(v), rid) for v, rid in converted[i:i + 5000]]
             db.cursor().executemany(f'UPDATE "{table}" SET "{tmp}" = {param} WHERE id = {param}', chunk)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import calendar as _calendar
 import itertools
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from engine.schedule.base import (
@@ -30,6 +31,29 @@ BUSY_PER_DAY = 24
 class Describable:
     """The words of a :class:`~engine.schedule.model.Schedule` (a base class of it)."""
 
+    # Declared for type checkers; the Schedule dataclass defines them.
+    if TYPE_CHECKING:
+        kind: str
+        timezone: str
+        time: tuple[int, int] | None
+        weekdays: tuple[int, ...]
+        days: tuple[int, ...]
+        ordinal: str | None
+        flex_day: str | None
+        month: int | None
+        day: int | None
+        cron: str | None
+        _tz: ZoneInfo
+        _rule: Any  # CronRule for cron schedules
+
+        @property
+        def zoneinfo(self) -> ZoneInfo: ...
+
+        def _wall_times(self, start: date, calendar: BusinessCalendar) -> Iterator[datetime]: ...
+
+        def walls_after(self, instant: datetime, *, calendar: BusinessCalendar = ...
+                        ) -> Iterator[tuple[datetime, datetime]]: ...
+
     def describe(self) -> str:
         """A plain-language sentence, e.g. "Every Friday at 08:00 (Europe/Stockholm)"."""
         where = f"({self.timezone})"
@@ -54,7 +78,7 @@ class Describable:
         if self.kind == "monthly_days":
             out += _month_skip_warnings(self.days, range(1, 13))
         elif self.kind == "yearly":
-            out += _month_skip_warnings((self.day,), (self.month,))
+            out += _month_skip_warnings((self.day or 0,), (self.month or 0,))
         elif self.kind == "cron":
             rule = self._rule
             if len(rule.days) < 31 and len(rule.weekdays) == 7 and not rule.either_day:
@@ -298,10 +322,12 @@ def skipped_days(schedule: Describable, start: date, end: date) -> list[tuple[da
     """Days the schedule names that the calendar lacks in [start, end] (local dates):
     (the month's last day, "no run on April 31: April 2026 has 30 days (skipped, not moved)")."""
     kind = schedule.kind
+    days: tuple[int, ...]
+    months: Collection[int]
     if kind == "monthly_days":
         days, months = schedule.days, range(1, 13)
     elif kind == "yearly":
-        days, months = (schedule.day,), (schedule.month,)
+        days, months = (schedule.day or 0,), (schedule.month or 0,)
     elif kind == "cron" and not schedule._rule.either_day and len(schedule._rule.weekdays) == 7:
         days, months = tuple(sorted(schedule._rule.days)), schedule._rule.months
     else:

@@ -265,9 +265,10 @@ class Schedule(Describable, Exportable):
                 day += one
             return
         if kind == "yearly":
+            month, mday = self.month or 1, self.day or 1  # always set on a yearly schedule
             for year in range(start.year, limit + 1):
-                if self.day <= _calendar.monthrange(year, self.month)[1]:
-                    candidate = date(year, self.month, self.day)
+                if mday <= _calendar.monthrange(year, month)[1]:
+                    candidate = date(year, month, mday)
                     if candidate >= start:
                         yield candidate
             return
@@ -277,7 +278,7 @@ class Schedule(Describable, Exportable):
             if kind == "monthly_days":
                 candidates = [date(year, month, d) for d in self.days if d <= length]
             else:
-                found = _flex_date(year, month, length, self.ordinal, self.flex_day, calendar)
+                found = _flex_date(year, month, length, self.ordinal or "first", self.flex_day or "day", calendar)
                 candidates = [found] if found else []
             for candidate in candidates:
                 if candidate >= start:

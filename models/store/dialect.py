@@ -119,6 +119,44 @@ class Dialect:
             return pw.SQL(f"(SELECT {value} FROM jsonb_array_elements_text(CAST(%s AS JSONB)))", [payload])
         return pw.SQL("(SELECT value FROM json_each(?))", [payload])
 
+    @property
+    def percent(self) -> str:
+        """A literal ``%`` in raw SQL that is executed with parameters (the PostgreSQL
+        driver reads a lone ``%`` as a placeholder)."""
+        return "%%" if self.postgres else "%"
+
+    def lock_table(self, table: str) -> None:
+        """Inside a write transaction: keep other writers off ``table`` until commit
+        (PostgreSQL ``LOCK TABLE … IN EXCLUSIVE MODE``; SQLite's write transaction holds
+        the database's only write lock already)."""
+        if self.postgres:
+            db.execute_sql(f'LOCK TABLE "{table}" IN EXCLUSIVE MODE')
+
+    # ------------------------------------------------------------------ catalog
+
+    def indexes(self, table: str) -> list[tuple[str, str]]:
+        """(name, CREATE statement) of every index on ``table`` that has a definition."""
+        if self.postgres:
+            rows = db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                                  "AND tablename = %s", (table,)).fetchall()
+        else:
+            rows = db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                                  (table,)).fetchall()
+        return [(r[0], r[1]) for r in rows if r[1]]
+
+    def secondary_indexes(self, table: str) -> list[tuple[str, str]]:
+        """(name, CREATE statement) of the table's plain indexes: not the primary key,
+        not unique (those a bulk load may drop and rebuild)."""
+        if self.postgres:
+            rows = db.execute_sql(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = to_regclass(%s) AND NOT x.indisprimary AND NOT x.indisunique",
+                (f'"{table}"',)).fetchall()
+            return [(r[0], r[1]) for r in rows]
+        return [(name, sql) for name, sql in self.indexes(table)
+                if not sql.lstrip().upper().startswith("CREATE UNIQUE")]
+
     # ------------------------------------------------------------------ wake-ups
 
     def notify(self, channel: str) -> None:

@@ -26,22 +26,32 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import peewee as pw  # noqa: E402
+
 from engine.demo import load_demo  # noqa: E402
 from models import criteria as C  # noqa: E402
 from models import indexes as I  # noqa: E402
 from models.bootstrap import open_database  # noqa: E402
 from models.db import close_database, db, is_postgres  # noqa: E402
+from models.objects import record_model  # noqa: E402
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=timezone.utc)
 BIG_COMPANY = [[{"association": "company", "property": "num_employees", "operator": "gt", "value": 500}]]
 OWN = [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["customer"]}]]
 
 
-def timed(groups, runs: int) -> tuple[float, int]:
+def timed(groups, runs: int, general: bool = False) -> tuple[float, int]:
+    """Median ms of ``count_matching`` (or, ``general``, of COUNT(*) over the compiled
+    semi-join: the path enrollment's INSERT … SELECT takes)."""
+    model = record_model("contact")
     times, count = [], 0
     for _ in range(runs):
         t0 = time.perf_counter()
-        count = C.count_matching("contact", groups, now=NOW, tz="UTC")
+        if general:
+            where = C.compile_criteria(groups, "contact", now=NOW, tz="UTC")
+            count = model.select(pw.fn.COUNT(pw.SQL("*"))).where(where).scalar()
+        else:
+            count = C.count_matching("contact", groups, now=NOW, tz="UTC")
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times), count
 
@@ -73,14 +83,13 @@ def main() -> None:
         base_ms, base_n = timed(BIG_COMPANY, args.runs)
         own_ms, own_n = timed(OWN, args.runs)
         names = I.ensure_criteria_indexes("contact", BIG_COMPANY)
-        if is_postgres():
-            db.execute_sql("ANALYZE")
-        else:
-            db.execute_sql("ANALYZE")
+        db.execute_sql("ANALYZE")
         ms, n = timed(BIG_COMPANY, args.runs)
-        assert n == base_n, (n, base_n)
+        general_ms, general_n = timed(BIG_COMPANY, args.runs, general=True)
+        assert n == base_n == general_n, (n, base_n, general_n)
         print(f"baseline  company.num_employees > 500, no advisor index: {base_ms:8.1f} ms  ({base_n:,} contacts)")
         print(f"baseline  own property (lifecycle stage is customer):     {own_ms:8.1f} ms  ({own_n:,} contacts)")
+        print(f"general   semi-join COUNT(*) (the enrollment path), indexed: {general_ms:8.1f} ms  ({general_n:,})")
         print(f"indexed   company.num_employees > 500 ({', '.join(names)}): {ms:8.1f} ms  ({n:,} contacts)"
               f"  target < 200 ms: {'met' if ms < 200 else 'MISSED'}")
     finally:
