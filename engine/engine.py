@@ -66,6 +66,7 @@ from datetime import datetime, timedelta
 import peewee as pw
 
 from engine import changes, executor, runner
+from engine.steps import run_network
 from engine.clock import Clock, SystemClock
 from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFailed, RunFinished, RunStarted, StepsRan
 from models.bootstrap import open_database
@@ -113,8 +114,10 @@ class Engine:
 
     def __init__(self, db_url: str | None = None, *, clock: Clock | None = None, engine_id: str | None = None,
                  on_event: Callable[[EngineEvent], None] | None = None, settings: Settings | None = None,
-                 lease_seconds: float = DEFAULT_LEASE_SECONDS, lead: timedelta | None = None):
+                 lease_seconds: float = DEFAULT_LEASE_SECONDS, lead: timedelta | None = None,
+                 stop_grace: float = run_network.DEFAULT_GRACE_S):
         self.db_url = db_url
+        self.stop_grace = float(stop_grace)  # how long calls in flight get when stopping
         self.clock: Clock = clock or SystemClock()
         self.engine_id = engine_id or new_engine_id()
         self.on_event = on_event
@@ -137,6 +140,9 @@ class Engine:
         self._renew_at: datetime | None = None
         self._pass_lock = threading.Lock()  # run_pending from another thread never overlaps the loop's pass
         self._attempt: runner.Outcome | None = None  # the run being started (for failures)
+        # Network calls (webhooks, e-mail) go to this engine's pool; one coming back wakes
+        # the loop, and their claims last one heartbeat lease (renewed while alive).
+        run_network.attach(self.engine_id, on_done=self.wake, hold=timedelta(seconds=self.lease_seconds))
 
     # ------------------------------------------------------------------ public API
 
@@ -157,6 +163,7 @@ class Engine:
             return self
         self._ensure_database()
         self._stopping.clear()
+        run_network.attach(self.engine_id, on_done=self.wake, hold=timedelta(seconds=self.lease_seconds))
         self._subscribe()
         self._thread = threading.Thread(target=self._run, name=f"rota-engine-{self.engine_id}", daemon=True)
         self._thread.start()
@@ -196,8 +203,8 @@ class Engine:
             handled = self._process_due(now)
             # Drain the steps due now (a run may enroll more than one round's worth).
             for _ in range(10_000):  # bounded: a step that keeps itself due cannot spin forever
-                if not self._run_steps(now or self.clock.now()):
-                    break
+                if not self._run_steps(now or self.clock.now()) and not run_network.wait(self.engine_id):
+                    break  # (only here, never in the loop, is the network waited for)
         return handled
 
     # ------------------------------------------------------------------ the loop
@@ -243,6 +250,7 @@ class Engine:
                 self._emit_status()
                 self.clock.wait(self._wake, deadline)
         finally:
+            self._stop_network()
             try:
                 self._release_lease()
             except (pw.DatabaseError, pw.InterfaceError):
@@ -254,6 +262,18 @@ class Engine:
             except (pw.DatabaseError, pw.InterfaceError):
                 pass
 
+    def _stop_network(self) -> None:
+        """Give network calls in flight ``stop_grace`` seconds, record what came back,
+        and record the rest as retries with their claims released."""
+        try:
+            db.connect(reuse_if_open=True)
+            recorded, interrupted = executor.stop_network(self.engine_id, self.clock.now(), self.stop_grace)
+            if recorded or interrupted:
+                log.info("stopping: %d network calls recorded, %d interrupted and released as retries",
+                         recorded, interrupted)
+        except (pw.DatabaseError, pw.InterfaceError) as exc:
+            log.warning("stopping: could not record network calls in flight (their leases run out): %s", exc)
+
     def _one_pass(self) -> datetime | None:
         """Renew the lease if it is time, process what is due, return when to wake next.
 
@@ -263,6 +283,7 @@ class Engine:
         now = self.clock.now()
         if self._renew_at is None or now >= self._renew_at or not self.status.active:
             self._set_status(active=self._hold_lease(now))
+            executor.renew_network_claims(self.engine_id, now)  # the heartbeat of calls in flight
         if not self.status.active or self._stopping.is_set():
             return self._renew_at
         with self._pass_lock:
@@ -271,7 +292,7 @@ class Engine:
                 self._process_due(None)
                 next_run = claims.next_due_at()
             next_step = executor.next_step_due()
-            if next_step is not None and next_step <= self.clock.now():
+            if (next_step is not None and next_step <= self.clock.now()) or run_network.has_results(self.engine_id):
                 self._run_steps(self.clock.now())
                 next_step = executor.next_step_due()
         wake_for_run = next_run - self.lead if next_run is not None else None

@@ -10,9 +10,11 @@ The engine loop calls ``run_due_steps(now, engine_id)`` and sleeps until
    each other; on SQLite the claim is a ``BEGIN IMMEDIATE`` transaction (one writer).
 2. runs them in **rounds**: each round moves every claimed enrollment one step on.
    Enrollments of one workflow at the same step form a group, and a step runs once per
-   group (set-based where it can). Network work (webhooks, e-mail) happens first,
-   outside any transaction; then one transaction writes the steps' database effects,
-   the new step pointers and the history events — together. A crash therefore either
+   group (set-based where it can). Network work (webhooks, e-mail) is handed to the
+   engine's network pool (``steps/run_network.py``) and never waited for: those
+   enrollments stay claimed, on a heartbeat lease, until their calls come back and a
+   later pass records them (``_apply_network``). Then one transaction writes the
+   steps' database effects, the new step pointers and the history events — together. A crash therefore either
    keeps a step with its pointer moved past it, or loses both: a database step never
    runs twice and is never skipped. A webhook whose POST went out just before a crash
    is sent again (at-least-once) with the same ``Idempotency-Key``.
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import peewee as pw
@@ -42,7 +43,7 @@ from engine.steps.positions import (
     step_at,
 )
 from engine.steps.run_db import db_error_types
-from engine.steps.run_network import is_external, run_external
+from engine.steps.run_network import is_external
 from models.db import db
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
 from models.settings import load_settings
@@ -56,7 +57,6 @@ LEASE = timedelta(minutes=10)  # longer than a round can take (webhook timeouts 
 PARK = timedelta(seconds=60)  # how long a paused/draft workflow's enrollments are set aside
 MAX_ROUNDS = 200  # a bound on steps per enrollment per call; the rest resumes next call
 ACTIVE_STATES = ("active", "waiting")
-HTTP_WORKERS = 16
 HISTORY_COLUMNS = ["workflow", "at", "type", "record_id", "run", "enrollment", "scheduled_for", "step", "detail"]
 
 
@@ -138,42 +138,31 @@ def run_due_steps(now: datetime, engine_id: str, limit: int = 500) -> int:
     was due and ``while run_due_steps(now, id): pass`` drains everything due. Safe to
     call from several engines at once.
     """
+    applied = _apply_network(now, engine_id)
     items = _claim(now, engine_id, limit)
     if not items:
-        return 0
+        return applied
     settings = load_settings()
     wf_ids = sorted({it.workflow_id for it in items})
     contexts = {wf.id: Context(wf, settings, now) for wf in Workflow.select().where(Workflow.id.in_(wf_ids))}
     live = [it for it in items if it.workflow_id in contexts]  # a deleted workflow took its enrollments
-    steps = 0
-    pool: ThreadPoolExecutor | None = None
+    steps = applied
     try:
         for _ in range(MAX_ROUNDS):
             if not live:
                 break
-            if pool is None and _needs_pool(contexts, live):
-                pool = ThreadPoolExecutor(max_workers=HTTP_WORKERS, thread_name_prefix="rota-http")
             try:
-                steps += _round(now, engine_id, contexts, live, pool)
+                steps += _round(now, engine_id, contexts, live)
             except _LostClaim:  # the round rolled back; let go of what is still ours
                 break
-            live = [it for it in live if it.state == "active" and it.next_at is not None and it.next_at <= now]
+            live = [it for it in live if it.state == "active" and it.next_at is not None and it.next_at <= now
+                    and "hold_until" not in it.extra]
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
         _release(engine_id, live)
     return steps
 
 
-def _needs_pool(contexts: dict[int, Context], live: list[Item]) -> bool:
-    for it in live:
-        step = step_at(contexts[it.workflow_id].actions, it.pos)
-        if step is not None and is_external(step):
-            return True
-    return False
-
-
-def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: list[Item], pool) -> int:
+def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: list[Item]) -> int:
     for it in live:
         it.settled, it.events, it.steps_run = False, [], 0
     groups: dict[tuple, list[Item]] = {}
@@ -215,11 +204,11 @@ def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: li
                 continue
             groups.setdefault((wf_id, pos), []).append(it)
 
-    for (wf_id, pos), its in groups.items():  # the network, outside any transaction
+    for (wf_id, pos), its in groups.items():  # to the network pool, outside any transaction
         ctx = contexts[wf_id]
         step = step_at(ctx.actions, pos)
         if is_external(step):
-            run_external(ctx, pos, step, its, pool)
+            run_network.submit_group(ctx, pos, step, its, engine_id)
 
     with _tx():
         for (wf_id, pos), its in groups.items():
@@ -230,10 +219,7 @@ def _round(now: datetime, engine_id: str, contexts: dict[int, Context], live: li
             step = step_at(ctx.actions, pos)
             try:
                 with db.atomic():  # a savepoint: one bad group does not sink the round
-                    if step.get("type") in run_network.EXTERNAL_STEPS:  # the network's outcomes
-                        run_network.apply_outcomes(ctx, pos, step, todo)
-                    else:
-                        run_db.run_db_step(ctx, pos, step, todo)
+                    run_db.run_db_step(ctx, pos, step, todo)
             except db_error_types():
                 raise
             except Exception as exc:  # a step that cannot run: recorded, never retried forever
@@ -255,11 +241,13 @@ def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: l
     for it in items:
         if not it.settled:  # pragma: no cover - every item gets an outcome
             continue
+        hold = it.extra.get("hold_until")  # in flight on the network: claimed on a heartbeat lease
         continuing = it.state == "active" and it.next_at is not None and it.next_at <= now
         total = len(contexts[it.workflow_id].actions)
         step = it.pos[0] if it.pos else total
+        next_at = hold or it.next_at
         key = (it.state, step, encode_path(it.pos, it.tries) if it.pos else None,
-               to_micros(it.next_at) if it.next_at else None, continuing)
+               to_micros(next_at) if next_at else None, continuing, hold)
         updates.setdefault(key, []).append(it.id)
         if it.events:
             sched = to_micros(it.scheduled_for) if it.scheduled_for else None
@@ -269,15 +257,90 @@ def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: l
                                 pos[0] + 1 if pos else None, dumps(body)))
     changed = 0
     lease_end = now + LEASE
-    for (state, step, path, next_at, continuing), ids in updates.items():
+    for (state, step, path, next_at, continuing, hold), ids in updates.items():
         changed += update_ids(Enrollment, {
             "state": state, "step": step, "path": path, "next_step_at": next_at,
-            "claimed_by": engine_id if continuing else None,
-            "claimed_until": lease_end if continuing else None,
+            "claimed_by": engine_id if continuing or hold else None,
+            "claimed_until": hold or (lease_end if continuing else None),
         }, ids, where={"claimed_by": engine_id})
     if changed != sum(len(v) for v in updates.values()):
         raise _LostClaim()
     insert_tuples(HistoryEvent, HISTORY_COLUMNS, history)
+
+
+# ------------------------------------------------------------------------- network
+
+
+def _apply_network(now: datetime, engine_id: str, done=None, interrupted=()) -> int:
+    """Record the network calls that came back (and, at shutdown, those that did not)
+    in one transaction; returns the outcomes recorded. Never waits on the network."""
+    done = run_network.take_results(engine_id) if done is None else done
+    if not done and not interrupted:
+        return 0
+    flights = [f for f, _ in done] + list(interrupted)
+    settings = load_settings()
+    wf_ids = sorted({f.item.workflow_id for f in flights})
+    contexts = {wf.id: Context(wf, settings, now) for wf in Workflow.select().where(Workflow.id.in_(wf_ids))}
+    with _tx():
+        ours = set(select_claimed([f.item.id for f in flights], engine_id))  # a lapsed hold was taken over
+        items = []
+        by_group: dict[tuple, tuple[dict, list[Item]]] = {}
+        for flight, result in done:
+            ctx = contexts.get(flight.item.workflow_id)
+            if ctx is None or flight.item.id not in ours:
+                continue
+            run_network.apply_result(ctx, flight, result)
+            items.append(flight.item)
+            if not flight.item.settled:  # a notify e-mail settled: its inbox rows are a database step
+                by_group.setdefault((ctx.id, flight.pos), (flight.step, []))[1].append(flight.item)
+        for flight in interrupted:
+            ctx = contexts.get(flight.item.workflow_id)
+            if ctx is None or flight.item.id not in ours:
+                continue
+            run_network.interrupted(ctx, flight)
+            items.append(flight.item)
+        for (wf_id, pos), (step, todo) in by_group.items():
+            ctx = contexts[wf_id]
+            ctx.load_records(sorted({it.record_id for it in todo}))
+            todo = [it for it in todo if it.record_id in ctx.records]
+            if todo:
+                run_db.run_db_step(ctx, pos, step, todo)
+        for it in items:
+            if not it.settled:  # a deleted record or a vanished step: let it go, a later pass decides
+                it.state, it.next_at, it.settled = "active", now, True
+        _write(now, engine_id, contexts, items)
+    return sum(it.steps_run or 1 for it in items)
+
+
+def select_claimed(ids: list[int], engine_id: str) -> list[int]:
+    """Which of ``ids`` this engine still holds."""
+    E = Enrollment
+    out: list[int] = []
+    for i in range(0, len(ids), 500):
+        out += [r for (r,) in E.select(E.id).where(E.id.in_(ids[i:i + 500]) & (E.claimed_by == engine_id)).tuples()]
+    return out
+
+
+def renew_network_claims(engine_id: str, now: datetime) -> int:
+    """The heartbeat: push the lease of every enrollment in flight on (few statements)."""
+    ids = run_network.in_flight_ids(engine_id)
+    if not ids:
+        return 0
+    until = run_network.hold_until(engine_id, now)
+    with _tx():
+        return update_ids(Enrollment, {"claimed_until": until, "next_step_at": until}, ids,
+                          where={"claimed_by": engine_id})
+
+
+def stop_network(engine_id: str, now: datetime, grace: float) -> tuple[int, int]:
+    """Shutdown: wait at most ``grace`` seconds for calls in flight, record what came
+    back, and record the rest as retries due at once, their claims released.
+    Returns (recorded, interrupted)."""
+    done, unfinished = run_network.stop(engine_id, grace)
+    if not done and not unfinished:
+        return 0, 0
+    _apply_network(now, engine_id, done=done, interrupted=unfinished)
+    return len(done), len(unfinished)
 
 
 # ------------------------------------------------------------------------- waking

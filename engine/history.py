@@ -26,7 +26,7 @@ from models.store.workflows import get_workflow
 from models.timeutil import from_micros, iso_z, parse_instant, start_of_local_day, to_micros, zone
 
 EVENT_TYPES = ("enrolled", "manual_enrolled", "suppressed", "step_succeeded", "step_failed", "step_retry",
-               "delayed", "paused", "unenrolled", "missed", "coalesced", "run_failed")
+               "step_skipped", "delayed", "paused", "unenrolled", "missed", "coalesced", "run_failed")
 ENROLL_TYPES = ("enrolled", "manual_enrolled")
 MAX_LIMIT = 10_000
 _RUN_CHUNK = 64

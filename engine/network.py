@@ -33,6 +33,7 @@ log = logging.getLogger("rota.network")
 
 DEFAULT_WORKERS = 32
 DEFAULT_PER_HOST = 8
+IDLE_S = 30.0  # an idle worker thread ends after this long
 
 
 @dataclass(eq=False)
@@ -74,9 +75,18 @@ class NetworkPool:
         self._keys: set[Hashable] = set()
         self._done: list[Done] = []
         self._closing = False
-        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)]
-        for t in self._threads:
-            t.start()
+        self._name = name
+        self._threads = 0  # started lazily, up to ``workers``; an idle one ends after IDLE_S
+        self._idle = 0
+        self._serial = 0
+
+    def _grow(self) -> None:
+        """Start a worker when more jobs wait than idle workers could take (under the lock)."""
+        waiting = sum(len(q) for q in self._queues.values())
+        if waiting > self._idle and self._threads < self.workers:
+            self._threads += 1
+            self._serial += 1
+            threading.Thread(target=self._work, name=f"{self._name}-{self._serial}", daemon=True).start()
 
     # ------------------------------------------------------------------ public
 
@@ -88,6 +98,7 @@ class NetworkPool:
                 return False
             self._keys.add(job.key)
             self._queues.setdefault(job.host, deque()).append(job)
+            self._grow()
             self._cond.notify()
             return True
 
@@ -151,6 +162,9 @@ class NetworkPool:
 
     # ------------------------------------------------------------------ workers
 
+    def _next_job_ready(self) -> bool:
+        return any(q and self._running_by_host.get(h, 0) < self.per_host for h, q in self._queues.items())
+
     def _next_job(self) -> Job | None:
         """The first queued job whose host has room (round-robin over hosts)."""
         for host in list(self._queues):
@@ -175,8 +189,13 @@ class NetworkPool:
                     job = self._next_job()
                     if job is not None:
                         break
-                    self._cond.wait()
+                    self._idle += 1
+                    woken = self._cond.wait(IDLE_S)
+                    self._idle -= 1
+                    if not woken and self._next_job_ready() is False:
+                        break
                 if job is None:
+                    self._threads -= 1
                     return
                 self._running.add(job)
                 self._running_by_host[job.host] = self._running_by_host.get(job.host, 0) + 1

@@ -15,20 +15,99 @@ never blocks the engine thread.
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable
+from urllib.parse import urlsplit, urlunsplit
 
-from engine.steps.shapes import allow_hosts_error, mask_url
-
+MASK = "***"
 USER_AGENT = "Rota-webhook/1"
 BACKOFF_BASE_S = 10.0  # first retry after 10 s, then 20 s, 40 s … (exponential)
 BACKOFF_CAP_S = 3600.0
 # Client errors that say "try again later"; any other 4xx is final (retrying cannot help).
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+
+
+_SECRET_QUERY_KEY = re.compile(
+    r"(token|key|secret|sig|pass|pwd|auth|credential|session|cookie|bearer|jwt|otp|code|hash|hmac)", re.I)
+
+
+def is_secret_query_key(key: str) -> bool:
+    return bool(_SECRET_QUERY_KEY.search(key))
+
+
+def query_pairs(query: str) -> list[tuple[str, str | None]]:
+    """``a=1&b&c=`` as [("a", "1"), ("b", None), ("c", "")], raw (nothing decoded)."""
+    out: list[tuple[str, str | None]] = []
+    for part in query.split("&"):
+        key, sep, value = part.partition("=")
+        out.append((key, value if sep else None))
+    return out
+
+
+def mask_url(url: str) -> str:
+    """``url`` with the values of secret-looking query keys replaced by ***."""
+    if not isinstance(url, str) or "?" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.query:
+        return url
+    pairs = [(k, MASK if v and is_secret_query_key(k) else v) for k, v in query_pairs(parts.query)]
+    query = "&".join(k if v is None else f"{k}={v}" for k, v in pairs)
+    return urlunsplit(parts._replace(query=query))
+
+
+def url_has_mask(url: str) -> bool:
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return False
+    return any(v == MASK and is_secret_query_key(k) for k, v in query_pairs(query))
+
+
+def unmask_url(url: str, known: list[str]) -> str:
+    """A masked URL back to the stored one it was masked from (first match), else as is."""
+    if not isinstance(url, str) or not url_has_mask(url):
+        return url
+    return next((old for old in known if isinstance(old, str) and mask_url(old) == url), url)
+
+
+def host_allowed(host: str, port: int | None, allow: list[str]) -> bool:
+    """Whether ``host[:port]`` matches an entry of ``webhook_allow_hosts``: ``example.com``
+    (any port), ``example.com:8443`` (that port), ``*.example.com`` (its subdomains)."""
+    host = host.lower().rstrip(".")
+    for entry in allow:
+        entry = entry.strip().lower()
+        want_host, _, want_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        if want_port and (not want_port.isdigit() or int(want_port) != port):
+            continue
+        if want_host.startswith("*."):
+            if host.endswith(want_host[1:]) and host != want_host[2:]:
+                return True
+        elif host == want_host.strip("[]"):
+            return True
+    return False
+
+
+def allow_hosts_error(url: str, allow: list[str]) -> str:
+    """"" when ``url`` may be called under ``allow`` (empty: anywhere), else why not."""
+    if not allow:
+        return ""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return f'url "{mask_url(url)}" is not a valid address'
+    if host_allowed(host, port, allow):
+        return ""
+    return f'host "{host}" is not in the settings\' webhook_allow_hosts ({", ".join(allow)})'
 
 
 @dataclass

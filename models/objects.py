@@ -48,6 +48,7 @@ BUILTIN_TYPES: dict[str, dict] = {
                 "subscriber", "lead", "marketing_qualified_lead", "sales_qualified_lead",
                 "opportunity", "customer", "evangelist", "other")),
             ("last_activity_date", "Last Activity Date", "datetime"),
+            ("email_opt_out", "Email Opt-Out", "bool"),  # send_email steps skip these records
         ],
     },
     "company": {

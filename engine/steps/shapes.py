@@ -13,10 +13,18 @@ import re
 import string
 from datetime import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from engine.identity import check_recipients
 from engine.steps.templates import template_prop
+from engine.webhook import (
+    MASK,
+    allow_hosts_error,
+    is_secret_query_key,
+    mask_url,
+    query_pairs,
+    unmask_url,
+)
 from models.criteria import validate_criteria
 from models.errors import RotaError
 from models.objects import coerce_value, find_prop, get_props, to_json_value
@@ -32,15 +40,12 @@ STEP_TYPES = {
     "add_to_list": "Add to static list",
     "remove_from_list": "Remove from static list",
     "webhook": "Send webhook",
+    "send_email": "Send e-mail to record",
 }
-# "send_email" (validated below) joins STEP_TYPES when the executor sends it.
 DELAY_UNITS = ("minutes", "hours", "days")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-MASK = "***"
 WEBHOOK_METHODS = ("POST", "PUT", "PATCH")
 PLAIN_HEADERS = frozenset({"content-type", "accept", "user-agent"})  # the only header values shown
-_SECRET_QUERY_KEY = re.compile(
-    r"(token|key|secret|sig|pass|pwd|auth|credential|session|cookie|bearer|jwt|otp|code|hash|hmac)", re.I)
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -48,80 +53,6 @@ _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 def is_secret_header(name: str) -> bool:
     """Whether a header's value is masked: all but Content-Type, Accept, User-Agent."""
     return name.strip().lower() not in PLAIN_HEADERS
-
-
-def is_secret_query_key(key: str) -> bool:
-    return bool(_SECRET_QUERY_KEY.search(key))
-
-
-def _query_pairs(query: str) -> list[tuple[str, str | None]]:
-    """``a=1&b&c=`` as [("a", "1"), ("b", None), ("c", "")], raw (nothing decoded)."""
-    out: list[tuple[str, str | None]] = []
-    for part in query.split("&"):
-        key, sep, value = part.partition("=")
-        out.append((key, value if sep else None))
-    return out
-
-
-def mask_url(url: str) -> str:
-    """``url`` with the values of secret-looking query keys replaced by ***."""
-    if not isinstance(url, str) or "?" not in url:
-        return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if not parts.query:
-        return url
-    pairs = [(k, MASK if v and is_secret_query_key(k) else v) for k, v in _query_pairs(parts.query)]
-    query = "&".join(k if v is None else f"{k}={v}" for k, v in pairs)
-    return urlunsplit(parts._replace(query=query))
-
-
-def url_has_mask(url: str) -> bool:
-    try:
-        query = urlsplit(url).query
-    except ValueError:
-        return False
-    return any(v == MASK and is_secret_query_key(k) for k, v in _query_pairs(query))
-
-
-def unmask_url(url: str, known: list[str]) -> str:
-    """A masked URL back to the stored one it was masked from (first match), else as is."""
-    if not isinstance(url, str) or not url_has_mask(url):
-        return url
-    return next((old for old in known if isinstance(old, str) and mask_url(old) == url), url)
-
-
-def host_allowed(host: str, port: int | None, allow: list[str]) -> bool:
-    """Whether ``host[:port]`` matches an entry of ``webhook_allow_hosts``: ``example.com``
-    (any port), ``example.com:8443`` (that port), ``*.example.com`` (its subdomains)."""
-    host = host.lower().rstrip(".")
-    for entry in allow:
-        entry = entry.strip().lower()
-        want_host, _, want_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
-        if want_port and (not want_port.isdigit() or int(want_port) != port):
-            continue
-        if want_host.startswith("*."):
-            if host.endswith(want_host[1:]) and host != want_host[2:]:
-                return True
-        elif host == want_host.strip("[]"):
-            return True
-    return False
-
-
-def allow_hosts_error(url: str, allow: list[str]) -> str:
-    """"" when ``url`` may be called under ``allow`` (empty: anywhere), else why not."""
-    if not allow:
-        return ""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return f'url "{mask_url(url)}" is not a valid address'
-    if host_allowed(host, port, allow):
-        return ""
-    return f'host "{host}" is not in the settings\' webhook_allow_hosts ({", ".join(allow)})'
 
 
 class _Where:
@@ -329,7 +260,7 @@ def _check_url(where: _Where, type_name: str, url: Any) -> str:
     if any(c.isspace() for c in url):
         raise where.error("url must not contain spaces; write %20 (values filled from {placeholders} are "
                           "encoded for you)")
-    for key, value in _query_pairs(parsed.query) if parsed.query else []:
+    for key, value in query_pairs(parsed.query) if parsed.query else []:
         if value == MASK and is_secret_query_key(key):
             raise where.error(f'url query "{key}" is masked ({MASK}); give its real value')
     _check_template(where, type_name, "url", url)

@@ -34,7 +34,6 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         if self.reply.startswith("250"):
             self.messages.append({"to": list(envelope.rcpt_tos), "tls": session.ssl is not None,
-                                  "login": getattr(session, "login_data", None),
                                   "msg": email.message_from_bytes(envelope.content)})
         return self.reply
 

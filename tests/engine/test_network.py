@@ -115,3 +115,21 @@ def test_slow_endpoint_limited_per_host_over_real_sockets():
         results = pool.collect()
     assert all(d.result.ok for d in results) and len(slow.requests) == 6
     assert took >= 1.4  # 6 requests, 2 at a time, 0.5 s each: three waves
+
+
+def test_workers_start_on_demand_and_run_in_parallel_after_an_idle_spell():
+    pool = NetworkPool(workers=4, per_host=4)
+    pool.submit(Job(1, (0,), "h", lambda: 1))
+    pool.wait(5)
+    pool.collect()  # one worker now idle
+    gate = threading.Event()
+    started: list = []
+    for i in range(4):
+        pool.submit(Job(10 + i, (0,), "h", _blocker(gate, started, i)))
+    deadline = time.monotonic() + 5
+    while len(started) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(started) == 4  # four at once, not one after another
+    gate.set()
+    pool.wait(5)
+    assert len(pool.collect()) == 4

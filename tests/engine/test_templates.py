@@ -48,6 +48,8 @@ def test_url_values_are_percent_encoded_so_they_cannot_change_the_url(sqlite_db)
     ({"type": "create_task", "title": "Call {nope}"}, "title"),
     ({"type": "create_task", "title": "Call", "owner": "{nope}"}, "owner"),
     ({"type": "set_property", "property": "city", "value": "{nope} town"}, "value"),
+    ({"type": "send_email", "to_property": "email", "subject": "Hi {nope}", "body": "x"}, "subject"),
+    ({"type": "send_email", "to_property": "email", "subject": "Hi", "body": "Dear {nope}"}, "body"),
 ])
 def test_unknown_placeholders_are_refused_naming_step_and_field(sqlite_db, step, field):
     with pytest.raises(RotaError) as err:

@@ -72,6 +72,24 @@ class SettingsScreen(Screen[bool]):
                          allow_blank=False, id="theme")
             yield Label("Operator name (recorded in the audit log)")
             yield Input(s.operator, id="operator")
+            yield Label("E-mail: SMTP server, port, From address")
+            with Horizontal(classes="smtp-row"):
+                yield Input(s.smtp_host, placeholder="smtp.example.com", id="smtp_host")
+                yield Input(str(s.smtp_port), type="integer", id="smtp_port")
+                yield Input(s.smtp_from, id="smtp_from")
+            with Horizontal(classes="switch-row"):
+                yield Switch(s.smtp_starttls, id="smtp_starttls")
+                yield Label("Use STARTTLS (certificate verified)")
+            yield Label("SMTP login (user; password, never shown — empty keeps the saved one)")
+            with Horizontal(classes="smtp-row"):
+                yield Input(s.smtp_user, placeholder="no login", id="smtp_user")
+                yield Input("", password=True, placeholder="•••• saved" if s.smtp_password else "password",
+                            id="smtp_password")
+            yield Label("E-mails to records per minute (at most)")
+            yield Input(str(s.email_rate_per_minute), type="integer", id="email_rate_per_minute")
+            yield Label("Webhooks may go only to these hosts (comma-separated; empty: anywhere)")
+            yield Input(", ".join(s.webhook_allow_hosts), placeholder="hooks.example.com, *.internal.example",
+                        id="webhook_allow_hosts")
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Back", id="back")
@@ -95,6 +113,13 @@ class SettingsScreen(Screen[bool]):
             grace_seconds = int(grace)
         except ValueError:
             raise RotaError(f'grace window: "{grace}" is not a whole number of seconds') from None
+        numbers = {}
+        for field_id, label in (("smtp_port", "SMTP port"), ("email_rate_per_minute", "e-mails per minute")):
+            try:
+                numbers[field_id] = int(text(field_id))
+            except ValueError:
+                raise RotaError(f'{label}: "{text(field_id)}" is not a whole number') from None
+        password = self.query_one("#smtp_password", Input).value
         candidate = dataclasses.replace(
             self.app.settings,
             timezone=text("timezone") or "UTC",
@@ -106,6 +131,13 @@ class SettingsScreen(Screen[bool]):
             business_days=items("business_days"),
             theme=str(self.query_one("#theme", Select).value),
             operator=text("operator"),
+            smtp_host=text("smtp_host"),
+            smtp_from=text("smtp_from") or "rota@localhost",
+            smtp_starttls=self.query_one("#smtp_starttls", Switch).value,
+            smtp_user=text("smtp_user"),
+            smtp_password=password or self.app.settings.smtp_password,
+            webhook_allow_hosts=items("webhook_allow_hosts"),
+            **numbers,
         )
         return candidate.validate()
 
