@@ -23,20 +23,20 @@ import math
 import random
 import time
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 from engine.workflows import save_workflow
+from models.associations import associations_of
 from models.db import db
 from models.errors import RotaError
 from models.importer import bulk_insert
-from models.associations import associations_of
 from models.objects import get_type
 from models.schema import AssociationLink, Workflow
-from models.timeutil import UTC, to_micros, utcnow
 from models.store.dialect import dialect
+from models.timeutil import UTC, to_micros, utcnow
 
 CHUNK_ROWS = 20_000  # rows generated per step: bounds memory whatever the total
 BATCH_ROWS = 10_000  # rows per executemany / execute_values call

@@ -93,7 +93,7 @@ def send(settings: Settings, msg: EmailMessage) -> MailResult:
         return MailResult(False, 400 <= exc.smtp_code < 500, _reason(exc))
     except ssl.SSLError as exc:
         return MailResult(False, False, f"TLS: {exc.reason or exc}")
-    except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         text = "timed out" if isinstance(exc, (TimeoutError, socket.timeout)) else _reason(exc)
         return MailResult(False, True, text)
     if refused:

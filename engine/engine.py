@@ -66,9 +66,9 @@ from datetime import datetime, timedelta
 import peewee as pw
 
 from engine import changes, executor, runner
-from engine.steps import run_network
 from engine.clock import Clock, SystemClock
 from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFailed, RunFinished, RunStarted, StepsRan
+from engine.steps import run_network
 from models.bootstrap import open_database
 from models.db import db
 from models.enums import RunStatus

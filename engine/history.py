@@ -72,7 +72,7 @@ def _detail(text: str | None) -> Any:
     return text
 
 
-def history(workflow_name: str | int, *, record_id: int | None = None, type: str | None = None,  # noqa: A002
+def history(workflow_name: str | int, *, record_id: int | None = None, type: str | None = None,
             since: datetime | None = None, until: datetime | None = None, limit: int = 200,
             before=None) -> list[dict]:
     """Up to ``limit`` events of the workflow, newest first (see the module docstring).

@@ -203,7 +203,7 @@ class NetworkPool:
             result, error = None, None
             try:
                 result = job.call()
-            except BaseException as exc:  # noqa: BLE001 - reported with the job, never lost
+            except BaseException as exc:
                 log.exception("network job for enrollment %s failed", job.enrollment_id)
                 error = exc
             with self._cond:

@@ -7,7 +7,6 @@ transaction so that a slow mail server never holds a database lock.
 from __future__ import annotations
 
 import smtplib
-import socket
 from email.message import EmailMessage
 
 from models.settings import Settings
@@ -28,6 +27,6 @@ def send_mail(settings: Settings, to: list[str], subject: str, body: str) -> str
     try:
         with smtplib.SMTP(settings.smtp_host, int(settings.smtp_port), timeout=SMTP_TIMEOUT_S) as smtp:
             smtp.send_message(msg)
-    except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
     return ""

@@ -18,8 +18,9 @@ Properties missing from the file are kept; removing one is a separate, explicit 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from engine.workflows import list_workflows, validate_workflow, workflow_body
 from models import associations, objects
@@ -96,7 +97,7 @@ def validate_type_spec(spec: Any) -> dict:
             if not isinstance(options, list) or not options:
                 raise RotaError(f'{at}: an enumeration needs "options": [{{"name", "label"}}, ...]')
             try:
-                options = objects._normalise_options(options)  # noqa: SLF001 - the one normaliser
+                options = objects._normalise_options(options)
             except RotaError as exc:
                 raise RotaError(f"{at}: {exc}") from None
         elif options not in (None, []):

@@ -19,9 +19,9 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
@@ -170,7 +170,7 @@ def idempotency_key(enrollment_id: int, path: str) -> str:
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """Refuse every redirect: urllib then raises the 3xx as an HTTPError."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl) -> None:  # noqa: ARG002 - urllib API
+    def redirect_request(self, req, fp, code, msg, headers, newurl) -> None:
         return None
 
 

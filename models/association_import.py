@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from models.associations import Assoc, associations_of, link, resolve
-from models.db import db
 from models.errors import RotaError
 from models.objects import find_prop, get_type, record_model
 from models.store.dialect import dialect

@@ -54,15 +54,22 @@ fall-back crosses midnight the repeated hour belongs to the day that had already
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import peewee as pw
 
 from models.associations import Assoc, associations_of, count_linked, links_of, semi_join
-from models.criteria_rules import (DATE_OPERATORS, NEGATIVE_OPERATORS, OPERATOR_LABELS,  # noqa: F401 - re-exported
-                                   OPERATORS_BY_TYPE, describe_criteria, validate_criteria)
+from models.criteria_rules import (  # noqa: F401 - re-exported
+    DATE_OPERATORS,
+    NEGATIVE_OPERATORS,
+    OPERATOR_LABELS,
+    OPERATORS_BY_TYPE,
+    describe_criteria,
+    validate_criteria,
+)
 from models.db import fold
 from models.errors import RotaError
 from models.objects import Prop, get_props, get_record, get_type, record_model

@@ -10,7 +10,7 @@ scanning enrollments.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import peewee as pw
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from models import bootstrap
-
 from models import db as dbmod
 from tests.dbutil import PG_SKIP_REASON, fresh_pg_schema, pg_base_url, reset_pg
 

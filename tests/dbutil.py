@@ -48,9 +48,8 @@ def reset_pg(url: str) -> None:
     re-installing the built-in object types costs a tenth of that. Record tables are
     dropped (tests add columns and custom types), sequences restart at 1.
     """
-    from models import bootstrap
+    from models import bootstrap, objects
     from models import db as dbmod
-    from models import objects
     from models.schema import STATIC_MODELS, SchemaVersion
 
     database = bootstrap.open_database(url, migrate=False)

@@ -8,7 +8,8 @@ service functions, never to the engine thread directly.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from textual import events
 from textual.app import App
@@ -80,7 +81,7 @@ class RotaApp(App[int]):
             self.engine = Engine(self.db_url, clock=self.clock, on_event=self._engine_event,
                                  settings=self.settings)
             self.engine.start()
-        except Exception as exc:  # noqa: BLE001 - shown to the operator, logged in full
+        except Exception as exc:
             log.exception("engine did not start")
             self.engine = None
             self.engine_note = "not running"
@@ -91,7 +92,7 @@ class RotaApp(App[int]):
         if engine is not None:
             try:
                 engine.stop()
-            except Exception:  # noqa: BLE001 - exiting anyway; the log has it
+            except Exception:
                 log.exception("engine did not stop cleanly")
 
     def on_unmount(self) -> None:
@@ -107,7 +108,7 @@ class RotaApp(App[int]):
         if self.engine is not None:
             try:
                 self.engine.wake()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("engine wake failed")
 
     # --------------------------------------------------------- engine → UI bridge

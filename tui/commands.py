@@ -18,7 +18,7 @@ class ScreenCommands(Provider):
     def _commands(self) -> list[tuple[str, str, object]]:
         seen: set[str] = set()
         out = []
-        for key, active in self.screen.active_bindings.items():
+        for active in self.screen.active_bindings.values():
             binding = active.binding
             if not active.enabled or not binding.description or binding.action == "command_palette":
                 continue

@@ -27,10 +27,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial, wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from textual.worker import Worker, WorkerState
 
@@ -134,7 +135,7 @@ def queue_write(node, group: str, fn: Callable[[], Any], description: str = "", 
         except asyncio.CancelledError:  # the app is closing: the write still ends on its thread
             log.info("%s: the app closed before the write ended", what)
             raise
-        except Exception as error:  # noqa: BLE001 - delivered to the screen or reported
+        except Exception as error:
             deliver(app, node, Outcome(name, group, what, error=error))
             return None
         deliver(app, node, Outcome(name, group, what, result=result))

@@ -177,7 +177,7 @@ def submit_group(ctx: Context, pos: Position, step: dict, items: list[Item], eng
             detail = {**base, "url": request.shown_url, "headers": mask_headers(step.get("headers") or {}),
                       "method": request.method, "attempt": attempt, "idempotency_key": key}
             host = (urlsplit(request.url).hostname or "").lower()
-            call = (lambda req=request, allow=allow: send(req, allow))
+            call = (lambda req=request, allow=allow: send(req, allow))  # noqa: E731
         elif kind == "send_email":
             prop = step["to_property"]
             address = str(record.get(prop) or "").strip()
@@ -202,13 +202,13 @@ def submit_group(ctx: Context, pos: Position, step: dict, items: list[Item], eng
                       "attempt": attempt}
             settings = ctx.settings
             host = (settings.smtp_host or "").lower()
-            call = (lambda m=message, s=settings: mail.send(s, m))
+            call = (lambda m=message, s=settings: mail.send(s, m))  # noqa: E731
         else:  # notify with e-mail: the inbox rows are written when the e-mail is settled
             body = ctx.render(step["message"], record)
             settings = ctx.settings
             detail = {**base, "message": body, "to": step["to"], "attempt": attempt}
             host = (settings.smtp_host or "").lower()
-            call = (lambda b=body, s=settings: send_mail(s, step["email"], f"Rota: {ctx.name}", b))
+            call = (lambda b=body, s=settings: send_mail(s, step["email"], f"Rota: {ctx.name}", b))  # noqa: E731
         job = Job(it.id, tuple(pos), host, call, InFlight(it, tuple(pos), step, attempt, detail))
         _hand_off(ctx, it, engine_id, job)
 

@@ -20,7 +20,8 @@ filled per record.
 from __future__ import annotations
 
 import string
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 

@@ -15,7 +15,7 @@ from models.associations import associations_of
 from models.db import db, fold
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, get_props, get_type, record_model
-from models.schema import (AssociationLink, Enrollment, ListMember, RecordView, Run, StaticList, Task, Workflow)
+from models.schema import AssociationLink, Enrollment, ListMember, RecordView, Run, StaticList, Task, Workflow
 from models.store.criteria_sql import contains_position, fold_column
 
 HIDDEN = ("createdate", "updated_at")

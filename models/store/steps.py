@@ -74,7 +74,7 @@ def select_ids(model, ids: list[int], columns: tuple[str, ...] | None = None) ->
     cols = ", ".join(f'"{f.column_name}"' for f in fields)
     names = [f.name for f in fields]
     convert = [f.python_value for f in fields]
-    out = []
+    out: list[dict] = []
     for i in range(0, len(ids), 900):
         chunk = ids[i:i + 900]
         cursor = db.cursor()

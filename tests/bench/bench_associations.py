@@ -21,21 +21,21 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import peewee as pw  # noqa: E402
+import peewee as pw
 
-from engine.demo import load_demo  # noqa: E402
-from models import criteria as C  # noqa: E402
-from models import indexes as I  # noqa: E402
-from models.bootstrap import open_database  # noqa: E402
-from models.db import close_database, db, is_postgres  # noqa: E402
-from models.objects import record_model  # noqa: E402
+from engine.demo import load_demo
+from models import criteria as C
+from models import indexes as I
+from models.bootstrap import open_database
+from models.db import close_database, db, is_postgres
+from models.objects import record_model
 
-NOW = datetime(2026, 6, 15, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 BIG_COMPANY = [[{"association": "company", "property": "num_employees", "operator": "gt", "value": 500}]]
 OWN = [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["customer"]}]]
 

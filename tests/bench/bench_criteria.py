@@ -22,19 +22,19 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from models import criteria as C  # noqa: E402
-from models import indexes as I  # noqa: E402
-from models.bootstrap import open_database  # noqa: E402
-from models.db import close_database, db, is_postgres  # noqa: E402
-from models.objects import get_props, record_model  # noqa: E402
-from models.timeutil import to_micros  # noqa: E402
+from models import criteria as C
+from models import indexes as I
+from models.bootstrap import open_database
+from models.db import close_database, db, is_postgres
+from models.objects import get_props, record_model
+from models.timeutil import to_micros
 
-NOW = datetime(2026, 6, 15, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 TZ = "Europe/Stockholm"
 DAY_US = 86_400 * 1_000_000
 CITIES = ["Stockholm", "Göteborg", "Malmö", "Uppsala", "Västerås", "Örebro", "Linköping", "Helsingborg",

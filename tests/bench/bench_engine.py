@@ -74,8 +74,8 @@ def main() -> int:
 
 def bench(args, db_url: str | None) -> int:
     from engine import workflows
-    from models.db import db, is_postgres
     from models.bootstrap import open_database
+    from models.db import db, is_postgres
     from models.schema import Enrollment, Run
     from models.timeutil import UTC
     from tests.engine.engine_proc import seed_contacts, workflow_body
@@ -154,8 +154,8 @@ def bench(args, db_url: str | None) -> int:
 def ceiling_run(url: str) -> int:
     """The child: the bare statement, timed; then its rows are removed (not timed)."""
     from engine.engine import tune_connection
-    from models.db import db, is_postgres
     from models.bootstrap import open_database
+    from models.db import db, is_postgres
     from models.schema import Enrollment, Run, Workflow
     from models.timeutil import UTC, to_micros
 

@@ -35,8 +35,8 @@ def main() -> int:
 
     from engine import workflows
     from engine.engine import Engine
-    from models.db import db, is_postgres
     from models.bootstrap import open_database
+    from models.db import db, is_postgres
     from models.objects import get_type
     from models.schema import Run, Workflow
     from models.timeutil import to_micros, utcnow

@@ -31,14 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from engine.engine import Engine  # noqa: E402
-from engine.events import RunFinished  # noqa: E402
-from engine.workflows import save_workflow  # noqa: E402
-from models.bootstrap import open_database  # noqa: E402
-from models.db import db  # noqa: E402
-from models.schema import Enrollment, HistoryEvent  # noqa: E402
-from models.timeutil import UTC  # noqa: E402
-from tests.engine.engine_proc import seed_contacts  # noqa: E402
+from engine.engine import Engine
+from engine.events import RunFinished
+from engine.workflows import save_workflow
+from models.bootstrap import open_database
+from models.db import db
+from models.schema import Enrollment, HistoryEvent
+from models.timeutil import UTC
+from tests.engine.engine_proc import seed_contacts
 
 
 class SlowEndpoint(ThreadingHTTPServer):
@@ -59,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         server: SlowEndpoint = self.server  # type: ignore[assignment]
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with server.lock:

@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import peewee as pw
 

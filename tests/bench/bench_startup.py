@@ -22,10 +22,10 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-NOW = datetime(2026, 11, 27, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 DEFAULT_DB = Path(tempfile.gettempdir()) / "rota-bench-startup-1m-10m.db"
 RUNS = 10  # enrollments are spread over this many runs of one workflow
 
@@ -58,7 +58,7 @@ def build(path: Path, contacts: int, enrollments: int) -> None:
         """
     )
     workflows = []
-    for k, (name, days) in enumerate((("Big weekly sweep", ["mon"]), ("Friday check-in", ["fri"]),
+    for name, days in ((("Big weekly sweep", ["mon"]), ("Friday check-in", ["fri"]),
                                       ("Midweek leads", ["wed"]))):
         workflows.append(save_workflow({
             "name": name, "object_type": "contact", "status": "active",
@@ -70,9 +70,9 @@ def build(path: Path, contacts: int, enrollments: int) -> None:
     print(f"  {time.perf_counter() - t0:.0f} s; {enrollments:,} enrollments in {RUNS} runs …", flush=True)
     for r in range(RUNS):
         at = now_us - (RUNS - r) * 7 * 86400 * 1_000_000
-        run = Run.create(workflow=big, scheduled_for=datetime.fromtimestamp(at / 1e6, timezone.utc),
-                         kind="scheduled", status="succeeded", started_at=datetime.fromtimestamp(at / 1e6, timezone.utc),
-                         finished_at=datetime.fromtimestamp(at / 1e6, timezone.utc), matched=per_run,
+        run = Run.create(workflow=big, scheduled_for=datetime.fromtimestamp(at / 1e6, UTC),
+                         kind="scheduled", status="succeeded", started_at=datetime.fromtimestamp(at / 1e6, UTC),
+                         finished_at=datetime.fromtimestamp(at / 1e6, UTC), matched=per_run,
                          enrolled=per_run, suppressed=0, engine_id="bench")
         with database.atomic():
             database.execute_sql(

@@ -27,14 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("ROTA_CONFIG", str(Path(tempfile.gettempdir()) / "rota-bench-none.toml"))
 os.environ.setdefault("ROTA_TIMEZONE", "UTC")
 
-from engine import executor, runner  # noqa: E402
-from engine.workflows import get_workflow, save_workflow  # noqa: E402
-from models import bootstrap  # noqa: E402
-from models import db as dbmod  # noqa: E402
-from models.db import db  # noqa: E402
-from models.objects import record_model, update_record  # noqa: E402
-from models.schema import HistoryEvent  # noqa: E402
-from models.timeutil import UTC  # noqa: E402
+from engine import executor, runner
+from engine.workflows import get_workflow, save_workflow
+from models import bootstrap
+from models import db as dbmod
+from models.db import db
+from models.objects import record_model, update_record
+from models.schema import HistoryEvent
+from models.timeutil import UTC
 
 TARGET = 5000.0
 T0 = datetime(2026, 3, 2, 7, 59, tzinfo=UTC)
@@ -106,9 +106,9 @@ def bench(url: str, n: int, limit: int) -> None:
 
 def bench_history(url: str, m: int) -> None:
     """Time history pages over ``m`` events: each must cost about the same as at 10."""
-    from models.store.steps import insert_tuples
     from engine.history import history
     from models.schema import Enrollment, Run
+    from models.store.steps import insert_tuples
     from models.timeutil import to_micros
 
     bootstrap.open_database(url)

@@ -17,8 +17,8 @@ from datetime import datetime
 
 from engine.clock import FakeClock, ScaledClock
 from engine.engine import Engine
-from models.db import db, is_postgres
 from models.bootstrap import open_database
+from models.db import db, is_postgres
 from models.timeutil import parse_instant, to_micros
 
 # The data every engine test uses: record i (ids 1..n) is a customer when i is odd and

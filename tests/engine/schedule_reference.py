@@ -11,11 +11,11 @@ It shares nothing with ``engine.schedule`` or ``models.timeutil.resolve_wall``:
 from __future__ import annotations
 
 import calendar as _cal
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ORDINALS = ("first", "second", "third", "fourth", "last")
 

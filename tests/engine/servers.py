@@ -77,7 +77,7 @@ class SMTPServer(socketserver.ThreadingTCPServer):
     def port(self) -> int:
         return self.server_address[1]
 
-    def __enter__(self) -> "SMTPServer":
+    def __enter__(self) -> SMTPServer:
         self.thread.start()
         return self
 
@@ -90,7 +90,7 @@ class _HTTPHandler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep test output clean
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         server: HTTPServer = self.server  # type: ignore[assignment]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
@@ -111,9 +111,9 @@ class _HTTPHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    do_PUT = do_POST  # noqa: N815 - http.server API
-    do_PATCH = do_POST  # noqa: N815
-    do_GET = do_POST  # noqa: N815 - a followed redirect would arrive as a GET
+    do_PUT = do_POST
+    do_PATCH = do_POST
+    do_GET = do_POST
 
 
 class HTTPServer(ThreadingHTTPServer):
@@ -141,7 +141,7 @@ class HTTPServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/hook"
 
-    def __enter__(self) -> "HTTPServer":
+    def __enter__(self) -> HTTPServer:
         self.thread.start()
         return self
 

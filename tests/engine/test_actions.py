@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from engine import runner
-from engine.clock import FakeClock
 from engine.audit import audit_entries
+from engine.clock import FakeClock
 from engine.engine import Engine
 from engine.history import history
 from engine.workflows import save_workflow

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.steps.context import Context
 from engine.steps.positions import advance, decode_path, encode_path, enter, path_label, resolve, step_at

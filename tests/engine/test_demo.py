@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
@@ -16,7 +16,7 @@ from models.errors import RotaError
 from models.objects import get_type, record_model
 from models.schema import Workflow
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 CITY_COUNTRY = {(city, c.name) for c in COUNTRIES for city in c.cities}
 
 

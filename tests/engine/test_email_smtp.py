@@ -25,13 +25,13 @@ class Recorder:
         self.reply = "250 OK"  # what DATA answers
         self.rcpt_reply: str | None = None
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd API
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.rcpt_reply:
             return self.rcpt_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server, session, envelope):
         if self.reply.startswith("250"):
             self.messages.append({"to": list(envelope.rcpt_tos), "tls": session.ssl is not None,
                                   "msg": email.message_from_bytes(envelope.content)})

@@ -38,13 +38,13 @@ SCHEDULE = {"kind": "cron", "cron": "*/10 0-22 * * *", "timezone": "UTC"}
 GRACE = timedelta(hours=1)
 
 
-def _start(url: str, positions: list[datetime]) -> tuple[subprocess.Popen, "queue.Queue[str]"]:
+def _start(url: str, positions: list[datetime]) -> tuple[subprocess.Popen, queue.Queue[str]]:
     err = tempfile.TemporaryFile(mode="w+")  # a file: an unread pipe could fill and stall the engine
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.engine.engine_proc", "steps", "--db", url, *[iso_z(p) for p in positions]],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True, env=os.environ.copy())
     proc.err_file = err  # type: ignore[attr-defined]
-    lines: "queue.Queue[str]" = queue.Queue()
+    lines: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:
         for line in proc.stdout:

@@ -16,8 +16,8 @@ import peewee as pw
 
 from engine import executor, runner
 from engine.workflows import get_workflow, set_status
-from models.db import close_database
 from models.bootstrap import open_database
+from models.db import close_database
 from models.objects import record_model
 from models.schema import Enrollment, HistoryEvent, Notification, Task
 from tests.engine.test_actions import T0, make_workflow

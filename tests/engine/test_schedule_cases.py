@@ -8,11 +8,12 @@ import pytest
 from dateutil.rrule import rrulestr
 
 from engine.schedule import (
-    BusinessCalendar, Schedule, parse_schedule,
+    BusinessCalendar,
+    Schedule,
+    parse_schedule,
 )
 from models.errors import RotaError
 from models.timeutil import UTC, iso_z, parse_instant
-
 
 NAMES_ALL = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

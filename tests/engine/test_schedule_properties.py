@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 
 import pytest
 from croniter import CroniterBadDateError, croniter
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from schedule_reference import NAMES, reference_between, reference_next_n, transitions_in_year
 
 from engine.schedule import BusinessCalendar, Schedule, parse_schedule
 from models.errors import RotaError
 from models.timeutil import UTC
-from schedule_reference import NAMES, reference_between, reference_next_n, transitions_in_year
 
 ZONES = [
     "UTC", "Europe/Stockholm", "America/New_York", "Australia/Lord_Howe", "America/Santiago",

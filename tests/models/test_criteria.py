@@ -8,7 +8,7 @@ NULL leaking out of a compiled filter shows up as a missing record in the comple
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -18,7 +18,7 @@ from models.db import db, is_postgres
 from models.errors import RotaError
 from models.objects import create_object_type, create_record, record_model
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 3, 30, 10, 0, tzinfo=UTC)  # 12:00 in Stockholm, the day after spring-forward
 TZ = "Europe/Stockholm"
 

@@ -17,7 +17,7 @@ Turkish dotted İ, which the criteria module documents as a limit.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,7 +30,7 @@ from models.schema import AssociationLink
 from models.timeutil import start_of_local_day, zone
 from tests.models.test_criteria import make_thing_type
 
-UTC = timezone.utc
+UTC = UTC
 ALPHABET = "abAB åÅäÄöÖéÉüÜ"
 ZONES = ["UTC", "Europe/Stockholm", "America/New_York", "America/Santiago", "Asia/Kolkata", "Australia/Lord_Howe"]
 NOWS = [  # transition days and an ordinary one, at different hours

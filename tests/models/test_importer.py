@@ -1,7 +1,7 @@
 """CSV import: header matching, conversion by type, all-or-nothing errors (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,8 +11,8 @@ from models.importer import import_csv
 from models.objects import add_property, create_object_type, record_model
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-UTC = timezone.utc
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+UTC = UTC
 
 
 def _count(type_name: str) -> int:

@@ -1,5 +1,5 @@
 """Object types, property definitions, typed record tables and value conversion."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -38,7 +38,7 @@ def test_records_are_stored_typed_and_trimmed(any_db):
     assert rec["lifecycle_stage"] == "sales_qualified_lead"
     assert rec["email"] is None  # empty means unknown
     # 02:30 does not exist in Stockholm that night: the first valid instant after the gap
-    assert rec["createdate"] == datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc)
+    assert rec["createdate"] == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
 
 
 def test_custom_type_with_required_property(any_db):
@@ -85,7 +85,7 @@ ENUM = Prop("s", "S", "enumeration", (("lead", "Lead"), ("customer", "Customer")
     (Prop("b", "B", "bool"), "Yes", True), (Prop("b", "B", "bool"), "0", False),
     (ENUM, " CUSTOMER ", "customer"), (ENUM, "Lead", "lead"),
     (Prop("d", "D", "date"), "2026-02-28", date(2026, 2, 28)),
-    (Prop("t", "T", "datetime"), "2026-01-01T00:00:00Z", datetime(2026, 1, 1, tzinfo=timezone.utc)),
+    (Prop("t", "T", "datetime"), "2026-01-01T00:00:00Z", datetime(2026, 1, 1, tzinfo=UTC)),
 ])
 def test_coerce_value(prop, raw, expected):
     assert coerce_value(prop, raw) == expected

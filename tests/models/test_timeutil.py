@@ -1,12 +1,12 @@
 """Wall-time resolution and instants."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from models.errors import RotaError
 from models.timeutil import from_micros, iso_z, parse_instant, resolve_wall, to_micros, zone
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize("tz,wall,expected", [

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from textual.app import App
 from textual.widgets import Input, Select
 

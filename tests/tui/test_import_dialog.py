@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import ProgressBar, Static
 
-from models.objects import record_model, get_type
+from models.objects import get_type, record_model
 from tests.tui.conftest import settle
 
 

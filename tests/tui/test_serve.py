@@ -87,7 +87,7 @@ def _wait_http(url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - a loopback URL we built
+            urllib.request.urlopen(url, timeout=2).close()
             return
         except urllib.error.HTTPError:
             return  # the server answers (403 is an answer)
@@ -242,7 +242,7 @@ def test_a_request_without_the_token_is_refused(tmp_path, capsys):
         _wait_http(base + "/")
         for path in ("/", "/ws", "/static/js/textual.js", "/?token=wrong"):
             with pytest.raises(urllib.error.HTTPError) as refused:
-                urllib.request.urlopen(base + path, timeout=10)  # noqa: S310 - loopback
+                urllib.request.urlopen(base + path, timeout=10)
             assert refused.value.code == 403, path
         # A websocket upgrade without the token is refused before it reaches the app.
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
@@ -273,11 +273,11 @@ def test_the_token_lets_the_page_and_its_websocket_in(tmp_path, capsys):
             line = server.stderr.readline()
             if "?token=" in line:
                 token = line.rsplit("?token=", 1)[1].strip()
-        with urllib.request.urlopen(f"{base}/?token={token}", timeout=10) as page:  # noqa: S310
+        with urllib.request.urlopen(f"{base}/?token={token}", timeout=10) as page:
             assert page.status == 200 and f"{COOKIE}={token}" in page.headers["Set-Cookie"]
             assert "HttpOnly" in page.headers["Set-Cookie"] and "textual-terminal" in page.read().decode()
         request = urllib.request.Request(base + "/static/js/textual.js", headers={"Cookie": f"{COOKIE}={token}"})
-        with urllib.request.urlopen(request, timeout=10) as asset:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as asset:
             assert asset.status == 200
     finally:
         _stop(server)
@@ -296,7 +296,7 @@ def test_the_page_points_its_websocket_at_the_address_the_browser_used(tmp_path,
     server = _serve(db, port, "--no-engine")
     try:
         _wait_http(f"http://127.0.0.1:{port}/")
-        with urllib.request.urlopen(f"http://localhost:{port}/", timeout=10) as page:  # noqa: S310
+        with urllib.request.urlopen(f"http://localhost:{port}/", timeout=10) as page:
             html = page.read().decode()
     finally:
         _stop(server)

@@ -171,7 +171,7 @@ def _database_label(argv: list[str]) -> str:
             db_arg = word[5:]
     try:
         return describe(db_arg)
-    except Exception:  # noqa: BLE001 - a label for a message must never fail the message
+    except Exception:
         return "the database"
 
 

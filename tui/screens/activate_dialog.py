@@ -11,8 +11,8 @@ Escape (or "n") cancels: the dialog dismisses False and the caller writes nothin
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding

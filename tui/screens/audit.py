@@ -19,8 +19,8 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from tui.messages import WorkflowsChanged
-from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
+from tui.workers import WorkerReports, db_read, db_write
 
 ENTRY_CAP = 200
 ENTRY_COLUMNS = (("at", "When", 12), ("actor", "Who", 16), ("action", "What", 44))

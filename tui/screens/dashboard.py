@@ -26,9 +26,9 @@ from textual.worker import Worker
 
 from models.store.reads import DashboardData, EnrollRow, RunRow, dashboard
 from tui.messages import EngineEventMessage, WorkflowsChanged
-from tui.workers import WorkerReports, db_read
 from tui.widgets import WrappingFooter, column_table, fit_columns, set_columns, sync_table
 from tui.widgets.chart import BarChart
+from tui.workers import WorkerReports, db_read
 
 DAYS = 30
 RUN_CAP = 50

@@ -8,16 +8,16 @@ dialog is one the workflow will accept, in its normal form.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from textual import on
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, SelectionList, Static
 
+from models.associations import choice_key, filter_target, property_choices
 from models.criteria import OPERATOR_LABELS, OPERATORS_BY_TYPE, validate_criteria
 from models.errors import RotaError
-from models.associations import choice_key, filter_target, property_choices
 from models.objects import Prop
 from tui.screens.form_dialog import FormDialog
 

@@ -7,7 +7,8 @@ leaves a dialog is always something the workflow will accept.
 """
 from __future__ import annotations
 
-from typing import Generic, Iterable, TypeVar
+from collections.abc import Iterable
+from typing import Generic, TypeVar
 
 from textual import on
 from textual.app import ComposeResult

@@ -28,8 +28,8 @@ from textual.worker import Worker
 from models.errors import RotaError
 from models.store import reads
 from tui.messages import EngineEventMessage
-from tui.workers import WorkerReports, db_read
 from tui.widgets import WrappingFooter, column_table, cursor_key
+from tui.workers import WorkerReports, db_read
 
 PAGE = 100
 ROW_CAP = 2000
@@ -84,7 +84,7 @@ class SinceDate(Validator):
     """YYYY-MM-DD (start of that day in the workflow's zone) or a date and time; the
     Input marks itself invalid (red) while the text cannot be read."""
 
-    def __init__(self, screen: "HistoryScreen", label: str = "since") -> None:
+    def __init__(self, screen: HistoryScreen, label: str = "since") -> None:
         super().__init__()
         self.screen = screen
         self.label = label

@@ -15,8 +15,8 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from models.errors import RotaError
-from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
+from tui.workers import WorkerReports, db_read, db_write
 
 PAGE = 100
 

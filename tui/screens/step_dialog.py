@@ -14,7 +14,7 @@ against a real record (``engine.steps.templates.preview``, read in a thread work
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual import on

@@ -7,8 +7,8 @@ a change that would break a workflow or lose a value is refused here in the same
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,8 +21,8 @@ from textual.worker import Worker
 from models.errors import RotaError
 from models.objects import NAME_RE, PROPERTY_TYPES
 from tui.screens.form_dialog import FormDialog
-from tui.workers import WorkerReports, db_read, db_write
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
+from tui.workers import WorkerReports, db_read, db_write
 
 
 def parse_options(text: str) -> list[dict]:

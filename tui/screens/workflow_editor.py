@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -32,9 +32,10 @@ from textual.worker import Worker
 from engine.schedule import BusinessCalendar
 from models.errors import RotaError
 from models.objects import get_props
-from models.store import reads
 from models.settings import load_settings
+from models.store import reads
 from models.timeutil import utcnow
+from tui.labels import humanize
 from tui.screens.activate_dialog import ActivateDialog
 from tui.screens.change_dialog import ChangeDialog
 from tui.widgets import WrappingFooter
@@ -42,7 +43,6 @@ from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.criteria_editor import CriteriaEditor
 from tui.widgets.schedule_form import ScheduleForm
 from tui.widgets.settings_form import SettingsForm
-from tui.labels import humanize
 from tui.workers import WorkerReports, db_read, db_write
 
 log = logging.getLogger(__name__)

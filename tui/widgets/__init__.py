@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from math import ceil
 
-from textual.app import ComposeResult
 from rich.cells import cell_len
+from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer
 from textual.widgets.data_table import CellDoesNotExist
 

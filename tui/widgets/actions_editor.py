@@ -53,12 +53,12 @@ class ActionsEditor(Tree):
     ]
 
     class Changed(Message):
-        def __init__(self, editor: "ActionsEditor") -> None:
+        def __init__(self, editor: ActionsEditor) -> None:
             super().__init__()
             self.editor = editor
 
         @property
-        def control(self) -> "ActionsEditor":
+        def control(self) -> ActionsEditor:
             return self.editor
 
     def __init__(self, actions: list | None, object_type: str, *, id: str | None = None) -> None:

@@ -47,12 +47,12 @@ class CriteriaEditor(OptionList):
     class Changed(Message):
         """The groups changed (after a dialog closed or a row was deleted)."""
 
-        def __init__(self, editor: "CriteriaEditor") -> None:
+        def __init__(self, editor: CriteriaEditor) -> None:
             super().__init__()
             self.editor = editor
 
         @property
-        def control(self) -> "CriteriaEditor":
+        def control(self) -> CriteriaEditor:
             return self.editor
 
     def __init__(self, groups: list | None, object_type: str, *, empty_text: str = "No criteria",

@@ -329,7 +329,7 @@ class ScheduleForm(WorkerReports, Widget):
         collect = getattr(self.screen, "collect_body", None)
         try:
             return collect() if callable(collect) else None
-        except Exception:  # noqa: BLE001 - a half-built editor has no body yet
+        except Exception:
             return None
 
     def _pause_dates(self) -> set[date]:

@@ -7,7 +7,7 @@ from pilot tests.
 """
 from __future__ import annotations
 
-from typing import Hashable, Iterable
+from collections.abc import Hashable, Iterable
 
 from rich.text import Text
 from textual.binding import Binding
@@ -47,12 +47,12 @@ class ToggleGrid(Widget, can_focus=True):
     class Changed(Message):
         """The set of chosen values changed."""
 
-        def __init__(self, grid: "ToggleGrid") -> None:
+        def __init__(self, grid: ToggleGrid) -> None:
             super().__init__()
             self.grid = grid
 
         @property
-        def control(self) -> "ToggleGrid":
+        def control(self) -> ToggleGrid:
             return self.grid
 
     def __init__(self, cells: Iterable[tuple[Hashable, str]], *, columns: int, selected: Iterable = (),
