@@ -18,7 +18,7 @@ from models.db import db
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class LooseForeignKey(pw.ForeignKeyField):
@@ -304,18 +304,15 @@ def _add_associations() -> None:
     db.create_tables([AssociationDef, AssociationLink, RecordView], safe=True)
 
 
-# Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
-MIGRATIONS: dict[int, Callable[[], None]] = {2: _add_associations}
-
-
 def _lease_vocabulary() -> None:
-    """2: engine_lease speaks the claims' vocabulary (claimed_by / claimed_until)."""
+    """Version 3: engine_lease speaks the claims' vocabulary (claimed_by / claimed_until)."""
     t = EngineLease._meta.table_name
     db.execute_sql(f'ALTER TABLE "{t}" RENAME COLUMN "holder" TO "claimed_by"')
     db.execute_sql(f'ALTER TABLE "{t}" RENAME COLUMN "until" TO "claimed_until"')
 
 
-MIGRATIONS[2] = _lease_vocabulary
+# Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
+MIGRATIONS: dict[int, Callable[[], None]] = {2: _add_associations, 3: _lease_vocabulary}
 
 
 def current_version() -> int | None:

@@ -153,4 +153,7 @@ def dashboard(workflow_id: int | None, today: date, *, days: int, run_cap: int, 
 
 
 def _instant(value) -> datetime:
-    return from_micros(value) if isinstance(value, int) else value
+    """enrolled_at is never NULL: an int of microseconds, or a datetime already."""
+    at = from_micros(value) if isinstance(value, int) else value
+    assert at is not None
+    return at

@@ -18,10 +18,10 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual import on
-from textual.worker import Worker
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
+from textual.worker import Worker
 
 from engine.steps import DELAY_UNITS, MASK, STEP_TYPES, WEEKDAYS, mask_headers, mask_url, validate_actions
 from engine.steps.shapes import WEBHOOK_METHODS, unmask_url
