@@ -47,6 +47,9 @@ ACTION_TIMES_REASON = ("Not available for scheduled workflows: they run at the t
 # ------------------------------------------------------------------------ validation
 
 
+MAX_NAME = 100  # characters: a name is read whole in tables, exports and notifications
+
+
 def _validate_settings(value: Any) -> dict:
     if value is None:
         return {}
@@ -109,8 +112,9 @@ def validate_workflow(body: Any, *, default_timezone: str | None = None) -> dict
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise RotaError("name: give the workflow a name", field="name")
-    if len(name.strip()) > 200:
-        raise RotaError("name: at most 200 characters", field="name")
+    if len(name.strip()) > MAX_NAME:
+        raise RotaError(f"name: at most {MAX_NAME} characters ({len(name.strip())} given), so it "
+                        "reads whole in lists, exports and notifications", field="name")
     type_name = body.get("object_type")
     if not isinstance(type_name, str):
         raise RotaError("object_type: give an object type such as contact, company, deal or ticket",

@@ -145,6 +145,17 @@ def install_builtin_types() -> None:
     for name, spec in BUILTIN_TYPES.items():
         if ObjectType.get_or_none(ObjectType.name == name) is None:
             _create_type(name, spec["label"], spec["plural"], spec["properties"], builtin=True)
+            continue
+        # A database made by an older release lacks the built-in properties added since
+        # (e.g. contact.email_opt_out): add each one, definition and column together.
+        have = set(get_props(name))
+        for prop in spec["properties"]:
+            if prop[0] not in have:
+                add_property(name, prop[0], prop[1], prop[2], prop[3] if len(prop) > 3 else None,
+                             prop[4] if len(prop) > 4 else False)
+                PropertyDef.update(builtin=True).where(
+                    PropertyDef.object_type == get_type(name), PropertyDef.name == prop[0]).execute()
+                invalidate_cache()
     for from_name, name, label, to_name, cardinality, inverse, inverse_label in BUILTIN_ASSOCIATIONS:
         source = get_type(from_name)
         if AssociationDef.get_or_none(AssociationDef.from_type == source, AssociationDef.name == name) is None:

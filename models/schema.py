@@ -18,7 +18,7 @@ from models.db import db, is_postgres
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class LooseForeignKey(pw.ForeignKeyField):
@@ -169,7 +169,7 @@ class HistoryEvent(Base):
 
 
 class HistoryGroup(Base):
-    """Step events of many enrollments at once (schema 3).
+    """Step events of many enrollments at once (schema 4).
 
     One row per (run, step, outcome, instant) and contiguous range of enrollment ids:
     the enrollments ``first``..``last`` of ``run`` all had this event. A set-based step
@@ -354,30 +354,21 @@ def _add_associations() -> None:
     db.create_tables([AssociationDef, AssociationLink, RecordView], safe=True)
 
 
-# Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
 def _lease_vocabulary() -> None:
-    """engine_lease speaks the claims' vocabulary (claimed_by / claimed_until)."""
+    """Version 3: engine_lease speaks the claims' vocabulary (claimed_by / claimed_until)."""
     t = EngineLease._meta.table_name
     db.execute_sql(f'ALTER TABLE "{t}" RENAME COLUMN "holder" TO "claimed_by"')
     db.execute_sql(f'ALTER TABLE "{t}" RENAME COLUMN "until" TO "claimed_until"')
 
 
-def _to_2() -> None:
-    """Version 2: h7's association tables and h4's lease vocabulary. Both arrived as
-    "migration 2" on separate branches and the second assignment silently replaced the
-    first, so an upgraded version-1 database got no association tables; one migration
-    now does both."""
-    _add_associations()
-    _lease_vocabulary()
-
-
-def _to_3() -> None:
-    """Version 3: grouped step history (history_group, history_value)."""
+def _grouped_history() -> None:
+    """Version 4: grouped step history (history_group, history_value)."""
     _dialect_options()
     db.create_tables([HistoryGroup, HistoryValue], safe=True)
 
 
-MIGRATIONS: dict[int, Callable[[], None]] = {2: _to_2, 3: _to_3}
+# Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
+MIGRATIONS: dict[int, Callable[[], None]] = {2: _add_associations, 3: _lease_vocabulary, 4: _grouped_history}
 
 
 def current_version() -> int | None:

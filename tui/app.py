@@ -11,12 +11,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.widgets import Input
 from textual.worker import Worker
 
 from engine.clock import SystemClock
 from models.db import describe
+from models.errors import RotaError
 from models.settings import Settings, load_settings
 from tui.commands import ScreenCommands
 from tui.messages import EngineEventMessage, WorkflowsChanged
@@ -129,6 +132,14 @@ class RotaApp(App[int]):
         for screen in self.screen_stack:
             screen.post_message(EngineEventMessage(event))
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A field that gets the focus puts the cursor after its text, so the first key
+        adds to the value instead of replacing it. Fields where replacing is the point
+        (a proposed name) carry the ``-replace`` class and keep Textual's select-all."""
+        widget = event.widget
+        if isinstance(widget, Input) and not widget.has_class("-replace") and widget.value:
+            widget.action_end()
+
     def on_workflows_changed(self, message: WorkflowsChanged) -> None:
         for screen in self.screen_stack:
             screen.post_message(WorkflowsChanged(message.workflow_id))
@@ -151,6 +162,15 @@ class RotaApp(App[int]):
         if status.lag_ms is not None:
             parts.append(f"lag {status.lag_ms / 1000:.1f} s")
         return " · ".join(parts)
+
+    def zone_abbreviation(self) -> str:
+        """The operator's zone as column headers name it ("CET"), now."""
+        from models.timeutil import zone
+
+        try:
+            return self.clock.now().astimezone(zone(self.settings.timezone)).strftime("%Z") or self.settings.timezone
+        except RotaError:
+            return self.settings.timezone
 
     def local_time(self, instant, fmt: str = "%d %b %H:%M") -> str:
         """An instant in the operator's time zone (settings), for display."""

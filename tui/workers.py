@@ -12,9 +12,10 @@ back as ``Worker.StateChanged`` to the node that started it:
 ``@db_write("group")``
     A mutation. Mutations are never exclusive and never cancelled: each goes into the
     app's one serial write queue (a single thread, first in first out, so "clone, then
-    delete the clone" runs in the order the operator pressed the keys), and its outcome
-    is always reported. If the screen that asked has gone by the time the write ends,
-    the app reports it instead (a toast for a message or a failure).
+    delete the clone" runs in the order the operator pressed the keys), waited for by
+    an app-level worker, and its outcome is always reported: to the screen that asked
+    (``worker_succeeded`` / ``worker_error`` with an ``Outcome``), or, if that screen
+    has gone, by the app (a toast for a message or a failure).
 
 Outcomes: ``WorkerReports`` (a mixin for screens) is the one ``Worker.StateChanged``
 handler: successes go to the screen's ``worker_succeeded(worker)``, failures to its
@@ -24,9 +25,11 @@ else to ``show_failure``: a toast in words, the details in the log, never a trac
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial, wraps
 from typing import Any, TypeVar
 
@@ -34,6 +37,7 @@ from textual.worker import Worker, WorkerState
 
 from models.db import db
 from models.errors import RotaError
+from tui.labels import humanize
 
 log = logging.getLogger("rota.tui")
 
@@ -56,7 +60,8 @@ def show_failure(app, error: BaseException | None, what: str = "") -> None:
         log.info("%s: %s", what or "worker", error)
     else:
         log.error("%s failed", what or "worker", exc_info=error)
-    app.notify(friendly(error) if error else "failed", title="Could not finish", severity="error", timeout=8)
+    app.notify(humanize(friendly(error)) if error else "failed", title="Could not finish", severity="error",
+               timeout=8, markup=False)
 
 
 def in_connection(fn: Callable[[], Any]) -> Any:
@@ -83,36 +88,60 @@ def close_write_queue(app) -> None:
         queue.shutdown(wait=False)
 
 
-def _report_orphan(app, what: str, future: asyncio.Future) -> None:
-    """A write whose screen went away before it ended: the app reports it."""
-    if future.cancelled():
-        return
-    try:
-        error = future.exception()
-        if error is not None:
-            show_failure(app, error, what)
-        elif isinstance(future.result(), str):
-            app.notify(future.result())
-    except Exception:
-        log.exception("could not report the outcome of %s", what)
+@dataclass(frozen=True)
+class Outcome:
+    """How a write ended, handed to the screen that asked: the same names as a
+    ``Worker`` (``name``, ``group``, ``description``, ``result``, ``error``), so a
+    screen's ``worker_succeeded`` / ``worker_error`` take either."""
+
+    name: str
+    group: str
+    description: str
+    result: Any = None
+    error: BaseException | None = None
+
+
+def deliver(app, origin, outcome: Outcome) -> None:
+    """Give a write's outcome to the screen that asked, if it is still there; else the
+    app reports it (a message string as a toast, a failure as the failure toast)."""
+    if getattr(origin, "is_attached", False) and isinstance(origin, WorkerReports):
+        if outcome.error is None:
+            origin.worker_succeeded(outcome)  # type: ignore[arg-type]
+        elif not origin.worker_error(outcome):  # type: ignore[arg-type]
+            show_failure(app, outcome.error, outcome.description)
+    elif outcome.error is not None:
+        show_failure(app, outcome.error, outcome.description)
+    elif isinstance(outcome.result, str):
+        app.notify(outcome.result)
 
 
 def queue_write(node, group: str, fn: Callable[[], Any], description: str = "", name: str = "") -> Worker:
-    """Queue ``fn`` (run in a connection on the write thread) and return the Worker on
-    ``node`` that waits for it and reports its outcome."""
+    """Queue ``fn`` (run in a connection on the write thread) and return the app-level
+    Worker that waits for it and hands its outcome to ``node``.
+
+    The worker belongs to the app, not to the screen, so closing the screen never
+    cancels it; the outcome is delivered on the UI loop in the same step that checks
+    whether the screen is still there, so it is never lost in between.
+    """
     app = node.app
-    future: Future = write_queue(app).submit(in_connection, fn)  # queued now, in key order
+    what = description or group
+    # Queued now, in key order; run in a copy of this context so that the body sees
+    # the active app (``self.app``) even if its screen has closed by then.
+    future: Future = write_queue(app).submit(contextvars.copy_context().run, in_connection, fn)
 
     async def wait() -> Any:
-        waiting = asyncio.wrap_future(future)
         try:
-            return await asyncio.shield(waiting)  # leaving the screen never stops the write
-        except asyncio.CancelledError:
-            waiting.add_done_callback(partial(_report_orphan, app, description or group))
+            result = await asyncio.shield(asyncio.wrap_future(future))
+        except asyncio.CancelledError:  # the app is closing: the write still ends on its thread
+            log.info("%s: the app closed before the write ended", what)
             raise
+        except Exception as error:
+            deliver(app, node, Outcome(name, group, what, error=error))
+            return None
+        deliver(app, node, Outcome(name, group, what, result=result))
+        return result
 
-    return node.run_worker(wait, group=group, name=name, description=description or group, exclusive=False,
-                           exit_on_error=False)
+    return app.run_worker(wait, group=group, name=name, description=what, exclusive=False, exit_on_error=False)
 
 
 # ------------------------------------------------------------------------ decorators

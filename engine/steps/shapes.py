@@ -341,6 +341,11 @@ def unmask_actions(actions: list, previous: list[dict]) -> list:
     return [unmask(s) for s in actions]
 
 
+def _count(n, one: str, many: str | None = None) -> str:
+    """ "1 day", "2 days", "0 retries"."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def describe_step(step: dict) -> str:
     """One line for lists and history: 'Set Lifecycle Stage to customer'."""
     kind = step.get("type")
@@ -349,7 +354,7 @@ def describe_step(step: dict) -> str:
     if kind == "copy_property":
         return f"Copy {step['from']} to {step['to']}"
     if kind == "create_task":
-        return f"Create task \"{step['title']}\" due in {step['due_in_days']} days"
+        return f"Create task \"{step['title']}\" due in {_count(step['due_in_days'], 'day')}"
     if kind == "notify":
         return f"Notify {', '.join(step['to'])}: {step['message']}"
     if kind == "delay":
@@ -357,14 +362,14 @@ def describe_step(step: dict) -> str:
             u = step["until"]
             return f"Delay until {u.get('weekday', 'the next').capitalize()} {u['time']}"
         unit = next(u for u in DELAY_UNITS if u in step)
-        return f"Delay {step[unit]} {unit}"
+        return f"Delay {_count(step[unit], unit.removesuffix('s'))}"
     if kind == "branch":
         return f"If/then branch ({len(step.get('then') or [])} then, {len(step.get('else') or [])} else)"
     if kind in ("add_to_list", "remove_from_list"):
         return f"{'Add to' if kind == 'add_to_list' else 'Remove from'} list \"{step['list']}\""
     if kind == "webhook":
         return (f"{step.get('method') or 'POST'} {mask_url(step['url'])} "
-                f"(timeout {step['timeout_s']} s, {step['retries']} retries)")
+                f"(timeout {step['timeout_s']} s, {_count(step['retries'], 'retry', 'retries')})")
     if kind == "send_email":
         return f"E-mail the record's {step['to_property']}: \"{step['subject']}\""
     return str(kind)

@@ -1,6 +1,9 @@
 """Opening databases: SQLite pragmas and permissions, PostgreSQL, schema versions."""
+import gzip
 import os
+import shutil
 import stat
+from pathlib import Path
 
 import peewee as pw
 import pytest
@@ -9,6 +12,8 @@ from models import bootstrap, schema
 from models import db as dbmod
 from models.errors import RotaError
 from models.schema import ObjectType, SchemaVersion
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def test_sqlite_file_is_private_and_in_wal_mode(sqlite_url, sqlite_db):
@@ -120,7 +125,7 @@ def test_database_paths_that_cannot_work_are_one_clear_line(tmp_path):
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
 def test_version_1_lease_columns_are_renamed(backend, sqlite_url, request):
-    """Migration 2: engine_lease's holder/until become claimed_by/claimed_until, rows kept."""
+    """Migration 3: engine_lease's holder/until become claimed_by/claimed_until, rows kept."""
     url = sqlite_url if backend == "sqlite" else request.getfixturevalue("pg_url")
     bootstrap.open_database(url)
     db = dbmod.db
@@ -194,3 +199,28 @@ def test_postgres_errors_in_words(pg_db):
         ("database is read-only", True)
     bad = classify_error(_error_of(lambda: pg_db.execute_sql("SELECT no_such_column FROM workflow")))
     assert not bad.transient and "no_such_column" in bad.message
+
+
+def test_migrations_are_numbered_without_gaps():
+    assert sorted(schema.MIGRATIONS) == list(range(2, schema.SCHEMA_VERSION + 1))
+
+
+def test_a_database_of_the_first_release_upgrades(tmp_path):
+    """tests/data/schema_v1.db.gz was written by the first release (schema 1: no
+    association tables, engine_lease with holder/until, contacts without email_opt_out)."""
+    path = tmp_path / "v1.db"
+    with gzip.open(DATA / "schema_v1.db.gz") as src, open(path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    bootstrap.open_database(str(path))
+    try:
+        assert schema.current_version() == schema.SCHEMA_VERSION
+        for table in ("association_def", "association_link", "record_view", "history_group", "history_value"):
+            assert dbmod.db.table_exists(table)
+        lease_columns = {c.name for c in dbmod.db.get_columns("engine_lease")}
+        assert {"claimed_by", "claimed_until"} <= lease_columns
+        contact_columns = {c.name for c in dbmod.db.get_columns("rec_contact")}
+        assert "email_opt_out" in contact_columns
+        row = dbmod.db.execute_sql("SELECT firstname, email FROM rec_contact").fetchone()
+        assert row == ("Ada", "ada@example.com")
+    finally:
+        dbmod.close_database()

@@ -21,8 +21,8 @@ async def test_opens_on_the_workflows_table_keyed_by_id(seeded_db, make_app):
         ids = {str(w.id) for w in Workflow.select()}
         assert {k.value for k in table.rows} == ids
         friday = Workflow.get(Workflow.name == "Friday check-in")
-        assert table.get_row(str(friday.id)) == [
-            "Friday check-in", "active", "contact", "Fri 14:00", "27 Nov 14:00", "—", "—"]
+        assert table.get_row(str(friday.id)) == [  # at 80 columns: Type and Last run give way to the name
+            "Friday check-in", "active", "Fri 14:00 UTC", "27 Nov 14:00", "—"]
         assert "Engine off (viewer)" in str(app.screen.query_one("#engine-status", Static).render())
 
 
@@ -54,7 +54,7 @@ async def test_engine_status_messages_replace_each_other_but_runs_do_not():
 
 async def test_run_finished_event_updates_the_row_in_place(seeded_db, make_app, clock):
     app = make_app(seeded_db)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 30)) as pilot:  # wide enough for the Last run column
         await settle(pilot, app)
         table = app.screen.query_one(DataTable)
         wf = Workflow.get(Workflow.name == "Friday check-in")

@@ -138,7 +138,7 @@ async def test_workflow_dashboard_shows_only_that_workflow(seeded_db, make_app):
                                                .order_by(Run.id.desc())]
         enrolled, suppressed, runs = rollup_totals(wf.id)
         assert (enrolled, suppressed, runs) == (1, 1, 1)
-        assert "1 enrolled · 1 suppressed · 1 runs" in str(app.screen.query_one("#dash-totals", Static).render())
+        assert "1 enrolled · 1 suppressed · 1 run" in str(app.screen.query_one("#dash-totals", Static).render())
         # A run of another workflow does not appear here.
         other = Run.select().where(Run.workflow != wf).first()
         app.post_message(EngineEventMessage(RunFinished(

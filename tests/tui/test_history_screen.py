@@ -100,3 +100,26 @@ async def test_audit_log_shows_entries_and_restores_a_version(seeded_db, make_ap
         assert wf.version == 3 and wf.schedule["time"] == "14:00"
         assert row_keys(app, "#audit-versions") == ["3", "2", "1"]
         assert rows(app, "#audit-entries")[0][2] == "schedule changed"
+
+
+async def test_history_until_filter(seeded_db, make_app):
+    from engine.history import parse_when
+
+    build_activity()
+    app = make_app(seeded_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_on(pilot, app, "Friday check-in", "h")
+        everything = history("Friday check-in")
+        until = app.screen.query_one("#hist-until", Input)
+        until.value = "2026-11-23"  # a date: up to the end of that day
+        await pilot.press("f", "tab", "tab", "tab", "enter")
+        await settle(pilot, app)
+        expected = history("Friday check-in", until=parse_when("2026-11-24", "UTC"))
+        assert 0 < len(expected) < len(everything)
+        assert row_keys(app, "#hist-table") == [r["cursor"] for r in expected]
+
+        app.screen.query_one("#hist-since", Input).value = "2026-11-25"  # after until: refused in words
+        await pilot.press("f", "tab", "tab", "tab", "enter")
+        await settle(pilot, app)
+        assert "until: comes before since" in str(app.screen.query_one("#hist-error", Static).render())
+        assert row_keys(app, "#hist-table") == [r["cursor"] for r in expected]

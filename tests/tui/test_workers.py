@@ -4,6 +4,8 @@ for; a write outlives the screen that asked for it; a newer read supersedes an o
 """
 from __future__ import annotations
 
+import threading
+
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import WorkerState
@@ -68,13 +70,13 @@ class PausingScreen(WorkerReports, Screen):
     def compose(self):
         yield Static("pausing")
 
+    gate = threading.Event()
+
     @db_write("test-change")
     def pause(self, name: str) -> str:
-        import time
-
         from engine.workflows import set_status
 
-        time.sleep(0.3)  # the screen is gone by now
+        assert self.gate.wait(30)  # the test opens it once the screen is gone
         set_status(name, "paused", now=self.app.clock.now())
         return f'"{name}" is paused.'
 
@@ -94,9 +96,11 @@ async def test_a_write_outlives_its_screen_and_still_reports(seeded_db, make_app
         await app.push_screen(screen)
         screen.pause("Friday check-in")
         screen.fail()
-        app.pop_screen()
+        await app.pop_screen()
+        assert not screen.is_attached
+        PausingScreen.gate.set()
         await settle(pilot, app)
-        for _ in range(50):
+        for _ in range(400):  # the machine may be busy: up to 20 s
             if len(toasts) >= 2:
                 break
             await pilot.pause(0.05)

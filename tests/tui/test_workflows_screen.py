@@ -183,9 +183,12 @@ async def test_settings_refuse_bad_values_with_the_reason_and_save_good_ones(see
 
 async def test_a_wider_terminal_gives_the_name_column_the_room(seeded_db, make_app):
     app = make_app(seeded_db)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot, app)
         table = app.screen.query_one(DataTable)
-        assert table.columns["name"].width == 32
+        # every column shown at its width, and the name takes the rest: 160 - 1 - 2×7 - 60
+        assert [c.key.value for c in table.columns.values()] == [
+            "name", "status", "type", "schedule", "next", "last", "enrolled"]
+        assert table.columns["name"].width == 85
         assert "Monthly deal sweep" in names(app) and table.row_count == 3
         assert table.get_row_index(str(Workflow.get(Workflow.name == "Quiet subscribers").id)) == 2

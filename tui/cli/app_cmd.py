@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from models.db import resolve_url
 from models.settings import load_settings
@@ -19,11 +20,36 @@ def target_db(args: argparse.Namespace, settings) -> str:
     return resolve_url(getattr(args, "db", None) or os.environ.get("ROTA_DB") or settings.db or None)
 
 
+def offer_to_create(url: str, ask=input) -> bool:
+    """A SQLite file named by ``--db`` that does not exist: ask before creating it (on a
+    terminal), refuse otherwise. The default file in Rota's own data directory is
+    created without asking, as on a first run. True when the app may go on."""
+    from models.db import default_db_path
+    from tui.cli import sqlite_file
+
+    path = sqlite_file(url)
+    if path is None or path.exists() or path == default_db_path():
+        return True
+    if not path.parent.is_dir():
+        print(f"rota: no directory {path.parent}: create it first or give another --db path", file=sys.stderr)
+        return False
+    if not sys.stdin.isatty():
+        print(f"rota: no database at {path}: run `rota` on a terminal to create it, or `rota demo`", file=sys.stderr)
+        return False
+    try:
+        answer = ask(f"No database at {path}. Create it? [y/N] ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
+
+
 def run_app(args: argparse.Namespace) -> int:
     from models.bootstrap import open_database
 
     settings = load_settings()
     url = target_db(args, settings)
+    if not offer_to_create(url):
+        return 2
     open_database(url)  # RotaError → one line, exit 2 (tui.cli.main)
     from tui.app import RotaApp
 

@@ -66,8 +66,10 @@ class AskScreen(ModalScreen[str | None]):
             if self.title_text:
                 yield Static(self.title_text, classes="title")
             yield Label(self.question)
-            yield Input(self.value, placeholder=self.placeholder, id="answer")
-            yield Static("Enter to accept · Escape to cancel", classes="hint")
+            # A proposal: typing replaces it (selected, and the hint says so); End edits it.
+            yield Input(self.value, placeholder=self.placeholder, id="answer", classes="-replace")
+            hint = "Typing replaces the proposal (End to edit it) · " if self.value else ""
+            yield Static(f"{hint}Enter to accept · Escape to cancel", classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

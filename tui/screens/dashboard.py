@@ -17,10 +17,6 @@ so a burst of runs costs one query set); an ``EngineStatus`` rewrites the status
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-
-import peewee as pw
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -28,8 +24,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
+from models.store.reads import DashboardData, EnrollRow, RunRow, dashboard
 from tui.messages import EngineEventMessage, WorkflowsChanged
-from tui.widgets import WrappingFooter, column_table, sync_table
+from tui.widgets import WrappingFooter, column_table, fit_columns, set_columns, sync_table
 from tui.widgets.chart import BarChart
 from tui.workers import WorkerReports, db_read
 
@@ -45,84 +42,6 @@ RUN_COLUMNS = (("when", "When", 12), ("workflow", "Workflow", 16), ("kind", "Kin
                ("suppressed", "Suppr.", 6))
 ENROLL_COLUMNS = (("at", "Enrolled at", 12), ("workflow", "Workflow", 24), ("record", "Record", 10),
                   ("how", "How", 9))
-
-
-@dataclass(frozen=True)
-class RunRow:
-    id: int
-    workflow: str
-    kind: str
-    status: str
-    when: datetime | None
-    matched: int
-    enrolled: int
-    suppressed: int
-
-
-@dataclass(frozen=True)
-class EnrollRow:
-    id: int
-    workflow: str
-    record_id: int
-    at: datetime
-    manual: bool
-
-
-@dataclass(frozen=True)
-class DashboardData:
-    days: list[tuple[date, int]]
-    enrolled: int
-    suppressed: int
-    runs_count: int
-    runs: list[RunRow]
-    enrollments: list[EnrollRow]
-
-
-def load_dashboard(workflow_id: int | None, today: date) -> DashboardData:
-    """Every number on the dashboard, from bounded reads (see the module docstring)."""
-    from models.schema import Enrollment, EnrollmentDaily, Run, Workflow
-
-    first = today - timedelta(days=DAYS - 1)
-    D = EnrollmentDaily
-    q = (D.select(D.day, pw.fn.SUM(D.enrolled), pw.fn.SUM(D.suppressed), pw.fn.SUM(D.runs))
-         .where(D.day >= first).group_by(D.day))
-    if workflow_id is not None:
-        q = q.where(D.workflow == workflow_id)
-    per_day: dict[date, int] = {}
-    enrolled = suppressed = runs_count = 0
-    for day, e, s, r in q.tuples():
-        day = day if isinstance(day, date) else date.fromisoformat(str(day))
-        per_day[day] = int(e or 0)
-        enrolled, suppressed, runs_count = enrolled + int(e or 0), suppressed + int(s or 0), runs_count + int(r or 0)
-    days = [(first + timedelta(days=i), per_day.get(first + timedelta(days=i), 0)) for i in range(DAYS)]
-
-    names = {wid: name for wid, name in Workflow.select(Workflow.id, Workflow.name).tuples()}
-    rq = Run.select()
-    if workflow_id is not None:
-        rq = rq.where(Run.workflow == workflow_id)
-    runs = [RunRow(id=r.id, workflow=names.get(r.workflow_id, "?"), kind=r.kind, status=r.status,
-                   when=r.started_at or r.scheduled_for, matched=r.matched, enrolled=r.enrolled,
-                   suppressed=r.suppressed)
-            for r in rq.order_by(Run.id.desc()).limit(RUN_CAP)]
-
-    E = Enrollment
-    enrollments: list[EnrollRow] = []
-    for run in runs:
-        if len(enrollments) >= ENROLL_CAP:
-            break
-        if run.enrolled <= 0:
-            continue
-        for eid, rid, at, manual in (E.select(E.id, E.record_id, E.enrolled_at, E.manual)
-                                     .where(E.run == run.id).order_by(E.record_id.desc())
-                                     .limit(ENROLL_CAP - len(enrollments)).tuples()):
-            enrollments.append(EnrollRow(eid, run.workflow, rid, _instant(at), bool(manual)))
-    return DashboardData(days, enrolled, suppressed, runs_count, runs, enrollments)
-
-
-def _instant(value) -> datetime:
-    from models.timeutil import from_micros
-
-    return from_micros(value) if isinstance(value, int) else value
 
 
 def status_words(app) -> str:
@@ -160,6 +79,8 @@ class DashboardScreen(WorkerReports, Screen):
         self.workflow_name = workflow_name
         self.data: DashboardData | None = None
         self.runs: list[RunRow] = []
+        self.run_columns = list(RUN_COLUMNS)
+        self.enroll_columns = list(ENROLL_COLUMNS)
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◷")
@@ -175,6 +96,22 @@ class DashboardScreen(WorkerReports, Screen):
             yield column_table("dash-latest", ENROLL_COLUMNS)
         yield WrappingFooter(compact=True, show_command_palette=False)
 
+    def on_resize(self) -> None:
+        """Workflow names take the width; at 60 columns the lesser numbers go (whole
+        columns, never cut words)."""
+        zone = self.app.zone_abbreviation()
+        runs = [(k, f"When ({zone})" if k == "when" else label, w) for k, label, w in RUN_COLUMNS]
+        enrolls = [(k, f"At ({zone})" if k == "at" else label, w) for k, label, w in ENROLL_COLUMNS]
+        width = self.size.width
+        run_columns = fit_columns(runs, width, "workflow", ("when", "status", "enrolled", "matched", "suppressed",
+                                                            "kind"))
+        enroll_columns = fit_columns(enrolls, width, "workflow", ("at", "record", "how"))
+        if run_columns != self.run_columns or enroll_columns != self.enroll_columns:
+            self.run_columns, self.enroll_columns = run_columns, enroll_columns
+            set_columns(self.query_one("#dash-runs", DataTable), run_columns)
+            set_columns(self.query_one("#dash-latest", DataTable), enroll_columns)
+            self.show()
+
     def on_mount(self) -> None:
         self.query_one("#dash-runs", DataTable).focus()
         self.reload()
@@ -185,7 +122,7 @@ class DashboardScreen(WorkerReports, Screen):
     @db_read("dashboard-load")
     def reload(self) -> DashboardData:
         today = self.app.clock.now().date()  # the rollup's days are UTC days
-        return load_dashboard(self.workflow_id, today)
+        return dashboard(self.workflow_id, today, days=DAYS, run_cap=RUN_CAP, enroll_cap=ENROLL_CAP)
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.group == "dashboard-load":
@@ -200,23 +137,28 @@ class DashboardScreen(WorkerReports, Screen):
         if data is not None:
             self.query_one("#dash-totals", Static).update(
                 f"Last {DAYS} days: [b]{data.enrolled:,}[/b] enrolled · {data.suppressed:,} suppressed · "
-                f"{data.runs_count:,} runs")
+                f"{data.runs_count:,} run{'' if data.runs_count == 1 else 's'}")
             self.query_one(BarChart).set_data(data.days)
             sync_table(self.query_one("#dash-latest", DataTable),
                        [(str(e.id), self.enroll_cells(e)) for e in data.enrollments],
-                       [k for k, _, _ in ENROLL_COLUMNS])
+                       [k for k, _, _ in self.enroll_columns])
         self.show_runs()
 
     def show_runs(self) -> None:
         sync_table(self.query_one("#dash-runs", DataTable), [(str(r.id), self.run_cells(r)) for r in self.runs],
-                   [k for k, _, _ in RUN_COLUMNS])
+                   [k for k, _, _ in self.run_columns])
 
     def run_cells(self, r: RunRow) -> tuple:
-        return (self.app.local_time(r.when), r.workflow, "manual" if r.kind == "manual" else "sched",
-                r.status, f"{r.matched:,}", f"{r.enrolled:,}", f"{r.suppressed:,}")
+        cells = {"when": self.app.local_time(r.when), "workflow": r.workflow,
+                 "kind": "manual" if r.kind == "manual" else "sched",
+                 "status": "⚠ failed" if r.status == "failed" else r.status, "matched": f"{r.matched:,}",
+                 "enrolled": f"{r.enrolled:,}", "suppressed": f"{r.suppressed:,}"}
+        return tuple(cells[k] for k, _, _ in self.run_columns)
 
     def enroll_cells(self, e: EnrollRow) -> tuple:
-        return (self.app.local_time(e.at), e.workflow, str(e.record_id), "manual" if e.manual else "scheduled")
+        cells = {"at": self.app.local_time(e.at), "workflow": e.workflow, "record": str(e.record_id),
+                 "how": "manual" if e.manual else "scheduled"}
+        return tuple(cells[k] for k, _, _ in self.enroll_columns)
 
     # ---------------------------------------------------------------- live
 

@@ -56,8 +56,8 @@ class FilterDialog(FormDialog[dict]):
     FilterDialog SelectionList { height: auto; max-height: 8; width: 1fr; }
     """
 
-    def __init__(self, object_type: str, initial: dict | None = None) -> None:
-        super().__init__(initial)
+    def __init__(self, object_type: str, initial: dict | None = None, target: str = "") -> None:
+        super().__init__(initial, target)
         self.object_type = object_type
         self.props = property_choices(object_type)  # own properties, then "company.num_employees" …
         self._built: tuple | None = None  # (property, operator) the value editor was built for

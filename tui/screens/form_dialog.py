@@ -16,9 +16,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from models.errors import RotaError
+from tui.labels import humanize
 from tui.widgets import WrappingFooter
 
 T = TypeVar("T")
@@ -47,9 +48,20 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, initial: dict | None = None) -> None:
+    def __init__(self, initial: dict | None = None, target: str = "") -> None:
+        """``target`` says where the item goes, for the title: "to suppression",
+        "in branch 3 · then"."""
         super().__init__()
         self.initial = dict(initial or {})
+        self.target = target
+
+    def title_text(self) -> str:
+        """ "Add filter to suppression", "Edit step in branch 3 · then"."""
+        verb = "Edit" if self.initial else "Add"
+        where = self.target
+        if where and self.initial:
+            where = where.replace("to ", "in ", 1) if where.startswith("to ") else where
+        return f"{verb} {self.NOUN} {where}".strip()
 
     def compose_fields(self) -> Iterable[Widget]:
         raise NotImplementedError
@@ -65,7 +77,7 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
     def compose(self) -> ComposeResult:
         p = self.PREFIX
         with Vertical(id=f"{p}-box", classes="form-box") as box:
-            box.border_title = f"{'Edit' if self.initial else 'Add'} {self.NOUN}"
+            box.border_title = self.title_text()
             with VerticalScroll(id=f"{p}-body", can_focus=False):
                 yield from self.compose_fields()
             yield Static("", id=f"{p}-error", classes="form-error")
@@ -94,8 +106,40 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
         self.dismiss(value)
 
     def show_error(self, message: str) -> None:
-        self.query_one(f"#{self.PREFIX}-error", Static).update(message)
+        from rich.markup import escape
+
+        self.query_one(f"#{self.PREFIX}-error", Static).update(escape(humanize(message, getattr(self, "props", None))))
         self.app.bell()
 
+    def on_mount(self) -> None:
+        # After the fields settle (Selects post their first values), what is shown is
+        # the baseline that Escape compares against.
+        self.call_after_refresh(self._set_baseline)
+
+    def _set_baseline(self) -> None:
+        self._baseline = self.form_state()
+
+    def form_state(self) -> list:
+        """Every field's value, to tell whether anything was changed."""
+        state: list = []
+        for widget in self.query(f"#{self.PREFIX}-body *"):
+            if isinstance(widget, (Input, Select, Checkbox)):
+                state.append((widget.id, widget.value))
+            elif hasattr(widget, "groups") and widget.id:  # a criteria editor
+                state.append((widget.id, widget.groups))
+        return state
+
+    @property
+    def changed(self) -> bool:
+        return getattr(self, "_baseline", None) is not None and self.form_state() != self._baseline
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close; with changes, ask first (nothing typed is thrown away unasked)."""
+        if not self.changed:
+            self.dismiss(None)
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen(f"Discard this {self.NOUN}? What you typed here is lost.",
+                                           title="Unsaved changes", yes="Discard", no="Keep editing"),
+                             lambda discard: discard and self.dismiss(None))

@@ -5,12 +5,15 @@ it always matches the footer and the command palette — nothing is maintained b
 """
 from __future__ import annotations
 
+import textwrap
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+KEY_WIDTH = 16
 GENERAL = [
     ("tab / shift+tab", "Move between fields"),
     ("escape", "Back / cancel"),
@@ -51,15 +54,27 @@ class HelpScreen(ModalScreen[None]):
         name = getattr(self.for_screen, "HELP_TITLE", None) or type(self.for_screen).__name__.removesuffix("Screen")
         with Vertical(classes="dialog", id="help"):
             yield Static(f"Keys — {name}", classes="title")
-            table: DataTable = DataTable(id="keys", cursor_type="row", show_header=False)
-            table.add_column("Key", width=16, key="key")
-            table.add_column("Does", width=38, key="does")
-            for key, what, enabled in self.keys:
-                table.add_row(key, what if enabled else f"{what} (not now)")
-            for key, what in GENERAL:
-                table.add_row(key, what)
-            yield table
+            yield DataTable(id="keys", cursor_type="row", show_header=False)
             yield Static("Escape to close", classes="hint")
+
+    def on_resize(self) -> None:
+        self.fill()
+
+    def fill(self) -> None:
+        """One row per key, its words wrapped to the width the dialog has (never cut)."""
+        table = self.query_one("#keys", DataTable)
+        inner = table.size.width or self.query_one("#help").content_region.width
+        does = max(16, inner - KEY_WIDTH - 4 - 1)  # 2 cells of padding per column, 1 for a scrollbar
+        if getattr(self, "_filled_at", None) == does:
+            return
+        self._filled_at = does
+        table.clear(columns=True)
+        table.add_column("Key", width=KEY_WIDTH, key="key")
+        table.add_column("Does", width=does, key="does")
+        rows = [(key, what if enabled else f"{what} (not now)") for key, what, enabled in self.keys]
+        for key, what in rows + GENERAL:
+            lines = textwrap.wrap(what, does) or [""]
+            table.add_row(key, "\n".join(lines), height=len(lines))
 
     def action_close(self) -> None:
         self.dismiss(None)

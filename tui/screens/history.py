@@ -1,8 +1,9 @@
 """Workflow history (SPEC §6): every enrollment, step result, unenrollment, suppressed
 record and missed / coalesced occurrence of one workflow, newest first.
 
-Filters: record id, event type (a Select of ``engine.history.EVENT_TYPES``) and a
-since-date (YYYY-MM-DD, or a date and time, in the workflow's time zone). A filter the
+Filters: record id, event type (a Select of ``engine.history.EVENT_TYPES``), a
+since-date and an until-date (YYYY-MM-DD, or a date and time, in the workflow's time zone;
+until a date includes that whole day). A filter the
 operator mistyped is marked on its field with the reason and nothing is loaded, rather
 than silently showing unfiltered rows.
 
@@ -14,7 +15,7 @@ the filters. Secrets are already masked by ``engine.history``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +26,7 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import Worker
 
 from models.errors import RotaError
+from models.store import reads
 from tui.messages import EngineEventMessage
 from tui.widgets import WrappingFooter, column_table, cursor_key
 from tui.workers import WorkerReports, db_read
@@ -40,6 +42,7 @@ class Filters:
     record_id: int | None
     type: str | None
     since: datetime | None
+    until: datetime | None = None  # exclusive: a date alone means up to the end of that day
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,9 @@ def read_page(workflow_name: str, filters: Filters, before: str | None) -> list[
     from engine.history import history
 
     return history(workflow_name, record_id=filters.record_id, type=filters.type, since=filters.since,
-                   limit=PAGE, before=before)
+                   until=filters.until, limit=PAGE, before=before)
 
 
-def workflow_zone(workflow_name: str, default: str) -> str:
-    from engine.workflows import get_workflow
-
-    return (get_workflow(workflow_name).schedule or {}).get("timezone") or default
 
 
 class RecordId(Validator):
@@ -73,13 +72,22 @@ class RecordId(Validator):
         return self.failure(f'record id "{text}" is not a number')
 
 
+def until_instant(text: str, tz: str) -> datetime:
+    """The end of an "until" filter: a date alone includes that whole day."""
+    from engine.history import parse_when
+
+    when = parse_when(text, tz)
+    return when + timedelta(days=1) if len(text.strip()) == 10 else when
+
+
 class SinceDate(Validator):
     """YYYY-MM-DD (start of that day in the workflow's zone) or a date and time; the
     Input marks itself invalid (red) while the text cannot be read."""
 
-    def __init__(self, screen: HistoryScreen) -> None:
+    def __init__(self, screen: HistoryScreen, label: str = "since") -> None:
         super().__init__()
         self.screen = screen
+        self.label = label
 
     def validate(self, value: str) -> ValidationResult:
         from engine.history import parse_when
@@ -90,7 +98,7 @@ class SinceDate(Validator):
         try:
             parse_when(text, self.screen.tz)
         except (RotaError, ValueError) as exc:
-            return self.failure(f"since: {exc} (use YYYY-MM-DD)")
+            return self.failure(f"{self.label}: {exc} (use YYYY-MM-DD)")
         return self.success()
 
 
@@ -123,7 +131,8 @@ class HistoryScreen(WorkerReports, Screen):
         with Horizontal(id="hist-filters"):
             yield Input(placeholder="record id", id="hist-record", validators=[RecordId()])
             yield Select([(t.replace("_", " "), t) for t in EVENT_TYPES], prompt="any type", id="hist-type")
-            yield Input(placeholder="since YYYY-MM-DD", id="hist-since", validators=[SinceDate(self)])
+            yield Input(placeholder="since (date)", id="hist-since", validators=[SinceDate(self)])
+            yield Input(placeholder="until (date)", id="hist-until", validators=[SinceDate(self, "until")])
         yield Static("", id="hist-error")
         yield column_table("hist-table", COLUMNS)
         yield Static("", id="hist-detail")
@@ -144,8 +153,9 @@ class HistoryScreen(WorkerReports, Screen):
 
         record_box = self.query_one("#hist-record", Input)
         since_box = self.query_one("#hist-since", Input)
+        until_box = self.query_one("#hist-until", Input)
         problems = []
-        for box in (record_box, since_box):
+        for box in (record_box, since_box, until_box):
             result = box.validate(box.value)
             if result is not None and not result.is_valid:
                 problems += result.failure_descriptions
@@ -155,9 +165,16 @@ class HistoryScreen(WorkerReports, Screen):
         if problems:
             return None
         record_text, since_text = record_box.value.strip(), since_box.value.strip()
+        until_text = until_box.value.strip()
         kind = self.query_one("#hist-type", Select).value
+        since = parse_when(since_text, self.tz) if since_text else None
+        until = until_instant(until_text, self.tz) if until_text else None
+        if since is not None and until is not None and until <= since:
+            error.update("until: comes before since; give a later date")
+            error.display = True
+            return None
         return Filters(int(record_text) if record_text else None, None if kind is Select.NULL else str(kind),
-                       parse_when(since_text, self.tz) if since_text else None)
+                       since, until)
 
     def apply_filters(self) -> None:
         filters = self.read_filters()
@@ -177,7 +194,7 @@ class HistoryScreen(WorkerReports, Screen):
 
     @db_read("history-zone")
     def load_zone(self) -> str:
-        return workflow_zone(self.workflow_name, self.app.settings.timezone)
+        return reads.workflow_timezone(self.workflow_name, self.app.settings.timezone)
 
     @db_read("history-load")
     def load(self, filters: Filters, before: str | None, append: bool) -> Page:

@@ -125,6 +125,7 @@ class RecordsScreen(WorkerReports, Screen):
         Binding("e", "edit", "Edit"),
         Binding("enter", "edit", "Edit", show=False),
         Binding("m", "enroll", "Enroll", tooltip="Enroll this record in a workflow"),
+        Binding("i", "import_csv", "Import", tooltip="Import records of this type from a CSV file"),
         Binding("d", "delete", "Delete", tooltip="Delete this record (asks first)"),
         Binding("t", "timeline", "Timeline", tooltip="This record in every workflow, newest first"),
         Binding("c", "columns", "Columns", tooltip="Choose the columns shown for this object type"),
@@ -366,6 +367,12 @@ class RecordsScreen(WorkerReports, Screen):
             return (f'{self.type_name} {record_id} was suppressed in "{workflow_name}": it meets the '
                     "suppression criteria, so it was not enrolled.", True)
         return f'Enrolled {self.type_name} {record_id} in "{workflow_name}" (run {run.id}).', False
+
+    def action_import_csv(self) -> None:
+        from tui.screens.import_dialog import ImportDialog
+
+        self.app.push_screen(ImportDialog(self.type_name, tz_name=self.app.settings.timezone),
+                             lambda count: count and self.load(0))
 
     # ------------------------------------------------------------ delete, timeline
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
+from textual.worker import Worker
 
 from engine.steps import DELAY_UNITS, MASK, STEP_TYPES, WEEKDAYS, mask_headers, mask_url, validate_actions
 from engine.steps.shapes import WEBHOOK_METHODS, unmask_url
@@ -31,6 +32,7 @@ from models.settings import load_settings
 from models.timeutil import zone
 from tui.screens.form_dialog import FormDialog
 from tui.widgets.criteria_editor import CriteriaEditor
+from tui.workers import WorkerReports, db_read
 
 
 def _csv(text: str) -> list[str]:
@@ -67,7 +69,7 @@ TEMPLATE_INPUTS = {"f-value": False, "f-title": False, "f-owner": False, "f-mess
                    "f-subject": False, "f-body": False}
 
 
-class StepDialog(FormDialog[dict]):
+class StepDialog(WorkerReports, FormDialog[dict]):
     """Dismisses with the validated step, or None when cancelled."""
 
     PREFIX = "sd"
@@ -84,8 +86,8 @@ class StepDialog(FormDialog[dict]):
     StepDialog #sd-preview { color: $text-muted; height: auto; }
     """
 
-    def __init__(self, object_type: str, initial: dict | None = None) -> None:
-        super().__init__(initial)
+    def __init__(self, object_type: str, initial: dict | None = None, target: str = "") -> None:
+        super().__init__(initial, target)
         self.object_type = object_type
         self.props = get_props(object_type)
         self._built: str | None = None
@@ -168,7 +170,7 @@ class StepDialog(FormDialog[dict]):
                      self._row("Time", self._input("f-time", until.get("time", "09:00"), "HH:MM"))]
         elif kind == "branch":
             rows += [Label("If the record meets (then/else steps are added in the actions list):"),
-                     CriteriaEditor(s.get("criteria") or [], self.object_type, empty_text="No condition",
+                     CriteriaEditor(s.get("criteria") or [], self.object_type, empty_text="No condition", target="the branch condition",
                                     id="f-criteria")]
         elif kind in ("add_to_list", "remove_from_list"):
             rows += [self._row("List", self._input("f-list", s.get("list"), "static list name"))]
@@ -262,8 +264,8 @@ class StepDialog(FormDialog[dict]):
             return
         self._render_preview(self.query_one(f"#{input_id}", Input).value, TEMPLATE_INPUTS[input_id])
 
-    @work(thread=True, exclusive=True, group="sd-preview")
-    def _render_preview(self, text: str, url: bool) -> None:
+    @db_read("sd-preview")
+    def _render_preview(self, text: str, url: bool) -> str:
         """Read one record and render ``text`` against it, off the UI thread."""
         if "{" not in text:
             line = ""
@@ -274,7 +276,11 @@ class StepDialog(FormDialog[dict]):
                 rendered, record_id = str(exc), None
             line = (f"Preview ({self.object_type} {record_id}): {rendered}" if record_id is not None
                     else f"Preview: no {self.object_type} record to fill {{…}} from yet")
-        self.app.call_from_thread(self._show_preview, line)
+        return line
+
+    def worker_succeeded(self, worker: Worker) -> None:
+        if worker.name == "_render_preview":
+            self._show_preview(worker.result)
 
     def _show_preview(self, line: str) -> None:
         if self.is_attached:

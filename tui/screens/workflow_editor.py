@@ -31,8 +31,11 @@ from textual.worker import Worker
 
 from engine.schedule import BusinessCalendar
 from models.errors import RotaError
+from models.objects import get_props
 from models.settings import load_settings
+from models.store import reads
 from models.timeutil import utcnow
+from tui.labels import humanize
 from tui.screens.activate_dialog import ActivateDialog
 from tui.screens.change_dialog import ChangeDialog
 from tui.widgets import WrappingFooter
@@ -148,7 +151,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
                     yield Label("Enroll records that meet (groups are ORed, filters in a group ANDed):",
                                 classes="we-hint")
                     yield CriteriaEditor(body.get("criteria"), body["object_type"],
-                                         empty_text="No criteria: every record", id="we-criteria")
+                                         empty_text="No criteria: every record", target="the enrollment criteria",
+                                         id="we-criteria")
                     yield Static("", classes="we-error", id="err-criteria")
             with TabPane("3 Actions", id="tab-actions"):
                 with VerticalScroll(can_focus=False):
@@ -356,25 +360,49 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         """Put a service-layer message on its field and section, and toast it."""
         self._after_save = None
         section = section_for_error(message)
-        detail = message.split(":", 1)[1].strip() if ":" in message else message
+        raw_detail = message.split(":", 1)[1].strip() if ":" in message else message
+        words = self.words(message)  # what is shown: labels, not the file's names
+        detail = self.words(raw_detail)
         if message.startswith(("name:", "object_type:")) or "exists already" in message:
-            self.query_one("#we-name-error", Static).update(message)
+            self.query_one("#we-name-error", Static).update(words)
             self.query_one("#we-name-error").display = True
             self.query_one("#we-name", Input).add_class("-invalid")
         elif section == "tab-schedule":
             self.query_one("#we-schedule", ScheduleForm).show_error(detail)
         elif section == "tab-criteria":
-            self.query_one("#err-criteria", Static).update(message)
+            self.query_one("#err-criteria", Static).update(words)
         elif section == "tab-actions":
-            self.query_one("#err-actions", Static).update(message)
+            self.query_one("#err-actions", Static).update(words)
         elif section == "tab-settings":
-            self.query_one("#err-settings", Static).update(message)
+            self.query_one("#err-settings", Static).update(words)
             if message.startswith("settings"):
                 self.query_one("#we-settings", SettingsForm).show_error(detail)
         if section:
             self.query_one("#we-tabs", TabbedContent).active = section
         self.call_after_refresh(self._focus_error, section, message)
-        self.notify(message, title="Not saved", severity="error", timeout=8)
+        self.notify(words, title="Not saved", severity="error", timeout=8)
+
+    def words(self, message: str) -> str:
+        """A service-layer message in the screen's labels (``tui.labels``), markup-safe."""
+        from rich.markup import escape
+
+        try:
+            props = get_props(self.object_type)
+        except RotaError:
+            props = None
+        return escape(humanize(message, props))
+
+    @on(Input.Changed, "#we-name")
+    def _name_changed(self) -> None:
+        """A name error goes as soon as the name is edited (saving checks it again)."""
+        if self.query_one("#we-name-error").display:
+            self.query_one("#we-name-error", Static).update("")
+            self.query_one("#we-name-error").display = False
+            self.query_one("#we-name", Input).remove_class("-invalid")
+
+    @on(ActionsEditor.Changed)
+    def _actions_changed(self) -> None:
+        self.query_one("#err-actions", Static).update("")
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.name == "save_body":
@@ -441,6 +469,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
             self._focus_section()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "section" and isinstance(self.focused, (Input, Select)):
+            return False  # digits go to the field being typed in (or its search), not to the tabs
         if action == "activate" and self.body.get("status") == "active":
             return None  # already active: saving keeps it active
         return True
@@ -463,9 +493,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
 def editor_types() -> list[tuple[str, str]]:
     """The object types the editor offers, as (label, name); read in a worker. Their
     property definitions are read too, so the editor's widgets find them cached."""
-    from models.objects import get_props, list_types
-
-    types = list_types()
+    types = reads.object_types()
     for otype in types:
-        get_props(otype)
+        get_props(otype.name)
     return [(t.label, t.name) for t in types]

@@ -22,7 +22,10 @@ from textual.widgets import DataTable, Header, Input, Static
 from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker
 
+from engine.schedule import parse_schedule
 from models.errors import RotaError
+from models.store import reads
+from models.timeutil import utcnow, zone
 from tui.messages import EngineEventMessage, WorkflowsChanged
 from tui.screens.activate_dialog import ActivateDialog
 from tui.widgets import WrappingFooter
@@ -30,20 +33,41 @@ from tui.workers import WorkerReports, db_read, db_write
 
 ROW_CAP = 1000
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# (key, label, width): 65 characters of content + 2 of padding per column + 1 for the
-# scrollbar = 80, so no column is cut off in an 80-column terminal. Long names and
-# schedules are cropped in the table and shown whole in the detail line below it.
-NAME_WIDTH = 12  # at 80 columns; wider terminals give the name the rest (on_resize)
-SCHEDULE_WIDTH = 11
+# The name comes first: it gets at least NAME_MIN characters, then the other columns
+# are added in order of value (KEEP) while they fit whole, and the name takes what is
+# left. At 80 columns: name 25, status, schedule, next run, enrolled; Type and Last
+# run appear from about 100 columns; at 60 the name, status and next run. Each column
+# costs its width + 2 of padding; the scrollbar takes 1. The detail line below the
+# table shows the highlighted workflow's whole name and schedule.
+NAME_MIN = 24
+SCHEDULE_WIDTH = 11  # the pattern and time; the zone's abbreviation follows when it fits
 COLUMNS = (
-    ("name", "Name", NAME_WIDTH),
+    ("name", "Name", NAME_MIN),
     ("status", "Status", 6),
     ("type", "Type", 7),
-    ("schedule", "Schedule", SCHEDULE_WIDTH),
+    ("schedule", "Sched (own zone)", 16),
     ("next", "Next run", 12),
     ("last", "Last run", 9),
     ("enrolled", "Enrolled", 8),
 )
+KEEP = ("status", "next", "schedule", "enrolled", "last", "type")
+
+
+def layout(width: int, next_label: str) -> list[tuple[str, str, int]]:
+    """The columns shown at ``width`` terminal columns, in table order, with widths."""
+    labels = {key: label for key, label, _ in COLUMNS}
+    widths = {key: w for key, _, w in COLUMNS}
+    labels["next"], widths["next"] = next_label, max(widths["next"], len(next_label))
+    labels["schedule"] = "Schedule" if width < 70 else labels["schedule"]
+    room = width - 1 - (NAME_MIN + 2)
+    shown = {"name"}
+    for key in KEEP:
+        if widths[key] + 2 > room:
+            break
+        shown.add(key)
+        room -= widths[key] + 2
+    widths["name"] = NAME_MIN + max(0, room)
+    return [(key, labels[key], widths[key]) for key, _, _ in COLUMNS if key in shown]
 
 
 @dataclass(frozen=True)
@@ -60,6 +84,8 @@ class WorkflowRow:
     last_run: datetime | None
     last_status: str | None
     enrolled: int | None
+    zone_abbr: str = ""  # the schedule's own zone, abbreviated ("CET")
+    last_detail: str | None = None  # why the last run failed, in words
 
     def matches(self, needle: str) -> bool:
         needle = needle.strip().lower()
@@ -139,31 +165,34 @@ def age(then: datetime, now: datetime) -> str:
 LAST_STATUS = {"failed": "failed", "missed": "missed", "coalesced": "merged", "running": "running"}
 
 
-def load_rows(default_timezone: str) -> Snapshot:
-    """Read the home screen's data: a handful of queries whatever the data size."""
-    from engine.schedule import parse_schedule
-    from engine.workflows import last_runs, list_workflows
-    from models.objects import list_types, record_model
+def zone_abbreviation(name: str, at: datetime) -> str:
+    """A zone's abbreviation at an instant ("CET", "UTC", "-03"); the name if unknown."""
+    try:
+        return at.astimezone(zone(name)).strftime("%Z") or name
+    except RotaError:
+        return name
 
-    types = {t.id: t for t in list_types()}
-    runs = last_runs()
+
+def load_rows(default_timezone: str, now: datetime | None = None) -> Snapshot:
+    """Read the home screen's data (store read models) and describe each schedule."""
+    now = now or utcnow()
     rows = []
-    for wf in list_workflows()[:ROW_CAP]:
+    for wf in reads.home_rows(ROW_CAP):
         try:
             words = parse_schedule(wf.schedule, default_timezone).describe()
         except RotaError as exc:  # a stored schedule we cannot read: say so in the row
             words = f"unreadable schedule: {exc}"
-        run = runs.get(wf.id)
-        otype = types.get(wf.object_type_id)
+        run = wf.last_run
         rows.append(WorkflowRow(
-            id=wf.id, name=wf.name, status=wf.status, object_type=otype.name if otype else "?",
-            schedule_short=short_schedule(wf.schedule or {}), schedule_words=words,
+            id=wf.id, name=wf.name, status=wf.status, object_type=wf.object_type,
+            schedule_short=short_schedule(wf.schedule), schedule_words=words,
             next_run=wf.next_run_at if wf.status == "active" else None,
-            last_run=(run.scheduled_for or run.started_at) if run else None,
-            last_status=run.status if run else None, enrolled=run.enrolled if run else None,
+            last_run=run.at if run else None, last_status=run.status if run else None,
+            enrolled=run.enrolled if run else None,
+            zone_abbr=zone_abbreviation(wf.schedule.get("timezone") or default_timezone, now),
+            last_detail=run.detail if run else None,
         ))
-    empty = not rows and not any(record_model(t).select().limit(1).exists() for t in types.values())
-    return Snapshot(rows=rows, empty_database=empty)
+    return Snapshot(rows=rows, empty_database=not rows and not reads.any_records())
 
 
 class WorkflowsScreen(WorkerReports, Screen):
@@ -202,7 +231,7 @@ class WorkflowsScreen(WorkerReports, Screen):
     def __init__(self) -> None:
         super().__init__()
         self.rows: dict[int, WorkflowRow] = {}
-        self.name_width = NAME_WIDTH
+        self.columns: list[tuple[str, str, int]] = layout(80, "Next run")
         self.loaded = False
         self._demo_offered = False
         self._select_next: str | None = None
@@ -218,16 +247,19 @@ class WorkflowsScreen(WorkerReports, Screen):
         yield WrappingFooter(compact=True, show_command_palette=False)
 
     def add_columns(self, table: DataTable) -> None:
-        for key, label, width in COLUMNS:
-            table.add_column(label, width=self.name_width if key == "name" else width, key=key)
+        for key, label, width in self.columns:
+            table.add_column(label, width=width, key=key)
+
+    def next_label(self) -> str:
+        """The next-run column is in the operator's zone, and says which."""
+        return f"Next run ({self.app.zone_abbreviation()})"
 
     def on_resize(self) -> None:
-        """A wider terminal gives the extra columns to the name (the others have what
-        they need at 80). Columns are rebuilt through the public API: resizes are rare."""
-        fixed = sum(width + 2 for key, _, width in COLUMNS if key != "name") + 2 + 1
-        wanted = max(NAME_WIDTH, self.size.width - fixed)
-        if wanted != self.name_width:
-            self.name_width = wanted
+        """Lay the columns out for the new width (names first; see ``layout``).
+        Columns are rebuilt through the public API: resizes are rare."""
+        wanted = layout(self.size.width, self.next_label())
+        if wanted != self.columns:
+            self.columns = wanted
             table = self.query_one(DataTable)
             table.clear(columns=True)
             self.add_columns(table)
@@ -242,7 +274,7 @@ class WorkflowsScreen(WorkerReports, Screen):
 
     @db_read("workflows-load")
     def reload(self) -> Snapshot:
-        return load_rows(self.app.settings.timezone)
+        return load_rows(self.app.settings.timezone, self.app.clock.now())
 
     def worker_error(self, worker: Worker) -> bool:
         if worker.group == "workflows-open":
@@ -273,6 +305,11 @@ class WorkflowsScreen(WorkerReports, Screen):
         return [r for r in self.rows.values() if r.matches(needle)]
 
     def cells(self, row: WorkflowRow) -> tuple:
+        """The cells of the columns shown now, in order."""
+        values = self.all_cells(row)
+        return tuple(values[key] for key, _, _ in self.columns)
+
+    def all_cells(self, row: WorkflowRow) -> dict[str, str]:
         app = self.app
         last = "—"
         if row.last_run is not None:
@@ -281,8 +318,13 @@ class WorkflowsScreen(WorkerReports, Screen):
             last = f"{status} {ago}" if status else f"{ago} ago" if ago != "now" else "just now"
         enrolled = "—" if row.enrolled is None else (
             f"{row.enrolled:,}" if row.enrolled < 100_000 else f"{row.enrolled // 1000:,}k")
-        return (row.name, row.status, row.object_type, row.schedule_short,
-                app.local_time(row.next_run) if row.next_run else "—", last, enrolled)
+        name = f"⚠ {row.name}" if row.last_status == "failed" else row.name
+        schedule = row.schedule_short
+        if row.zone_abbr and len(schedule) + 1 + len(row.zone_abbr) <= 16:
+            schedule = f"{schedule} {row.zone_abbr}"
+        return {"name": name, "status": row.status, "type": row.object_type, "schedule": schedule,
+                "next": app.local_time(row.next_run) if row.next_run else "—", "last": last,
+                "enrolled": enrolled}
 
     def show_rows(self) -> None:
         """Update cells in place when the visible rows are the same; else rebuild,
@@ -292,7 +334,7 @@ class WorkflowsScreen(WorkerReports, Screen):
         current = [rk.value for rk in table.rows]
         if current == [str(r.id) for r in wanted]:
             for r in wanted:
-                for (key, _, _), value in zip(COLUMNS, self.cells(r)):
+                for (key, _, _), value in zip(self.columns, self.cells(r)):
                     table.update_cell(str(r.id), key, value)
         else:
             selected = self.selected_id()
@@ -325,11 +367,17 @@ class WorkflowsScreen(WorkerReports, Screen):
             detail.update("No workflows yet: press n to create one." if not self.rows and self.loaded
                           else "No workflow matches the filter." if self.loaded else "Loading…")
             return
-        last = ""
-        if row.last_run is not None:
-            last = f" · last run {self.app.local_time(row.last_run)} {row.last_status}, {row.enrolled:,} enrolled"
-        detail.update(f"[b]{_escape(row.name)}[/b] ({row.status}, {row.object_type}) · "
-                      f"{_escape(row.schedule_words)}{last}")
+        app = self.app
+        parts = [f"[b]{_escape(row.name)}[/b] ({row.status}, {row.object_type})", _escape(row.schedule_words)]
+        if row.next_run is not None:
+            parts.append(f"next run {app.local_time(row.next_run)} {app.zone_abbreviation()} (your zone)")
+        if row.last_status == "failed":
+            why = f": {_escape(row.last_detail)}" if row.last_detail else ""
+            parts.append(f"[b]⚠ last run failed[/b] {app.local_time(row.last_run)}{why}")
+        elif row.last_run is not None:
+            parts.append(f"last run {app.local_time(row.last_run)} {row.last_status}, "
+                         f"{row.enrolled or 0:,} enrolled")
+        detail.update(" · ".join(parts))
 
     def refresh_status(self) -> None:
         self.query_one("#engine-status", Static).update(self.app.engine_line())
@@ -395,10 +443,8 @@ class WorkflowsScreen(WorkerReports, Screen):
         self.read_types()
 
     @db_read("workflows-open")
-    def read_types(self) -> list:
-        from models.objects import list_types
-
-        return list_types()
+    def read_types(self) -> list[reads.TypeChoice]:
+        return reads.object_types()
 
     def show_create(self, types: list) -> None:
         from tui.screens.create import CreateScreen

@@ -3,20 +3,23 @@ from __future__ import annotations
 
 from math import ceil
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer
 from textual.widgets.data_table import CellDoesNotExist
 
 
 class WrappingFooter(Footer):
-    """A footer that wraps onto a second row instead of cutting keys off.
+    """A footer that wraps onto more rows instead of cutting keys off.
 
     Textual's footer is one row; at 80 columns a screen with ten or more keys loses
-    the last ones (SPEC §8: everything visible at 80×24). This lays the keys out in a
-    grid of ``COLUMNS`` per row, one or two rows high as needed.
+    the last ones, and a narrow grid cell cuts a label mid-word ("space Toggl"). This
+    lays the keys out in a grid whose cells are as wide as the longest label, with as
+    many columns as fit the terminal, and as many rows as that needs: every label is
+    shown whole at any width from 60 columns up.
     """
 
-    COLUMNS = 6
+    GUTTER = 1
     DEFAULT_CSS = """
     WrappingFooter {
         layout: grid;
@@ -25,10 +28,28 @@ class WrappingFooter(Footer):
     """
 
     def compose(self) -> ComposeResult:
-        yield from super().compose()
-        keys = self.styles.grid_size_columns or 1  # Footer sets one column per key
-        self.styles.grid_size_columns = min(keys, self.COLUMNS)
-        self.styles.height = max(1, ceil(keys / self.COLUMNS))
+        keys = list(super().compose())
+        self._label_width = max((self.label_width(k) for k in keys if hasattr(k, "key_display")), default=1)
+        self._keys = len(keys)
+        self.fit(self.app.size.width)
+        yield from keys
+
+    @staticmethod
+    def label_width(key) -> int:
+        """Cells a compact footer key takes: its key, a space, its description."""
+        return cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0)
+
+    def fit(self, width: int) -> None:
+        keys = getattr(self, "_keys", 0)
+        if not keys:
+            return
+        label = self._label_width + 1  # a cell of slack: the grid's fractions round down
+        columns = max(1, min(keys, (max(width, label) + self.GUTTER) // (label + self.GUTTER)))
+        self.styles.grid_size_columns = columns
+        self.styles.height = ceil(keys / columns)
+
+    def on_resize(self) -> None:
+        self.fit(self.size.width)
 
 
 def column_table(id: str, columns) -> DataTable:
@@ -38,6 +59,33 @@ def column_table(id: str, columns) -> DataTable:
     for key, label, width in columns:
         table.add_column(label, width=width, key=key)
     return table
+
+
+def fit_columns(columns, width: int, flex: str, keep: tuple[str, ...]) -> list[tuple[str, str, int]]:
+    """The columns of ``(key, label, width)`` that fit ``width`` terminal columns whole.
+
+    ``flex`` (a name) gets at least its given width and then all that is left; the
+    others are added in the order of ``keep`` while they fit, and the first that does
+    not fit ends the list, so a narrow terminal drops columns instead of cutting words.
+    Each column costs its width + 2 of padding; a scrollbar takes 1.
+    """
+    widths = {key: w for key, _, w in columns}
+    room = width - 1 - (widths[flex] + 2)
+    shown = {flex}
+    for key in keep:
+        if widths[key] + 2 > room:
+            break
+        shown.add(key)
+        room -= widths[key] + 2
+    widths[flex] += max(0, room)
+    return [(key, label, widths[key]) for key, label, _ in columns if key in shown]
+
+
+def set_columns(table, columns) -> None:
+    """Replace a DataTable's columns (and so its rows) with ``(key, label, width)``s."""
+    table.clear(columns=True)
+    for key, label, width in columns:
+        table.add_column(label, width=width, key=key)
 
 
 def sync_table(table, rows: list[tuple[str, tuple]], column_keys: list[str]) -> None:

@@ -158,7 +158,7 @@ class ActionsEditor(Tree):
             steps.insert(at, step)
             self._changed(parent + (at,))
 
-        self.app.push_screen(StepDialog(self.object_type), done)
+        self.app.push_screen(StepDialog(self.object_type, target=place_words(parent)), done)
 
     def action_edit(self) -> None:
         from tui.screens.step_dialog import StepDialog
@@ -178,7 +178,7 @@ class ActionsEditor(Tree):
             steps[current[-1]] = step
             self._changed(current)
 
-        self.app.push_screen(StepDialog(self.object_type, original), done)
+        self.app.push_screen(StepDialog(self.object_type, original, target=place_words(current[:-1])), done)
 
     def action_move(self, delta: int) -> None:
         """Swap the highlighted step with its neighbour in the same list."""
@@ -209,3 +209,10 @@ class ActionsEditor(Tree):
             current = self._current()
             return True if (isinstance(current, tuple) and current and current[0] != "arm") else None
         return True
+
+
+def place_words(parent: tuple) -> str:
+    """Where a step goes, for its dialog's title: "to the actions", "to branch 3 · then",
+    "to branch 3 · then › branch 1 · else" (steps numbered from 1, as in the list)."""
+    parts = [f"branch {parent[i] + 1} · {parent[i + 1]}" for i in range(0, len(parent) - 1, 2)]
+    return "to " + " › ".join(parts) if parts else "to the actions"

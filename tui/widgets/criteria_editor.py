@@ -56,8 +56,10 @@ class CriteriaEditor(OptionList):
             return self.editor
 
     def __init__(self, groups: list | None, object_type: str, *, empty_text: str = "No criteria",
-                 id: str | None = None, classes: str | None = None) -> None:
+                 target: str = "", id: str | None = None, classes: str | None = None) -> None:
+        """``target`` names these criteria in dialog titles ("suppression")."""
         super().__init__(id=id, classes=classes)
+        self.target = target
         self._groups: list[list[dict]] = copy.deepcopy(groups or [])
         self.object_type = object_type
         self.empty_text = empty_text
@@ -132,7 +134,7 @@ class CriteriaEditor(OptionList):
             self._groups[gi].append(result)
             self._changed((gi, len(self._groups[gi]) - 1))
 
-        self.app.push_screen(FilterDialog(self.object_type), done)
+        self.app.push_screen(FilterDialog(self.object_type, target=self.target_words(gi)), done)
 
     def action_add_group(self) -> None:
         """Start a new OR group and ask for its first filter at once (a group is never empty)."""
@@ -156,7 +158,15 @@ class CriteriaEditor(OptionList):
                 self._groups[gi][fi] = result
                 self._changed((gi, fi))
 
-        self.app.push_screen(FilterDialog(self.object_type, self._groups[gi][fi]), done)
+        self.app.push_screen(FilterDialog(self.object_type, self._groups[gi][fi], target=self.target_words(gi)),
+                             done)
+
+    def target_words(self, group: int) -> str:
+        """Where a filter goes, for its dialog's title: "to suppression, group 2"."""
+        where = f"to {self.target}" if self.target else ""
+        if len(self._groups) > 1:
+            where = f"{where}, group {group + 1}" if where else f"to group {group + 1}"
+        return where
 
     def action_delete(self) -> None:
         """Delete the highlighted filter, or the whole group when its heading is highlighted."""

@@ -49,10 +49,10 @@ class SettingsForm(VerticalScroll):
         yield Checkbox("Run actions only at certain times", False, disabled=True, compact=True, id="st-times")
         yield Static(TIMES_REASON, classes="st-reason")
         yield Label("Suppression: records meeting these are never enrolled", classes="st-heading")
-        yield CriteriaEditor(self._body.get("suppression") or [], self.object_type, empty_text="No suppression",
+        yield CriteriaEditor(self._body.get("suppression") or [], self.object_type, empty_text="No suppression", target="suppression",
                              id="st-suppression")
         yield Label("Unenrollment: an enrolled record that comes to meet these leaves", classes="st-heading")
-        yield CriteriaEditor(self._body.get("unenrollment") or [], self.object_type, empty_text="No unenrollment",
+        yield CriteriaEditor(self._body.get("unenrollment") or [], self.object_type, empty_text="No unenrollment", target="unenrollment",
                              id="st-unenrollment")
 
     def settings_value(self, previous: dict | None = None) -> dict:
