@@ -34,8 +34,8 @@ from models.store import history as store_history
 from models.store.workflows import get_workflow
 from models.timeutil import from_micros, iso_z, parse_instant, start_of_local_day, to_micros, zone
 
-EVENT_TYPES = ("enrolled", "manual_enrolled", "suppressed", "step_succeeded", "step_failed", "step_retry",
-               "step_skipped", "delayed", "paused", "unenrolled", "missed", "coalesced", "run_failed")
+EVENT_TYPES = ("enrolled", "manual_enrolled", "suppressed", "skipped_in_progress", "step_succeeded", "step_failed",
+               "step_retry", "step_skipped", "delayed", "paused", "unenrolled", "missed", "coalesced", "run_failed")
 ENROLL_TYPES = ("enrolled", "manual_enrolled")
 MAX_LIMIT = 10_000
 _RUN_CHUNK = 64

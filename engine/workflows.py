@@ -38,7 +38,8 @@ from models.timeutil import utcnow
 STATUSES = tuple(WorkflowStatus)
 BODY_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppression", "unenrollment", "actions",
              "settings")
-SETTING_KEYS = ("pause_dates", "campaign", "misfire_policy", "grace_seconds")
+SETTING_KEYS = ("pause_dates", "campaign", "misfire_policy", "grace_seconds", "overlap")
+OVERLAP_POLICIES = ("skip_in_progress", "allow", "replace")  # engine/runner.py applies them
 log = logging.getLogger("rota.workflows")
 
 ACTION_TIMES_REASON = ("Not available for scheduled workflows: they run at the times their schedule sets; "
@@ -84,6 +85,11 @@ def _validate_settings(value: Any) -> dict:
             raise RotaError(f'settings.misfire_policy: use one of {", ".join(MISFIRE_POLICIES)}',
                             field="settings.misfire_policy")
         out["misfire_policy"] = value["misfire_policy"]
+    if "overlap" in value:
+        if value["overlap"] not in OVERLAP_POLICIES:
+            raise RotaError(f'settings.overlap: "{value["overlap"]}" is not a choice; use one of '
+                            f'{", ".join(OVERLAP_POLICIES)}', field="settings.overlap")
+        out["overlap"] = value["overlap"]
     if "grace_seconds" in value:
         g = value["grace_seconds"]
         if isinstance(g, bool) or not isinstance(g, int) or g < 0:

@@ -18,7 +18,7 @@ from models.db import db, is_postgres
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class LooseForeignKey(pw.ForeignKeyField):
@@ -98,6 +98,7 @@ class Run(Base):
     matched = pw.IntegerField(default=0)
     enrolled = pw.IntegerField(default=0)
     suppressed = pw.IntegerField(default=0)
+    skipped_in_progress = pw.IntegerField(default=0)  # matched, but still in this workflow (overlap)
     engine_id = pw.CharField(max_length=80, null=True)
     detail = pw.TextField(null=True)
 
@@ -132,6 +133,11 @@ class Enrollment(Base):
 # Only enrollments with a step still to run are ever looked up by due time: a partial
 # index keeps finished ones (the vast majority) out of it and speeds up bulk enrollment.
 Enrollment.add_index(Enrollment.index(Enrollment.next_step_at, where=Enrollment.next_step_at.is_null(False)))
+# Enrollments in progress (active or waiting), by workflow and record: the overlap test of
+# a run (engine/runner.py) probes it once per matching record; finished rows stay out of it.
+IN_PROGRESS_SQL = "\"state\" IN ('active', 'waiting')"  # literal: SQLite matches a partial index textually
+IN_PROGRESS_WHERE = pw.SQL(IN_PROGRESS_SQL)
+Enrollment.add_index(Enrollment.index(Enrollment.workflow, Enrollment.record_id, where=IN_PROGRESS_WHERE))
 
 
 class EnrollmentDaily(Base):
@@ -367,8 +373,16 @@ def _grouped_history() -> None:
     db.create_tables([HistoryGroup, HistoryValue], safe=True)
 
 
+def _overlap() -> None:
+    """Version 5: run.skipped_in_progress and the partial index on enrollments in progress."""
+    t = Run._meta.table_name
+    db.execute_sql(f'ALTER TABLE "{t}" ADD COLUMN "skipped_in_progress" INTEGER NOT NULL DEFAULT 0')
+    db.create_tables([Enrollment], safe=True)  # creates the missing index only (IF NOT EXISTS)
+
+
 # Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
-MIGRATIONS: dict[int, Callable[[], None]] = {2: _add_associations, 3: _lease_vocabulary, 4: _grouped_history}
+MIGRATIONS: dict[int, Callable[[], None]] = {2: _add_associations, 3: _lease_vocabulary, 4: _grouped_history,
+                                                 5: _overlap}
 
 
 def current_version() -> int | None:

@@ -180,7 +180,7 @@ def test_pause_day_waits_until_same_wall_time_next_open_day(any_db, db_url):
     tz = "Europe/Stockholm"  # 08:00 local is 07:00Z in March (before DST on Mar 29)
     start = datetime(2026, 3, 2, 6, 59, tzinfo=UTC)
     make_workflow([{"type": "delay", "days": 1}, {"type": "set_property", "property": "city", "value": "Done"}],
-                  tz=tz, settings={"pause_dates": ["2026-03-03", "2026-03-04"]}, now=start)
+                  tz=tz, settings={"pause_dates": ["2026-03-03", "2026-03-04"], "overlap": "allow"}, now=start)
     engine, clock = engine_at(db_url, start)
     clock.set(datetime(2026, 3, 2, 7, 0, tzinfo=UTC))
     engine.run_pending()

@@ -1,0 +1,151 @@
+"""The ``overlap`` setting (issue 11, item 3) through the real engine and a FakeClock, on
+SQLite and PostgreSQL: what a scheduled run does with a record still in the workflow."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from engine.clock import FakeClock
+from engine.engine import Engine
+from engine.runner import runs_as_json
+from engine.workflows import save_workflow
+from models import bootstrap, schema
+from models import db as dbmod
+from models.errors import RotaError
+from models.objects import create_record
+from models.schema import Enrollment, HistoryEvent, Run
+from models.timeutil import UTC
+
+T0 = datetime(2026, 3, 2, 7, 59, tzinfo=UTC)  # a Monday; the workflow runs daily at 08:00 UTC
+DAY1 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+DAY2 = DAY1 + timedelta(days=1)
+
+
+def _setup(db_url, overlap: str | None, *, delay_days: int = 3):
+    """Three customers and a lead; a delay keeps every enrollment in progress for days."""
+    ids = [create_record("contact", {"firstname": f"C{i}", "lifecycle_stage": "customer"}, now=T0)
+           for i in range(3)]
+    create_record("contact", {"firstname": "Lead", "lifecycle_stage": "lead"}, now=T0)
+    settings = {} if overlap is None else {"overlap": overlap}
+    save_workflow({
+        "name": "wf", "object_type": "contact", "status": "active",
+        "schedule": {"kind": "daily", "time": "08:00", "timezone": "UTC"},
+        "criteria": [[{"property": "lifecycle_stage", "operator": "is_any_of", "value": ["customer"]}]],
+        "actions": [{"type": "delay", "days": delay_days},
+                    {"type": "set_property", "property": "city", "value": "Done"}],
+        "settings": settings,
+    }, actor="tester", now=T0)
+    clock = FakeClock(T0)
+    return Engine(db_url, clock=clock, engine_id="test-engine"), clock, ids
+
+
+def _run_at(engine, clock, at) -> Run:
+    clock.set(at)
+    engine.run_pending()
+    return Run.select().where(Run.scheduled_for == at).get()
+
+
+def _in_progress(record_id: int) -> list[Enrollment]:
+    return list(Enrollment.select().where((Enrollment.record_id == record_id)
+                                          & Enrollment.state.in_(("active", "waiting"))))
+
+
+def _events(kind: str) -> list[HistoryEvent]:
+    return list(HistoryEvent.select().where(HistoryEvent.type == kind).order_by(HistoryEvent.id))
+
+
+@pytest.mark.parametrize("overlap", [None, "skip_in_progress"])
+def test_skip_in_progress_is_the_default_and_counts_the_skipped(any_db, db_url, overlap):
+    engine, clock, ids = _setup(db_url, overlap)
+    first = _run_at(engine, clock, DAY1)
+    assert (first.enrolled, first.skipped_in_progress) == (3, 0)
+    create_record("contact", {"firstname": "New", "lifecycle_stage": "customer"}, now=DAY1)
+    second = _run_at(engine, clock, DAY2)
+    assert (second.matched, second.enrolled, second.skipped_in_progress) == (4, 1, 3)
+    skipped = [e for e in _events("skipped_in_progress") if e.run_id == second.id]
+    assert sorted(e.record_id for e in skipped) == sorted(ids)
+    assert all(e.scheduled_for == DAY2 for e in skipped)
+    for rid in ids:  # still exactly the first enrollment, untouched
+        [only] = _in_progress(rid)
+        assert only.run_id == first.id and only.state == "waiting"
+    row = runs_as_json("wf")[0]
+    assert (row["scheduled_for"], row["skipped_in_progress"], row["enrolled"]) == ("2026-03-03T08:00:00Z", 3, 1)
+
+
+def test_a_finished_enrollment_does_not_block_the_next_run(any_db, db_url):
+    engine, clock, ids = _setup(db_url, "skip_in_progress", delay_days=1)
+    _run_at(engine, clock, DAY1)
+    second = _run_at(engine, clock, DAY2)  # the first enrollments finish in this pass, after the run
+    assert second.skipped_in_progress == 3
+    third = _run_at(engine, clock, DAY2 + timedelta(days=1))
+    assert (third.enrolled, third.skipped_in_progress) == (3, 0)
+
+
+def test_allow_enrolls_again_and_both_go_on(any_db, db_url):
+    engine, clock, ids = _setup(db_url, "allow")
+    first = _run_at(engine, clock, DAY1)
+    second = _run_at(engine, clock, DAY2)
+    assert (second.enrolled, second.skipped_in_progress) == (3, 0)
+    for rid in ids:
+        assert sorted(e.run_id for e in _in_progress(rid)) == [first.id, second.id]
+    assert _events("skipped_in_progress") == [] and _events("unenrolled") == []
+
+
+def test_replace_ends_the_older_enrollment_with_a_reason(any_db, db_url):
+    engine, clock, ids = _setup(db_url, "replace")
+    first = _run_at(engine, clock, DAY1)
+    second = _run_at(engine, clock, DAY2)
+    assert (second.enrolled, second.skipped_in_progress) == (3, 0)
+    for rid in ids:
+        [only] = _in_progress(rid)
+        assert only.run_id == second.id
+    old = list(Enrollment.select().where(Enrollment.run == first.id))
+    assert {(e.state, e.next_step_at) for e in old} == {("unenrolled", None)}
+    ended = _events("unenrolled")
+    assert sorted(e.enrollment_id for e in ended) == sorted(e.id for e in old)
+    assert {e.run_id for e in ended} == {second.id}
+    assert {json.loads(e.detail)["reason"] for e in ended} == {
+        "replaced by a new enrollment (overlap: replace)"}
+    # The replaced enrollments never run their later step.
+    clock.set(DAY1 + timedelta(days=3))
+    engine.run_pending()
+    assert {e.state for e in Enrollment.select().where(Enrollment.run == first.id)} == {"unenrolled"}
+
+
+@pytest.mark.parametrize("overlap", ["skip_in_progress", "allow", "replace"])
+def test_a_record_is_never_enrolled_twice_in_one_run(any_db, db_url, overlap):
+    engine, clock, ids = _setup(db_url, overlap)
+    for day in range(3):
+        run = _run_at(engine, clock, DAY1 + timedelta(days=day))
+        rows = [e.record_id for e in Enrollment.select().where(Enrollment.run == run.id)]
+        assert len(rows) == len(set(rows))
+        busy = [e.record_id for e in Enrollment.select().where(Enrollment.state.in_(("active", "waiting")))]
+        if overlap != "allow":  # at most one enrollment in progress per record
+            assert sorted(busy) == sorted(ids)
+
+
+def test_an_unknown_overlap_is_one_clear_line(any_db):
+    with pytest.raises(RotaError) as err:
+        save_workflow({"name": "bad", "object_type": "contact", "status": "draft",
+                       "schedule": {"kind": "daily", "time": "08:00", "timezone": "UTC"},
+                       "settings": {"overlap": "queue"}}, actor="tester", now=T0)
+    assert str(err.value) == ('settings.overlap: "queue" is not a choice; use one of '
+                              'skip_in_progress, allow, replace')
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
+def test_migration_5_adds_the_run_column_and_the_partial_index(backend, sqlite_url, request):
+    url = sqlite_url if backend == "sqlite" else request.getfixturevalue("pg_url")
+    bootstrap.open_database(url)
+    db = dbmod.db
+    db.execute_sql('DROP INDEX "enrollment_workflow_id_record_id"')
+    db.execute_sql('ALTER TABLE "run" DROP COLUMN "skipped_in_progress"')
+    schema.SchemaVersion.update(version=4).execute()
+    dbmod.close_database()
+    bootstrap.open_database(url)
+    assert schema.current_version() == schema.SCHEMA_VERSION == 5
+    assert "skipped_in_progress" in {c.name for c in dbmod.db.get_columns("run")}
+    assert "enrollment_workflow_id_record_id" in {i.name for i in dbmod.db.get_indexes("enrollment")}
+    dbmod.close_database()
