@@ -376,7 +376,8 @@ def _grouped_history() -> None:
 def _overlap() -> None:
     """Version 5: run.skipped_in_progress and the partial index on enrollments in progress."""
     t = Run._meta.table_name
-    db.execute_sql(f'ALTER TABLE "{t}" ADD COLUMN "skipped_in_progress" INTEGER NOT NULL DEFAULT 0')
+    if "skipped_in_progress" not in {c.name for c in db.get_columns(t)}:  # idempotent, as 2 and 4 are
+        db.execute_sql(f'ALTER TABLE "{t}" ADD COLUMN "skipped_in_progress" INTEGER NOT NULL DEFAULT 0')
     db.create_tables([Enrollment], safe=True)  # creates the missing index only (IF NOT EXISTS)
 
 
