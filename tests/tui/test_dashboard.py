@@ -32,6 +32,10 @@ def build_activity() -> None:
 
     settings = load_settings()
     save_workflow(LEAD_WATCH, now=FIXED_NOW - timedelta(days=8), actor="test")
+    # Runs back to back without the executor between them: the fixture keeps both Friday
+    # runs' enrollments, as before the overlap setting existed (issue 11.3).
+    Workflow.update(settings={**(get_workflow("Friday check-in").settings or {}), "overlap": "allow"}).where(
+        Workflow.name == "Friday check-in").execute()
     friday, watch = get_workflow("Friday check-in"), get_workflow("Lead watch")
     week_ago = FIXED_NOW - timedelta(days=7, hours=-4, minutes=30)  # Fri 20 Nov 14:00
     for wf, at in ((friday, week_ago), (watch, FIXED_NOW - timedelta(days=1, hours=3, minutes=30)),
