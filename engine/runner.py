@@ -200,10 +200,12 @@ def execute_run(workflow: Workflow, scheduled_for: datetime | None, *, now: date
             )
         finished = now  # the transaction's own instant: commit time is not knowable inside it
         Run.update(status="succeeded", matched=enrolled + suppressed, enrolled=enrolled, suppressed=suppressed,
+                   in_progress=enrolled if has_actions else 0, completed=0 if has_actions else enrolled,
                    finished_at=finished).where(Run.id == run.id).execute()
         _rollup(workflow.id, now.astimezone(UTC).date().isoformat(), enrolled, suppressed, 1)
     run.status, run.matched, run.enrolled, run.suppressed, run.finished_at = (
         "succeeded", enrolled + suppressed, enrolled, suppressed, finished)
+    run.in_progress, run.completed = (enrolled, 0) if has_actions else (0, enrolled)
     return run
 
 
@@ -408,6 +410,8 @@ def enroll_manual(workflow_name: str, record_id: int, *, now: datetime | None = 
         run = Run.create(workflow=wf.id, scheduled_for=None, kind="manual", status="succeeded", started_at=now,
                          finished_at=now, matched=1, enrolled=0 if suppressed else 1,
                          suppressed=1 if suppressed else 0, engine_id=engine_id,
+                         in_progress=int(not suppressed and bool(wf.actions)),
+                         completed=int(not suppressed and not wf.actions),
                          detail=json.dumps({"record_id": rid}))
         if suppressed:
             HistoryEvent.create(workflow=wf.id, at=now, type="suppressed", record_id=rid, run=run.id,
@@ -436,6 +440,11 @@ def run_as_dict(run: Run) -> dict:
         "matched": run.matched,
         "enrolled": run.enrolled,
         "suppressed": run.suppressed,
+        "skipped_in_progress": 0,  # no overlap policy yet: a run never skips records still in an earlier one
+        "steps_succeeded": run.steps_succeeded,
+        "steps_failed": run.steps_failed,
+        "in_progress": run.in_progress,
+        "completed": run.completed,
         "engine_id": run.engine_id,
         "detail": run.detail,
     }
