@@ -105,3 +105,12 @@ def test_runs_json_and_table_show_the_counters(sqlite_db, sqlite_url, capsys):
     assert cli_main(["runs", "wf", "--db", sqlite_url]) == 0
     out = capsys.readouterr().out
     assert "succeeded, 3 steps failed" in out
+
+
+def test_dashboard_read_carries_the_counters_and_the_status_in_words(sqlite_db, sqlite_url):
+    from models.store.reads import dashboard
+
+    _webhook_then_task(sqlite_url, None)
+    [row] = dashboard(None, T0.date(), days=3, run_cap=5, enroll_cap=5).runs
+    assert (row.steps_succeeded, row.steps_failed, row.in_progress, row.completed) == (0, 3, 0, 3)
+    assert row.status_text == "succeeded, 3 steps failed"
