@@ -6,10 +6,10 @@ clock reads that wall time or later (see :mod:`engine.schedule.model`).
 from __future__ import annotations
 
 import calendar as _calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from models.errors import RotaError
@@ -130,3 +130,30 @@ def transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[date
         at = nxt
     return out
 
+
+class ScheduleFields:
+    """The fields of a :class:`~engine.schedule.model.Schedule`, declared once for the type
+    checker: its mixins (``Describable``, ``Exportable``) read them."""
+
+    # Declared for type checkers; the Schedule dataclass defines them.
+    if TYPE_CHECKING:
+        kind: str
+        timezone: str
+        time: tuple[int, int] | None
+        weekdays: tuple[int, ...]
+        days: tuple[int, ...]
+        ordinal: str | None
+        flex_day: str | None
+        month: int | None
+        day: int | None
+        cron: str | None
+        _tz: ZoneInfo
+        _rule: Any  # CronRule for cron schedules
+
+        @property
+        def zoneinfo(self) -> ZoneInfo: ...
+
+        def _wall_times(self, start: date, calendar: BusinessCalendar) -> Iterator[datetime]: ...
+
+        def walls_after(self, instant: datetime, *, calendar: BusinessCalendar = ...
+                        ) -> Iterator[tuple[datetime, datetime]]: ...

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import calendar as _calendar
 import itertools
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from engine.schedule.base import (
@@ -15,6 +14,7 @@ from engine.schedule.base import (
     WEEKDAY_LABELS,
     WEEKDAY_NAMES,
     BusinessCalendar,
+    ScheduleFields,
     fmt_time,
     join,
     ordinal_suffix,
@@ -28,31 +28,8 @@ from engine.schedule.cron import CronRule
 BUSY_PER_DAY = 24
 
 
-class Describable:
+class Describable(ScheduleFields):
     """The words of a :class:`~engine.schedule.model.Schedule` (a base class of it)."""
-
-    # Declared for type checkers; the Schedule dataclass defines them.
-    if TYPE_CHECKING:
-        kind: str
-        timezone: str
-        time: tuple[int, int] | None
-        weekdays: tuple[int, ...]
-        days: tuple[int, ...]
-        ordinal: str | None
-        flex_day: str | None
-        month: int | None
-        day: int | None
-        cron: str | None
-        _tz: ZoneInfo
-        _rule: Any  # CronRule for cron schedules
-
-        @property
-        def zoneinfo(self) -> ZoneInfo: ...
-
-        def _wall_times(self, start: date, calendar: BusinessCalendar) -> Iterator[datetime]: ...
-
-        def walls_after(self, instant: datetime, *, calendar: BusinessCalendar = ...
-                        ) -> Iterator[tuple[datetime, datetime]]: ...
 
     def describe(self) -> str:
         """A plain-language sentence, e.g. "Every Friday at 08:00 (Europe/Stockholm)"."""

@@ -1,46 +1,21 @@
 """Schedules for other tools: an iCalendar RRULE and, where it can say it, a cron line."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from engine.schedule.base import (
     DEFAULT_CALENDAR,
     ORDINALS,
     WEEKDAY_NAMES,
     BusinessCalendar,
+    ScheduleFields,
     to_utc,
 )
 from models.timeutil import UTC
 
 
-class Exportable:
+class Exportable(ScheduleFields):
     """RRULE and cron export of a :class:`~engine.schedule.model.Schedule` (a base class of it)."""
-
-    # Declared for type checkers; the Schedule dataclass defines them.
-    if TYPE_CHECKING:
-        kind: str
-        timezone: str
-        time: tuple[int, int] | None
-        weekdays: tuple[int, ...]
-        days: tuple[int, ...]
-        ordinal: str | None
-        flex_day: str | None
-        month: int | None
-        day: int | None
-        cron: str | None
-        _tz: ZoneInfo
-        _rule: Any  # CronRule for cron schedules
-
-        @property
-        def zoneinfo(self) -> ZoneInfo: ...
-
-        def _wall_times(self, start: date, calendar: BusinessCalendar) -> Iterator[datetime]: ...
-
-        def walls_after(self, instant: datetime, *, calendar: BusinessCalendar = ...
-                        ) -> Iterator[tuple[datetime, datetime]]: ...
 
     def to_rrule(self, start: datetime | None = None, *,
                  calendar: BusinessCalendar = DEFAULT_CALENDAR) -> str:
