@@ -36,6 +36,7 @@ from engine.steps import run_db, run_network, run_set
 from engine.steps.context import Context, Item
 from engine.steps.positions import (
     Position,
+    advance,
     decode_path,
     encode_path,
     path_label,
@@ -288,11 +289,36 @@ def _step_group(p: run_set.Pass, grp: _Group, now: datetime) -> list[_Group]:
     for out in outcomes:
         target = grp if out.new_g is None else _Group(out.new_g, ctx, pos, 0)
         target.state, target.pos, target.next_at, target.tries = out.state, out.pos, out.next_at, out.tries
+        if out.state == "failed" and continues(ctx):
+            target.pos, target.tries = advance(ctx.actions, pos), 0
+            target.state, target.next_at = ("active", now) if target.pos else ("done", None)
         if out.state == "done":
             target.pos = None
         if out.new_g is not None:
             born.append(target)
     return born
+
+
+def continues(ctx: Context) -> bool:
+    """Whether an enrollment goes on to the next step after a step fails for good
+    (the workflow's ``on_step_failure`` is ``continue``; the default ``stop`` ends it)."""
+    return (ctx.wf.settings or {}).get("on_step_failure") == "continue"
+
+
+def _count_items(items: list[Item], finished: set[int] | None = None) -> None:
+    """Add the items' step outcomes (their ``step_succeeded`` / ``step_failed`` events)
+    and, for the ids in ``finished``, the enrollments that ended, to their runs."""
+    counts: dict[int, dict[str, int]] = {}
+    for it in items:
+        c = counts.setdefault(it.run_id, {})
+        for kind, _pos, _detail in it.events:
+            col = store.STEP_COUNTERS.get(kind)
+            if col:
+                c[col] = c.get(col, 0) + 1
+        if finished is not None and it.id in finished:
+            c["in_progress"] = c.get("in_progress", 0) - 1
+            c["completed"] = c.get("completed", 0) + 1
+    store.add_to_runs(counts)
 
 
 class _Due:
@@ -351,6 +377,7 @@ def _history_rows(now: datetime, items: list[Item]) -> None:
     now_us = to_micros(now)
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
     rows = []
+    _count_items(items)  # their pointers (and the runs' in_progress) are written with the group's
     for it in items:
         sched = to_micros(it.scheduled_for) if it.scheduled_for else None
         for kind, pos, detail in it.events:
@@ -444,7 +471,11 @@ def _apply_network(now: datetime, engine_id: str, done=None, interrupted=()) -> 
             if ctx is None or flight.item.id not in ours:
                 continue
             run_network.apply_result(ctx, flight, result)
-            items.append(flight.item)
+            it = flight.item
+            if it.settled and it.state == "failed" and continues(ctx):
+                it.pos, it.tries = advance(ctx.actions, flight.pos), 0
+                it.state, it.next_at = ("active", now) if it.pos else ("done", None)
+            items.append(it)
             if not flight.item.settled:  # a notify e-mail settled: its inbox rows are a database step
                 by_group.setdefault((ctx.id, flight.pos), (flight.step, []))[1].append(flight.item)
         for flight in interrupted:
@@ -528,6 +559,8 @@ def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: l
         }, ids, where={"claimed_by": engine_id})
     if changed != sum(len(v) for v in updates.values()):
         raise _LostClaim()
+    _count_items([it for it in items if it.settled],
+                 {it.id for it in items if it.settled and it.state in store.FINISHED})
     insert_tuples(HistoryEvent, HISTORY_COLUMNS, history)
 
 

@@ -203,6 +203,10 @@ def _replace_in_progress(workflow: Workflow, run: Run, model, where, now_us: int
         f'INSERT INTO "{_table(HistoryEvent)}" ("workflow_id", "at", "type", "run_id", "record_id", '
         f'"enrollment_id", "detail") SELECT {int(workflow.id)}, {now_us}, \'unenrolled\', {int(run.id)}, '
         f'"record_id", "id", \'{detail}\' FROM "{e}" WHERE {scope}', mparams)
+    r = _table(Run)  # the older runs' counters: in progress -> completed (unenrolled), as the executor keeps them
+    ended = f'(SELECT COUNT(*) FROM "{e}" WHERE "run_id" = "{r}"."id" AND {scope})'
+    db.execute_sql(f'UPDATE "{r}" SET "in_progress" = "in_progress" - {ended}, "completed" = "completed" + {ended} '
+                   f'WHERE "id" IN (SELECT "run_id" FROM "{e}" WHERE {scope})', mparams * 3)
     db.execute_sql(f'UPDATE "{e}" SET "state" = \'unenrolled\', "next_step_at" = NULL, "claimed_by" = NULL, '
                    f'"claimed_until" = NULL WHERE {scope}', mparams)
 
@@ -260,10 +264,12 @@ def execute_run(workflow: Workflow, scheduled_for: datetime | None, *, now: date
         finished = now  # the transaction's own instant: commit time is not knowable inside it
         matched = enrolled + suppressed + skipped
         Run.update(status="succeeded", matched=matched, enrolled=enrolled, suppressed=suppressed,
-                   skipped_in_progress=skipped, finished_at=finished).where(Run.id == run.id).execute()
+                   skipped_in_progress=skipped, in_progress=enrolled if has_actions else 0,
+                   completed=0 if has_actions else enrolled, finished_at=finished).where(Run.id == run.id).execute()
         _rollup(workflow.id, now.astimezone(UTC).date().isoformat(), enrolled, suppressed, 1)
     run.status, run.matched, run.enrolled, run.suppressed, run.skipped_in_progress, run.finished_at = (
         "succeeded", matched, enrolled, suppressed, skipped, finished)
+    run.in_progress, run.completed = (enrolled, 0) if has_actions else (0, enrolled)
     return run
 
 
@@ -468,6 +474,8 @@ def enroll_manual(workflow_name: str, record_id: int, *, now: datetime | None = 
         run = Run.create(workflow=wf.id, scheduled_for=None, kind="manual", status="succeeded", started_at=now,
                          finished_at=now, matched=1, enrolled=0 if suppressed else 1,
                          suppressed=1 if suppressed else 0, engine_id=engine_id,
+                         in_progress=int(not suppressed and bool(wf.actions)),
+                         completed=int(not suppressed and not wf.actions),
                          detail=json.dumps({"record_id": rid}))
         if suppressed:
             HistoryEvent.create(workflow=wf.id, at=now, type="suppressed", record_id=rid, run=run.id,
@@ -497,6 +505,10 @@ def run_as_dict(run: Run) -> dict:
         "enrolled": run.enrolled,
         "suppressed": run.suppressed,
         "skipped_in_progress": run.skipped_in_progress,
+        "steps_succeeded": run.steps_succeeded,
+        "steps_failed": run.steps_failed,
+        "in_progress": run.in_progress,
+        "completed": run.completed,
         "engine_id": run.engine_id,
         "detail": run.detail,
     }

@@ -38,8 +38,9 @@ from models.timeutil import utcnow
 STATUSES = tuple(WorkflowStatus)
 BODY_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppression", "unenrollment", "actions",
              "settings")
-SETTING_KEYS = ("pause_dates", "campaign", "misfire_policy", "grace_seconds", "overlap")
+SETTING_KEYS = ("pause_dates", "campaign", "misfire_policy", "grace_seconds", "on_step_failure", "overlap")
 OVERLAP_POLICIES = ("skip_in_progress", "allow", "replace")  # engine/runner.py applies them
+STEP_FAILURE_POLICIES = ("stop", "continue")
 log = logging.getLogger("rota.workflows")
 
 ACTION_TIMES_REASON = ("Not available for scheduled workflows: they run at the times their schedule sets; "
@@ -96,6 +97,11 @@ def _validate_settings(value: Any) -> dict:
             raise RotaError("settings.grace_seconds: expected a whole number of seconds, 0 or more",
                             field="settings.grace_seconds")
         out["grace_seconds"] = g
+    if "on_step_failure" in value:
+        if value["on_step_failure"] not in STEP_FAILURE_POLICIES:
+            raise RotaError('settings.on_step_failure: use "stop" (the enrollment ends when a step fails) or '
+                            '"continue" (it goes on to the next step)', field="settings.on_step_failure")
+        out["on_step_failure"] = value["on_step_failure"]
     return out
 
 

@@ -18,7 +18,7 @@ from models.db import db, is_postgres
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class LooseForeignKey(pw.ForeignKeyField):
@@ -98,6 +98,13 @@ class Run(Base):
     matched = pw.IntegerField(default=0)
     enrolled = pw.IntegerField(default=0)
     suppressed = pw.IntegerField(default=0)
+    # Kept by the executor in the transactions that record step outcomes, never by
+    # scanning history: in_progress + completed = enrolled (completed: finished for any
+    # reason: through the last step, stopped by a failure, or unenrolled).
+    steps_succeeded = pw.IntegerField(default=0)
+    steps_failed = pw.IntegerField(default=0)
+    in_progress = pw.IntegerField(default=0)
+    completed = pw.IntegerField(default=0)
     skipped_in_progress = pw.IntegerField(default=0)  # matched, but still in this workflow (overlap)
     engine_id = pw.CharField(max_length=80, null=True)
     detail = pw.TextField(null=True)
@@ -373,8 +380,23 @@ def _grouped_history() -> None:
     db.create_tables([HistoryGroup, HistoryValue], safe=True)
 
 
+def _run_counters() -> None:
+    """Version 5: per-run step counters. Existing runs get in_progress / completed from
+    their enrollments once; their step counts start at 0 (history before this version is
+    not recounted)."""
+    have = {c.name for c in db.get_columns("run")}
+    for col in ("steps_succeeded", "steps_failed", "in_progress", "completed"):
+        if col in have:  # already there (a database created at this version, set back by hand)
+            continue
+        db.execute_sql(f'ALTER TABLE "run" ADD COLUMN "{col}" INTEGER NOT NULL DEFAULT 0')
+    db.execute_sql(
+        'UPDATE "run" SET "in_progress" = (SELECT COUNT(*) FROM "enrollment" AS e WHERE e."run_id" = "run"."id" '
+        'AND e."state" IN (\'active\', \'waiting\')), "completed" = (SELECT COUNT(*) FROM "enrollment" AS e '
+        'WHERE e."run_id" = "run"."id" AND e."state" NOT IN (\'active\', \'waiting\'))')
+
+
 def _overlap() -> None:
-    """Version 5: run.skipped_in_progress and the partial index on enrollments in progress."""
+    """Version 6: run.skipped_in_progress and the partial index on enrollments in progress."""
     t = Run._meta.table_name
     if "skipped_in_progress" not in {c.name for c in db.get_columns(t)}:  # idempotent, as 2 and 4 are
         db.execute_sql(f'ALTER TABLE "{t}" ADD COLUMN "skipped_in_progress" INTEGER NOT NULL DEFAULT 0')
@@ -383,7 +405,7 @@ def _overlap() -> None:
 
 # Migration N brings a schema at version N-1 to version N. Each runs in a transaction.
 MIGRATIONS: dict[int, Callable[[], None]] = {2: _add_associations, 3: _lease_vocabulary, 4: _grouped_history,
-                                                 5: _overlap}
+                                                 5: _run_counters, 6: _overlap}
 
 
 def current_version() -> int | None:

@@ -91,6 +91,22 @@ class RunRow:
     matched: int
     enrolled: int
     suppressed: int
+    steps_succeeded: int = 0
+    steps_failed: int = 0
+    in_progress: int = 0
+    completed: int = 0
+
+    @property
+    def status_text(self) -> str:
+        return status_text(self.status, self.steps_failed)
+
+
+def status_text(status: str, steps_failed: int) -> str:
+    """A run's status in words: a run with failed steps never reads as plain
+    "succeeded" ("succeeded, 3 steps failed")."""
+    if not steps_failed:
+        return status
+    return f"{status}, {steps_failed:,} step{'s' if steps_failed != 1 else ''} failed"
 
 
 @dataclass(frozen=True)
@@ -135,7 +151,8 @@ def dashboard(workflow_id: int | None, today: date, *, days: int, run_cap: int, 
         rq = rq.where(Run.workflow == workflow_id)
     runs = [RunRow(id=r.id, workflow=names.get(r.workflow_id, "?"), kind=r.kind, status=r.status,
                    when=r.started_at or r.scheduled_for, matched=r.matched, enrolled=r.enrolled,
-                   suppressed=r.suppressed)
+                   suppressed=r.suppressed, steps_succeeded=r.steps_succeeded, steps_failed=r.steps_failed,
+                   in_progress=r.in_progress, completed=r.completed)
             for r in rq.order_by(Run.id.desc()).limit(run_cap)]
 
     E = Enrollment

@@ -234,6 +234,30 @@ def add_list_members(list_id: int, g: int, now_us: int) -> None:
           f'ON CONFLICT DO NOTHING')
 
 
+FINISHED = ("done", "failed", "unenrolled")
+STEP_COUNTERS = {"step_succeeded": "steps_succeeded", "step_failed": "steps_failed"}
+
+
+def count_group_in_runs(g: int, sets: dict[str, int]) -> None:
+    """Add ``sign × (the group's enrollments in that run)`` to each run's columns in
+    ``sets`` (``{"completed": 1, "in_progress": -1}``): one statement for the group."""
+    per_run = f"(SELECT COUNT(*) FROM {BATCH} AS b WHERE b.g = {int(g)} AND b.run_id = \"run\".\"id\")"
+    assign = ", ".join(f'"{c}" = "{c}" + {int(sign)} * {per_run}' for c, sign in sets.items())
+    _exec(f'UPDATE "run" SET {assign} WHERE "id" IN (SELECT run_id FROM {BATCH} WHERE g = {int(g)})')
+
+
+def add_to_runs(counts: dict[int, dict[str, int]]) -> None:
+    """Add per-run amounts (``{run_id: {"steps_failed": 2, …}}``) to the run counters,
+    one prepared statement run once per run."""
+    cols = ("steps_succeeded", "steps_failed", "in_progress", "completed")
+    rows = [(*(c.get(k, 0) for k in cols), run_id) for run_id, c in counts.items() if any(c.values())]
+    if not rows:
+        return
+    p = _p()
+    sets = ", ".join(f'"{k}" = "{k}" + {p}' for k in cols)
+    db.cursor().executemany(f'UPDATE "run" SET {sets} WHERE "id" = {p}', rows)
+
+
 def write_group_history(g: int, workflow_id: int, at_us: int, kind: str, step: int | None, detail: str | None,
                         value_sql: str | None = None, table: str | None = None) -> None:
     """The group's event: one ``history_group`` row per run and contiguous range of
@@ -244,6 +268,8 @@ def write_group_history(g: int, workflow_id: int, at_us: int, kind: str, step: i
         f"SELECT run_id, MIN(id), MAX(id), COUNT(*) FROM (SELECT id, run_id, "
         f"id - ROW_NUMBER() OVER (ORDER BY id) AS k FROM {BATCH} WHERE g = {int(g)}) AS s "
         f"GROUP BY k, run_id ORDER BY MIN(id)").fetchall()
+    if kind in STEP_COUNTERS:
+        count_group_in_runs(g, {STEP_COUNTERS[kind]: 1})
     varies = value_sql is not None
     pg = is_postgres()
     seq = _exec('SELECT MAX("id") FROM "history_event"').fetchone()[0] or 0
@@ -266,6 +292,8 @@ def write_row_history(g: int, workflow_id: int, at_us: int, kind: str, step: int
                       table: str, params=()) -> None:
     """Per-record ``history_event`` rows for what differs per record and is rare
     (a failure naming the record, a pause with its own resume time)."""
+    if kind in STEP_COUNTERS:
+        count_group_in_runs(g, {STEP_COUNTERS[kind]: 1})
     _exec(f'INSERT INTO "history_event" ("workflow_id", "at", "type", "record_id", "run_id", "enrollment_id", '
           f'"scheduled_for", "step", "detail") SELECT {int(workflow_id)}, {int(at_us)}, {_p()}, b.record_id, '
           f'b.run_id, b.id, (SELECT "scheduled_for" FROM "run" WHERE "run"."id" = b.run_id), {_p()}, {detail_sql} '
@@ -275,8 +303,11 @@ def write_row_history(g: int, workflow_id: int, at_us: int, kind: str, step: int
 
 def write_pointers(g: int, state: str, step: int, path: str | None, next_at_us: int | None,
                    claimed_by: str | None, claimed_until_us: int | None) -> int:
-    """Where the group's enrollments are now: one UPDATE for the group."""
+    """Where the group's enrollments are now: one UPDATE for the group. Enrollments
+    that finish here move from their run's ``in_progress`` to ``completed``."""
     p = _p()
+    if state in FINISHED:
+        count_group_in_runs(g, {"in_progress": -1, "completed": 1})
     return _exec(f'UPDATE "enrollment" SET "state" = {p}, "step" = {p}, "path" = {p}, "next_step_at" = {p}, '
                  f'"claimed_by" = {p}, "claimed_until" = {p} WHERE "id" IN (SELECT id FROM {BATCH} WHERE g = {int(g)})',
                  (state, step, path, next_at_us, claimed_by, claimed_until_us)).rowcount

@@ -101,6 +101,8 @@ def test_replace_ends_the_older_enrollment_with_a_reason(any_db, db_url):
     for rid in ids:
         [only] = _in_progress(rid)
         assert only.run_id == second.id
+    first, second = Run.get_by_id(first.id), Run.get_by_id(second.id)
+    assert (first.in_progress, first.completed, second.in_progress) == (0, 3, 3)
     old = list(Enrollment.select().where(Enrollment.run == first.id))
     assert {(e.state, e.next_step_at) for e in old} == {("unenrolled", None)}
     ended = _events("unenrolled")
@@ -136,16 +138,16 @@ def test_an_unknown_overlap_is_one_clear_line(any_db):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def test_migration_5_adds_the_run_column_and_the_partial_index(backend, sqlite_url, request):
+def test_migration_6_adds_the_run_column_and_the_partial_index(backend, sqlite_url, request):
     url = sqlite_url if backend == "sqlite" else request.getfixturevalue("pg_url")
     bootstrap.open_database(url)
     db = dbmod.db
     db.execute_sql('DROP INDEX "enrollment_workflow_id_record_id"')
     db.execute_sql('ALTER TABLE "run" DROP COLUMN "skipped_in_progress"')
-    schema.SchemaVersion.update(version=4).execute()
+    schema.SchemaVersion.update(version=5).execute()
     dbmod.close_database()
     bootstrap.open_database(url)
-    assert schema.current_version() == schema.SCHEMA_VERSION == 5
+    assert schema.current_version() == schema.SCHEMA_VERSION == 6
     assert "skipped_in_progress" in {c.name for c in dbmod.db.get_columns("run")}
     assert "enrollment_workflow_id_record_id" in {i.name for i in dbmod.db.get_indexes("enrollment")}
     dbmod.close_database()

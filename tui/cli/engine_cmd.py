@@ -105,6 +105,7 @@ def _enroll(args) -> int:
 
 def _runs(args) -> int:
     from engine.runner import runs_as_json
+    from models.store.reads import status_text
 
     open_db(args)
     rows = runs_as_json(args.name, limit=args.limit)
@@ -115,17 +116,15 @@ def _runs(args) -> int:
         say(f'"{args.name}" has not run yet')
         return 0
     tz = operator_zone()
-    steps = "steps_failed" in rows[0]  # the run counters (issue 10), when the runner reports them
-    head = f"{'scheduled for':<{TIME_WIDTH}} {'status':<10} {'matched':>9} {'enrolled':>9} {'suppressed':>10}"
-    if steps:
-        head += f" {'steps ok':>9} {'failed':>7} {'pending':>8}"
-    say(f"{head}  started")
-    for r in rows:
+    words = [status_text(r["status"], r["steps_failed"]) for r in rows]
+    sw = max(10, *(len(w) for w in words))
+    say(f"{'scheduled for':<{TIME_WIDTH}} {'status':<{sw}} {'matched':>9} {'enrolled':>9} {'suppressed':>10} "
+        f"{'steps ok':>9} {'failed':>7} {'in prog.':>8} {'done':>8}  started")
+    for r, status in zip(rows, words):
         when = local_time(r["scheduled_for"], tz, missing="manual")
-        line = f"{when:<{TIME_WIDTH}} {r['status']:<10} {r['matched']:>9} {r['enrolled']:>9} {r['suppressed']:>10}"
-        if steps:
-            line += f" {r.get('steps_succeeded') or 0:>9} {r.get('steps_failed') or 0:>7} {r.get('in_progress') or 0:>8}"
-        say(f"{line}  {local_time(r['started_at'], tz)}")
+        say(f"{when:<{TIME_WIDTH}} {status:<{sw}} {r['matched']:>9} {r['enrolled']:>9} {r['suppressed']:>10} "
+            f"{r['steps_succeeded']:>9} {r['steps_failed']:>7} {r['in_progress']:>8} {r['completed']:>8}  "
+            f"{local_time(r['started_at'], tz)}")
     return 0
 
 

@@ -39,7 +39,8 @@ ENROLL_CAP = 30
 # Widths that fit 80 columns: content + 2 padding per column + 1 for the scrollbar.
 RUN_COLUMNS = (("when", "When", 12), ("workflow", "Workflow", 16), ("kind", "Kind", 6),
                ("status", "Status", 9), ("matched", "Matched", 8), ("enrolled", "Enrolled", 8),
-               ("suppressed", "Suppr.", 6))
+               ("suppressed", "Suppr.", 6), ("failed", "Failed", 6), ("in_progress", "In prog.", 8),
+               ("completed", "Done", 8))
 ENROLL_COLUMNS = (("at", "Enrolled at", 12), ("workflow", "Workflow", 24), ("record", "Record", 10),
                   ("how", "How", 9))
 
@@ -100,11 +101,14 @@ class DashboardScreen(WorkerReports, Screen):
         """Workflow names take the width; at 60 columns the lesser numbers go (whole
         columns, never cut words)."""
         zone = self.app.zone_abbreviation()
-        runs = [(k, f"When ({zone})" if k == "when" else label, w) for k, label, w in RUN_COLUMNS]
+        # The status column widens to the longest status shown ("succeeded, 3 steps failed").
+        status_width = max([9, *(len(self.status_cell(r)) for r in self.runs)])
+        runs = [(k, f"When ({zone})" if k == "when" else label, status_width if k == "status" else w)
+                for k, label, w in RUN_COLUMNS]
         enrolls = [(k, f"At ({zone})" if k == "at" else label, w) for k, label, w in ENROLL_COLUMNS]
         width = self.size.width
         run_columns = fit_columns(runs, width, "workflow", ("when", "status", "enrolled", "matched", "suppressed",
-                                                            "kind"))
+                                                            "kind", "failed", "in_progress", "completed"))
         enroll_columns = fit_columns(enrolls, width, "workflow", ("at", "record", "how"))
         if run_columns != self.run_columns or enroll_columns != self.enroll_columns:
             self.run_columns, self.enroll_columns = run_columns, enroll_columns
@@ -128,6 +132,7 @@ class DashboardScreen(WorkerReports, Screen):
         if worker.group == "dashboard-load":
             self.data = worker.result
             self.runs = list(self.data.runs)
+            self.on_resize()  # a longer status may need a wider column
             self.show()
 
     # ---------------------------------------------------------------- display
@@ -151,9 +156,14 @@ class DashboardScreen(WorkerReports, Screen):
     def run_cells(self, r: RunRow) -> tuple:
         cells = {"when": self.app.local_time(r.when), "workflow": r.workflow,
                  "kind": "manual" if r.kind == "manual" else "sched",
-                 "status": "⚠ failed" if r.status == "failed" else r.status, "matched": f"{r.matched:,}",
-                 "enrolled": f"{r.enrolled:,}", "suppressed": f"{r.suppressed:,}"}
+                 "status": self.status_cell(r), "matched": f"{r.matched:,}",
+                 "enrolled": f"{r.enrolled:,}", "suppressed": f"{r.suppressed:,}", "failed": f"{r.steps_failed:,}",
+                 "in_progress": f"{r.in_progress:,}", "completed": f"{r.completed:,}"}
         return tuple(cells[k] for k, _, _ in self.run_columns)
+
+    @staticmethod
+    def status_cell(r: RunRow) -> str:
+        return "⚠ failed" if r.status == "failed" else r.status_text
 
     def enroll_cells(self, e: EnrollRow) -> tuple:
         cells = {"at": self.app.local_time(e.at), "workflow": e.workflow, "record": str(e.record_id),
