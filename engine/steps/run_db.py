@@ -13,10 +13,9 @@ from engine.steps.context import Context, Item, step_detail
 from engine.steps.positions import Position, advance, enter
 from engine.steps.templates import display_value
 from models.criteria import evaluator
-from models.db import db
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, find_prop, to_json_value
-from models.schema import ListMember, Notification, StaticList, Task
+from models.schema import ListMember, Notification, Task
 from models.store.steps import bulk_insert, bulk_set, update_ids
 
 
@@ -140,23 +139,10 @@ def _run_notify(ctx: Context, pos, step, items, base) -> None:
         ctx.succeed(it, pos, detail)
 
 
-def _static_list(ctx: Context, name: str, create: bool) -> StaticList | None:
-    lst = StaticList.get_or_none(StaticList.name == name)
-    if lst is None and create:
-        try:
-            with db.atomic():  # another engine may create it at the same moment
-                lst = StaticList.create(name=name, object_type=ctx.object_type_id, created_at=ctx.now)
-        except pw.IntegrityError:
-            lst = StaticList.get(StaticList.name == name)
-    if lst is not None and lst.object_type_id != ctx.object_type_id:
-        raise RotaError(f'list "{name}" holds another object type')
-    return lst
-
-
 def _run_list(ctx: Context, pos, step, items, base) -> None:
     adding = step["type"] == "add_to_list"
     try:
-        lst = _static_list(ctx, step["list"], create=adding)
+        lst = ctx.static_list(step["list"], create=adding)
     except RotaError as exc:
         for it in items:
             ctx.fail(it, pos, str(exc), base)

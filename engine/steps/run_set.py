@@ -14,16 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import peewee as pw
-
 from engine.steps.context import Context, step_detail
 from engine.steps.positions import Position, advance, enter, path_label
 from engine.steps.templates import compile_template
 from models import criteria as crit
-from models.db import db
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, find_prop, to_json_value
-from models.schema import StaticList
 from models.store import steps as store
 from models.timeutil import iso_z, to_micros
 
@@ -215,23 +211,10 @@ def _run_create_task(p: Pass, ctx: Context, g: int, pos: Position, step: dict, b
     return [_succeeded(p, g, ctx, pos, detail, store.json_object({"title": title, "owner": owner}))]
 
 
-def _static_list(ctx: Context, name: str, create: bool) -> StaticList | None:
-    lst = StaticList.get_or_none(StaticList.name == name)
-    if lst is None and create:
-        try:
-            with db.atomic():  # another engine may create it at the same moment
-                lst = StaticList.create(name=name, object_type=ctx.object_type_id, created_at=ctx.now)
-        except pw.IntegrityError:
-            lst = StaticList.get(StaticList.name == name)
-    if lst is not None and lst.object_type_id != ctx.object_type_id:
-        raise RotaError(f'list "{name}" holds another object type')
-    return lst
-
-
 def _run_list(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
     adding = step["type"] == "add_to_list"
     try:
-        lst = _static_list(ctx, step["list"], create=adding)
+        lst = ctx.static_list(step["list"], create=adding)
     except RotaError as exc:
         return [_failed(p, g, ctx, pos, str(exc), base)]
     if lst is not None and adding:
