@@ -236,14 +236,16 @@ class Engine:
                     backoff = 0.0
                 except (pw.DatabaseError, pw.InterfaceError, OSError) as exc:
                     backoff = min(max(backoff * 2, BACKOFF_MIN_S), BACKOFF_MAX_S)
+                    # The retry time is fixed before the error is announced: a listener
+                    # that reacts to the event (or a clock moved meanwhile) cannot push it.
+                    deadline = self.clock.now() + timedelta(seconds=backoff)
                     self._report_error(exc, backoff)
                     self._reset_connection()
-                    deadline = self.clock.now() + timedelta(seconds=backoff)
                 except Exception as exc:  # never let the thread die silently
                     log.exception("engine pass failed")
                     backoff = min(max(backoff * 2, BACKOFF_MIN_S), BACKOFF_MAX_S)
-                    self._report_error(exc, backoff)
                     deadline = self.clock.now() + timedelta(seconds=backoff)
+                    self._report_error(exc, backoff)
                 if self._stopping.is_set():
                     break
                 self._set_status(next_wake_at=deadline)
