@@ -190,7 +190,7 @@ def _database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list
         p = run_set.Pass(now, new_tag)
         groups: list[_Group] = []
         count = 0
-        for g, wf_id, step, path, _n in keys:
+        for g, wf_id, step, path in keys:
             ctx = contexts.get(wf_id)
             if ctx is None:  # a deleted workflow took its enrollments
                 store.move_rows(g, 0)
