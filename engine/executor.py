@@ -41,7 +41,7 @@ from engine.steps.positions import (
     encode_path,
     path_label,
     resolve,
-    step_at,
+    step_of,
 )
 from engine.steps.run_db import db_error_types
 from engine.steps.run_network import is_external
@@ -193,6 +193,7 @@ def _database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list
         p = run_set.Pass(now, new_tag)
         groups: list[_Group] = []
         count = 0
+        pos: Position | None  # a group's position; None once its enrollments are done
         for g, wf_id, step, path, _n in keys:
             ctx = contexts.get(wf_id)
             if ctx is None:  # a deleted workflow took its enrollments
@@ -284,7 +285,7 @@ def _step_group(p: run_set.Pass, grp: _Group, now: datetime) -> list[_Group]:
             p.event(part.g, ctx, run_set.Event("paused", pos, {"pause_day": day, "until": iso_z(until)}))
             part.state, part.next_at = "waiting", until
         return born
-    step = step_at(ctx.actions, pos)
+    step = step_of(ctx.actions, pos)
     if is_external(step):
         grp.network, grp.next_at = True, now
         return born
@@ -419,7 +420,7 @@ def _network_pass(now: datetime, engine_id: str, groups: list[_Group]) -> int:
             for it in its:
                 if it.record_id not in ctx.records:  # deleted since the database pass
                     ctx.fail(it, pos, f"{ctx.type_name} {it.record_id} no longer exists")
-            run_network.submit_group(ctx, pos, step_at(ctx.actions, pos), present, engine_id)
+            run_network.submit_group(ctx, pos, step_of(ctx.actions, pos), present, engine_id)
         with _tx():
             _write(now, engine_id, contexts, items)
     except _LostClaim:
@@ -597,6 +598,7 @@ def next_step_due(engine_id: str | None = None) -> datetime | None:
                 until_m = min(until_m, beats[holder])
         effective = max(due_m, until_m) if until_m is not None else due_m
         best = effective if best is None else min(best, effective)
+    assert best is not None  # rows is not empty
     if len(rows) == 100:
         last = rows[-1][0]
         best = min(best, last if isinstance(last, int) else to_micros(last))
