@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from psycopg2.extras import execute_values
 
 from models.db import db, is_postgres
+from models.store.claims import dead_engines_sql
 
 
 def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> None:
@@ -146,7 +147,8 @@ def claim_batch(now_us: int, limit: int, states: tuple[str, ...]) -> list[tuple]
     Runs inside the pass's write transaction: on SQLite that transaction holds the
     write lock; on PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` until it
     commits, so another engine's pass takes other rows. Rows claimed for network work
-    by a live engine (``claimed_until`` in the future) are left alone.
+    by a live engine (``claimed_until`` in the future) are left alone; those of an
+    engine whose heartbeat expired are taken back at once (models/store/claims.py).
     """
     p = _p()
     ensure_batch()
@@ -158,8 +160,8 @@ def claim_batch(now_us: int, limit: int, states: tuple[str, ...]) -> list[tuple]
           f'c.next_step_at, c.workflow_id, c.step, c.path FROM ('
           f'SELECT e.id, e.record_id, e.run_id, e.next_step_at, e.workflow_id, e.step, e.path '
           f'FROM "enrollment" AS e WHERE e.next_step_at <= {p} AND e.state IN ({marks}) '
-          f'AND (e.claimed_by IS NULL OR e.claimed_until < {p}) '
-          f'ORDER BY e.next_step_at LIMIT {int(limit)}{lock}) AS c', (now_us, *states, now_us))
+          f'AND (e.claimed_by IS NULL OR e.claimed_until < {p} OR e.claimed_by IN ({dead_engines_sql()})) '
+          f'ORDER BY e.next_step_at LIMIT {int(limit)}{lock}) AS c', (now_us, *states, now_us, now_us))
     if is_postgres():
         _exec(f"ANALYZE {BATCH}")
     return list(_exec(f"SELECT g, MIN(wf), MIN(step), MIN(path), COUNT(*) FROM {BATCH} GROUP BY g ORDER BY g")
