@@ -293,10 +293,10 @@ class Engine:
             if next_run is not None and next_run <= now + self.lead:
                 self._process_due(None)
                 next_run = claims.next_due_at()
-            next_step = executor.next_step_due()
+            next_step = executor.next_step_due(self.engine_id)
             if (next_step is not None and next_step <= self.clock.now()) or run_network.has_results(self.engine_id):
                 self._run_steps(self.clock.now())
-                next_step = executor.next_step_due()
+                next_step = executor.next_step_due(self.engine_id)
         wake_for_run = next_run - self.lead if next_run is not None else None
         present = [d for d in (self._renew_at, wake_for_run, next_step) if d is not None]
         return min(present) if present else None

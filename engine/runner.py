@@ -51,6 +51,7 @@ from models.schema import IN_PROGRESS_SQL, IN_PROGRESS_WHERE, Enrollment, Enroll
 from models.settings import Settings, load_settings
 from models.store.claims import claim_due_workflow
 from models.store.dialect import write_transaction
+from models.store.runs import insert_run, taken_instants
 from models.store.workflows import get_workflow
 from models.timeutil import UTC, from_micros, iso_z, to_micros, utcnow
 
@@ -159,6 +160,10 @@ def _insert_select(target: str, columns: list[str], constants: list[str], model,
     return max(cursor.rowcount, 0)
 
 
+class RunExists(pw.IntegrityError):
+    """This (workflow, instant) has a run row already: the instant is done."""
+
+
 REPLACED_DETAIL = '{"reason": "replaced by a new enrollment (overlap: replace)"}'
 
 
@@ -218,8 +223,10 @@ def execute_run(workflow: Workflow, scheduled_for: datetime | None, *, now: date
 
     Set-based whatever the number of records. Runs inside the caller's transaction if
     there is one (a savepoint), else in its own. ``next_run_at`` is the caller's
-    business (:func:`process_next_due`). Raises ``pw.IntegrityError`` if this instant
-    has a run already (another engine got there first): the unique key decides.
+    business (:func:`process_next_due`). Raises :class:`RunExists` (an
+    ``IntegrityError``) if this instant has a run already (another engine got there
+    first): the unique key decides, without a failed statement (the run row is
+    ``INSERT … ON CONFLICT DO NOTHING``), so the caller's transaction stays usable.
     """
     settings = settings or load_settings()
     type_name = workflow.object_type.name
@@ -233,8 +240,12 @@ def execute_run(workflow: Workflow, scheduled_for: datetime | None, *, now: date
     overlap = (workflow.settings or {}).get("overlap") or "skip_in_progress"
     enroll_where = where if supp is None else (where & ~supp)
     with db.atomic():
-        run = Run.create(workflow=workflow.id, scheduled_for=scheduled_for, kind=kind, status="running",
-                         started_at=now, engine_id=engine_id)
+        run_id = insert_run(workflow.id, scheduled_for, kind=kind, status="running", started_at=now,
+                            engine_id=engine_id)
+        if run_id is None:
+            raise RunExists(f"run of {workflow.name} at {iso_z(scheduled_for)} exists already")
+        run = Run(id=run_id, workflow=workflow.id, scheduled_for=scheduled_for, kind=kind, status="running",
+                  started_at=now, engine_id=engine_id, steps_succeeded=0, steps_failed=0)
         sched_sql = str(to_micros(scheduled_for)) if scheduled_for is not None else "CAST(NULL AS BIGINT)"
         state, next_step = ("'active'", str(now_us)) if has_actions else ("'done'", "CAST(NULL AS BIGINT)")
         skipped = 0
@@ -283,7 +294,7 @@ def _record_misfires(wf: Workflow, instants: list[datetime], status: str, now: d
         Run.insert_many([
             {"workflow": wf.id, "scheduled_for": at, "kind": "scheduled", "status": status, "started_at": None,
              "finished_at": now, "engine_id": engine_id, "detail": detail} for at in chunk
-        ]).execute()
+        ]).on_conflict_ignore().execute()  # the caller left out instants that have a run
         ids = dict(Run.select(Run.scheduled_for, Run.id).where(
             (Run.workflow == wf.id) & (Run.scheduled_for.in_([to_micros(a) for a in chunk]))).tuples())
         HistoryEvent.insert_many([
@@ -367,6 +378,7 @@ def process_next_due(now: datetime, engine_id: str | None = None, *, settings: S
             due, complete = _due_instants(wf, schedule, calendar, horizon)
             policy, grace = misfire_policy(wf, settings)
             plan = plan_misfires(due, now, policy, grace, complete=complete)
+            _drop_done(wf, plan, taken_instants(wf.id, due))
             _record_misfires(wf, plan.missed, "missed", now, engine_id)
             _record_misfires(wf, plan.coalesced, "coalesced", now, engine_id)
             outcome.missed, outcome.coalesced = plan.missed, plan.coalesced
@@ -384,7 +396,7 @@ def process_next_due(now: datetime, engine_id: str | None = None, *, settings: S
                     with db.atomic():
                         outcome.run = execute_run(wf, plan.run_at, now=started, engine_id=engine_id,
                                                   settings=settings)
-                except pw.IntegrityError:
+                except RunExists:
                     # Another engine ran this instant already: the unique key said no.
                     log.info("run of %s at %s exists already", wf.name, iso_z(plan.run_at))
                 except (RotaError, ValueError, KeyError, TypeError, pw.ProgrammingError) as exc:
@@ -401,6 +413,20 @@ def process_next_due(now: datetime, engine_id: str | None = None, *, settings: S
     assert failure is not None
     return _record_failure(*failure, now=now, horizon=now + lead, engine_id=engine_id, settings=settings,
                            calendar=calendar)
+
+
+def _drop_done(wf: Workflow, plan: Plan, taken: set[datetime]) -> None:
+    """Instants that have a run row already (run, missed, coalesced or failed) are
+    done: nothing is recorded or run for them again. ``next_run_at`` still moves past
+    them, so a workflow whose ``next_run_at`` was left on such an instant (an edit, a
+    restored backup, an older engine) moves on instead of failing on the unique key."""
+    if not taken:
+        return
+    plan.missed = [at for at in plan.missed if at not in taken]
+    plan.coalesced = [at for at in plan.coalesced if at not in taken]
+    if plan.run_at is not None and plan.run_at in taken:
+        log.info("run of %s at %s exists already: moving on", wf.name, iso_z(plan.run_at))
+        plan.run_at = None
 
 
 class _Abandon(Exception):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from psycopg2.extras import execute_values
 
 from models.db import db, is_postgres
+from models.store.claims import dead_engines_sql
 
 
 def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> None:
@@ -187,7 +188,8 @@ def claim_batch(now_us: int, limit: int, states: tuple[str, ...]) -> list[tuple]
     Runs inside the pass's write transaction: on SQLite that transaction holds the
     write lock; on PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` until it
     commits, so another engine's pass takes other rows. Rows claimed for network work
-    by a live engine (``claimed_until`` in the future) are left alone.
+    by a live engine (``claimed_until`` in the future) are left alone; those of an
+    engine whose heartbeat expired are taken back at once (models/store/claims.py).
 
     On SQLite the few distinct keys are read first (a tiny ephemeral index) and the
     rows are tagged by a ``CASE`` over them: numbering them with a window function
@@ -209,9 +211,9 @@ def claim_batch(now_us: int, limit: int, states: tuple[str, ...]) -> list[tuple]
     lock = " FOR UPDATE OF e SKIP LOCKED" if is_postgres() else ""
     due = (f'SELECT e.id, e.record_id, e.run_id, e.next_step_at, e.workflow_id, e.step, e.path '
            f'FROM "enrollment" AS e WHERE e.next_step_at <= {p} AND e.state IN ({marks}) '
-           f'AND (e.claimed_by IS NULL OR e.claimed_until < {p}) '
+           f'AND (e.claimed_by IS NULL OR e.claimed_until < {p} OR e.claimed_by IN ({dead_engines_sql()})) '
            f'ORDER BY e.next_step_at LIMIT {int(limit)}')
-    params = (now_us, *states, now_us)
+    params = (now_us, *states, now_us, now_us)
     cols = "c.id, c.record_id, c.run_id, c.next_step_at, c.workflow_id, c.step, c.path"
     insert = f"INSERT INTO {BATCH} (g, id, record_id, run_id, due, wf, step, path) "
     if not is_postgres():
