@@ -197,7 +197,8 @@ def change_words(before: dict, after: dict, settings: Settings | None = None) ->
     """The audit diff (``engine.audit.diff_bodies``) of two bodies in words; secrets
     (webhook header values) are compared but never shown."""
     settings = settings or load_settings()
-    type_b, type_a = before.get("object_type"), after.get("object_type")
+    # str(): a body without an object type reads "None" in the error, as get_type says it
+    type_b, type_a = str(before.get("object_type")), str(after.get("object_type"))
     out = []
     for key, _, _ in audit.diff_bodies(before, after):
         label = KEY_LABELS.get(key, key)

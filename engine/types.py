@@ -247,7 +247,8 @@ def _uses(body: dict, type_name: str, prop: str) -> Iterator[str]:
         if isinstance(node, dict):
             if own and node.get("property") == prop and "association" not in node:
                 yield where
-            assoc = assocs.get(node.get("association")) if isinstance(node.get("association"), str) else None
+            ref = node.get("association")
+            assoc = assocs.get(ref) if isinstance(ref, str) else None
             if assoc is not None and assoc.other_type == type_name and node.get("property") == prop:
                 yield where
             for key in ("from", "to", "to_property"):

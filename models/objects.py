@@ -520,15 +520,15 @@ def coerce_value(prop: Prop, raw: Any, tz_name: str = "UTC") -> Any:
         if isinstance(raw, bool):
             raise ValueError(f'expected a number, got "{raw}"')
         if isinstance(raw, (int, float)):
-            value = float(raw)
+            number = float(raw)
         else:
             text = str(raw).replace(" ", "")
             if not _NUMBER_RE.match(text) or text in ("", "+", "-", "."):
                 raise ValueError(f'expected a number, got "{raw}"')
-            value = float(text.replace(",", ""))
-        if math.isnan(value) or math.isinf(value):
+            number = float(text.replace(",", ""))
+        if math.isnan(number) or math.isinf(number):
             raise ValueError(f'expected a finite number, got "{raw}"')
-        return value
+        return number
     if t == "bool":
         if isinstance(raw, bool):
             return raw
