@@ -45,7 +45,8 @@ from datetime import datetime, timedelta
 import peewee as pw
 
 from engine.changes import notify_changed
-from engine.schedule import BusinessCalendar, Schedule, parse_schedule
+from engine.schedule.base import BusinessCalendar
+from engine.schedule.model import Schedule, parse_schedule
 from models import criteria as crit
 from models.db import db
 from models.errors import RotaError
