@@ -194,7 +194,7 @@ def _database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list
         groups: list[_Group] = []
         count = 0
         pos: Position | None  # a group's position; None once its enrollments are done
-        for g, wf_id, step, path, _n in keys:
+        for g, wf_id, step, path in keys:
             ctx = contexts.get(wf_id)
             if ctx is None:  # a deleted workflow took its enrollments
                 store.move_rows(g, 0)

@@ -8,6 +8,7 @@
   keeps some on purpose: the CLI starts without importing textual (tested below).
 """
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,19 @@ def test_cli_startup_does_not_import_textual():
     code = "import sys; from tui.cli import build_parser; build_parser(); print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_only_the_store_asks_which_database_it_is():
+    """``is_postgres()`` is defined in models/db.py and called only inside models/store/:
+    everything else asks the store (its dialect) to do the dialect-specific thing."""
+    word = re.compile(r"\bis_postgres\b")
+    offenders = []
+    for package in ("models", "engine", "tui"):
+        for path in _files_of(package):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith("models/store/") or rel == "models/db.py":
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if word.search(line):
+                    offenders.append(f"{rel}:{n}: {line.strip()}")
+    assert offenders == [], "dialect branches outside models/store/:\n" + "\n".join(offenders)
