@@ -414,11 +414,15 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         """A step too long for its line in the tree is shown whole under it."""
         self._show_step_detail(event.node)
 
+    def on_resize(self) -> None:
+        self._relayout_step_detail()
+
     @on(TabbedContent.TabActivated)
     @on(ActionsEditor.Changed)
-    def on_resize(self) -> None:
+    def _relayout_step_detail(self) -> None:
         """Once laid out anew (a resize, the Actions section shown, a step edited)."""
-        self.call_after_refresh(lambda: self._show_step_detail(self.query_one("#we-actions", ActionsEditor).cursor_node))
+        tree = self.query_one("#we-actions", ActionsEditor)
+        self.call_after_refresh(lambda: self._show_step_detail(tree.cursor_node))
 
     def _show_step_detail(self, node) -> None:
         """Show ``node``'s whole label when the tree cuts it; with no step highlighted
