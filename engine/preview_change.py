@@ -20,9 +20,9 @@ from datetime import date, datetime
 from engine import audit
 from engine.identity import format_instant
 from engine.runner import calendar_of
-from engine.schedule import parse_schedule
 from engine.schedule.describe import pause_note
-from engine.steps import describe_step, mask_actions, unmask_actions
+from engine.schedule.model import parse_schedule
+from engine.steps.shapes import describe_step, mask_actions, unmask_actions
 from engine.workflows import public_body, validate_workflow, workflow_body
 from models import criteria as crit
 from models.errors import RotaError
