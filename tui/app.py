@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from textual import events
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.widgets import Input
@@ -22,7 +22,7 @@ from models.db import describe
 from models.errors import RotaError
 from models.settings import Settings, load_settings
 from tui.commands import ScreenCommands
-from tui.messages import EngineEventMessage, WorkflowsChanged
+from tui.messages import EngineErrorMessage, EngineMessage, EngineStatusMessage, WorkflowsChanged, engine_message
 from tui.workers import close_write_queue, friendly, show_failure
 
 log = logging.getLogger("rota.tui")
@@ -115,22 +115,24 @@ class RotaApp(App[int]):
 
     def _engine_event(self, event: Any) -> None:
         """Called on the engine thread: hand over and return at once."""
-        self.post_message(EngineEventMessage(event))
+        self.post_message(engine_message(event))
 
-    def on_engine_event_message(self, message: EngineEventMessage) -> None:
-        event = message.event
-        kind = type(event).__name__
-        if kind == "EngineStatus":
-            self.engine_status = event
-            if not event.last_error:
+    @on(EngineMessage)
+    def handle_engine_message(self, message: EngineMessage) -> None:
+        """The app's own part (the latest status, an error toast), then a copy of the
+        message to each screen in the stack (a screen below the top one keeps its data
+        current too; each screen handles the kinds it shows)."""
+        if isinstance(message, EngineStatusMessage):
+            self.engine_status = message.event
+            if not message.event.last_error:
                 self._last_engine_error = None
-        elif kind == "EngineError":
-            text = getattr(event, "message", "engine error")
+        elif isinstance(message, EngineErrorMessage):
+            text = message.event.message or "engine error"
             if text != self._last_engine_error:  # a retrying engine repeats itself; toast once
                 self._last_engine_error = text
                 self.notify(f"{text} (retrying)", title="Engine", severity="error")
         for screen in self.screen_stack:
-            screen.post_message(EngineEventMessage(event))
+            screen.post_message(message.copy())
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """A field that gets the focus puts the cursor after its text, so the first key

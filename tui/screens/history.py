@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -27,7 +28,7 @@ from textual.worker import Worker
 
 from models.errors import RotaError
 from models.store import reads
-from tui.messages import EngineEventMessage
+from tui.messages import WorkflowRunMessage
 from tui.widgets import WrappingFooter, column_table, cursor_key
 from tui.workers import WorkerReports, db_read
 
@@ -252,10 +253,10 @@ class HistoryScreen(WorkerReports, Screen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
 
-    def on_engine_event_message(self, message: EngineEventMessage) -> None:
+    @on(WorkflowRunMessage)
+    def workflow_run_message(self, message: WorkflowRunMessage) -> None:
         """New runs of this workflow show at the top, unless the operator is paging."""
-        event = message.event
-        if getattr(event, "workflow_name", None) == self.workflow_name and len(self.rows) <= PAGE:
+        if message.workflow_name == self.workflow_name and len(self.rows) <= PAGE:
             self.apply_filters()
 
     # ---------------------------------------------------------------- actions

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -26,7 +27,7 @@ from engine.schedule import parse_schedule
 from models.errors import RotaError
 from models.store import reads
 from models.timeutil import utcnow, zone
-from tui.messages import EngineEventMessage, WorkflowsChanged
+from tui.messages import EngineMessage, WorkflowRunMessage, WorkflowsChanged
 from tui.screens.activate_dialog import ActivateDialog
 from tui.widgets import WrappingFooter
 from tui.workers import WorkerReports, db_read, db_write
@@ -384,9 +385,12 @@ class WorkflowsScreen(WorkerReports, Screen):
 
     # ------------------------------------------------------------ events in
 
-    def on_engine_event_message(self, message: EngineEventMessage) -> None:
+    @on(EngineMessage)
+    def engine_message(self, message: EngineMessage) -> None:
+        """Any engine message: the status line; a run started, finished, failed or
+        missed: the rows too."""
         self.refresh_status()
-        if type(message.event).__name__ in ("RunFinished", "Misfire", "RunStarted"):
+        if isinstance(message, WorkflowRunMessage):
             self.reload()
 
     def on_workflows_changed(self, message: WorkflowsChanged) -> None:
