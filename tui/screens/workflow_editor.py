@@ -38,6 +38,8 @@ from models.timeutil import utcnow
 from tui.labels import humanize
 from tui.screens.activate_dialog import ActivateDialog
 from tui.screens.change_dialog import ChangeDialog
+from tui.screens.filter_dialog import FilterDialog
+from tui.screens.step_dialog import StepDialog
 from tui.widgets import WrappingFooter
 from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.criteria_editor import CriteriaEditor
@@ -403,6 +405,17 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
     @on(ActionsEditor.Changed)
     def _actions_changed(self) -> None:
         self.query_one("#err-actions", Static).update("")
+
+    @on(CriteriaEditor.FilterWanted)
+    def _filter_wanted(self, message: CriteriaEditor.FilterWanted) -> None:
+        """The criteria editors (criteria, suppression, unenrollment) ask for a filter."""
+        message.stop()
+        self.app.push_screen(FilterDialog(message.object_type, message.filter, target=message.target), message.done)
+
+    @on(ActionsEditor.StepWanted)
+    def _step_wanted(self, message: ActionsEditor.StepWanted) -> None:
+        message.stop()
+        self.app.push_screen(StepDialog(message.object_type, message.step, target=message.target), message.done)
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.name == "save_body":
