@@ -94,8 +94,8 @@ def send(settings: Settings, msg: EmailMessage) -> MailResult:
     except ssl.SSLError as exc:
         return MailResult(False, False, f"TLS: {exc.reason or exc}")
     except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-        text = "timed out" if isinstance(exc, (TimeoutError, socket.timeout)) else _reason(exc)
-        return MailResult(False, True, text)
+        reason = "timed out" if isinstance(exc, (TimeoutError, socket.timeout)) else _reason(exc)
+        return MailResult(False, True, reason)
     if refused:
         return MailResult(False, False, f"recipient refused: {', '.join(refused)}")
     return MailResult(True, False)

@@ -293,10 +293,10 @@ class Engine:
             if next_run is not None and next_run <= now + self.lead:
                 self._process_due(None)
                 next_run = claims.next_due_at()
-            next_step = executor.next_step_due()
+            next_step = executor.next_step_due(self.engine_id)
             if (next_step is not None and next_step <= self.clock.now()) or run_network.has_results(self.engine_id):
                 self._run_steps(self.clock.now())
-                next_step = executor.next_step_due()
+                next_step = executor.next_step_due(self.engine_id)
         wake_for_run = next_run - self.lead if next_run is not None else None
         present = [d for d in (self._renew_at, wake_for_run, next_step) if d is not None]
         return min(present) if present else None
@@ -405,13 +405,15 @@ class Engine:
             self._emit(RunFinished(
                 at=self.clock.now(), workflow_id=outcome.workflow_id, workflow_name=outcome.workflow_name,
                 run_id=run.id, scheduled_for=run.scheduled_for, status=RunStatus(run.status), matched=run.matched,
-                enrolled=run.enrolled, suppressed=run.suppressed, duration_ms=outcome.duration_ms, lag_ms=lag))
+                enrolled=run.enrolled, suppressed=run.suppressed, duration_ms=outcome.duration_ms, lag_ms=lag,
+                skipped_in_progress=run.skipped_in_progress or 0))
             with self._status_lock:
                 self._status = replace(self._status, lag_ms=lag if outcome.lag_ms is not None else self._status.lag_ms,
                                        runs=self._status.runs + 1)
             if outcome.lag_ms is not None:
-                log.info("ran %s for %s: %d enrolled, %d suppressed, %.1f ms late", outcome.workflow_name,
-                         iso_z(run.scheduled_for), run.enrolled, run.suppressed, lag)
+                log.info("ran %s for %s: %d enrolled, %d suppressed, %d skipped in progress, %.1f ms late",
+                         outcome.workflow_name, iso_z(run.scheduled_for), run.enrolled, run.suppressed,
+                         run.skipped_in_progress or 0, lag)
         return handled
 
     def _fail_run(self, workflow_id: int, workflow_name: str, at: datetime | None, message: str, now: datetime,

@@ -23,11 +23,10 @@ from engine.workflows import get_workflow
 from models import criteria as crit
 from models.errors import RotaError
 from models.objects import get_record
-from models.schema import Enrollment, Run, Workflow
+from models.schema import Workflow
 from models.settings import load_settings
+from models.store import runs as store_runs
 from models.timeutil import utcnow
-
-IN_PROGRESS_STATES = ("active", "waiting")
 
 
 class FindingKind(StrEnum):
@@ -55,14 +54,9 @@ def _record_id(record_id) -> int:
 
 
 def in_progress_count(wf: Workflow, record_id: int) -> int:
-    """How many of the record's enrollments in this workflow have not finished.
-
-    Found run by run through the unique (run, record_id) key, as deletion does."""
-    runs = Run.select(Run.id).where(Run.workflow == wf.id)
-    return (Enrollment.select()
-            .where(Enrollment.run.in_(runs) & (Enrollment.record_id == record_id)
-                   & Enrollment.state.in_(IN_PROGRESS_STATES))
-            .count())
+    """How many of the record's enrollments in this workflow have not finished (the
+    store probes its partial index of enrollments in progress)."""
+    return store_runs.in_progress_count(wf.id, record_id)
 
 
 def check_manual(workflow: str | Workflow, record_id, *, now: datetime | None = None) -> list[Finding]:

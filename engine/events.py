@@ -40,6 +40,7 @@ class RunFinished(EngineEvent):
     lag_ms: float
     kind: RunKind = RunKind.SCHEDULED
     detail: str | None = None
+    skipped_in_progress: int = 0  # matched, but still in the workflow (overlap: skip_in_progress)
 
 
 @dataclass(frozen=True)

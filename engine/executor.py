@@ -41,7 +41,7 @@ from engine.steps.positions import (
     encode_path,
     path_label,
     resolve,
-    step_at,
+    step_of,
 )
 from engine.steps.run_db import db_error_types
 from engine.steps.run_network import is_external
@@ -49,6 +49,7 @@ from models.db import db
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
 from models.settings import load_settings
 from models.store import steps as store
+from models.store.claims import dead_engines_sql, heartbeat_expiries
 from models.store.dialect import dialect, write_transaction
 from models.store.steps import insert_tuples, update_ids
 from models.timeutil import from_micros, iso_z, to_micros
@@ -74,7 +75,8 @@ _tx = write_transaction  # IMMEDIATE on SQLite: writers queue on the busy timeou
 
 
 def _claim(now: datetime, engine_id: str, limit: int) -> list[Item]:
-    """Take up to ``limit`` due, unclaimed (or lease-expired, or our own) enrollments.
+    """Take up to ``limit`` due, unclaimed (or lease-expired, or our own, or held by an
+    engine whose heartbeat expired) enrollments.
 
     Plain SQL: this runs for every batch, and a peewee expression per row costs more
     than the database does. On PostgreSQL ``FOR UPDATE OF e SKIP LOCKED`` lets another
@@ -87,12 +89,13 @@ def _claim(now: datetime, engine_id: str, limit: int) -> list[Item]:
            f'e."next_step_at", e."step", e."path", r."scheduled_for" '
            f'FROM "{e}" AS e JOIN "{r}" AS r ON r."id" = e."run_id" '
            f'WHERE e."next_step_at" <= {mark} AND e."state" IN ({mark}, {mark}) '
-           f'AND (e."claimed_by" IS NULL OR e."claimed_until" < {mark} OR e."claimed_by" = {mark}) '
+           f'AND (e."claimed_by" IS NULL OR e."claimed_until" < {mark} OR e."claimed_by" = {mark} '
+           f'OR e."claimed_by" IN ({dead_engines_sql()})) '
            f'ORDER BY e."next_step_at" LIMIT {int(limit)}' + d.skip_locked_sql("e"))
     now_us = to_micros(now)
     with _tx():
         cursor = db.cursor()
-        cursor.execute(sql, (now_us, *ACTIVE_STATES, now_us, engine_id))
+        cursor.execute(sql, (now_us, *ACTIVE_STATES, now_us, engine_id, now_us))
         rows = cursor.fetchall()
         if not rows:
             return []
@@ -190,7 +193,8 @@ def _database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list
         p = run_set.Pass(now, new_tag)
         groups: list[_Group] = []
         count = 0
-        for g, wf_id, step, path, _n in keys:
+        pos: Position | None  # a group's position; None once its enrollments are done
+        for g, wf_id, step, path in keys:
             ctx = contexts.get(wf_id)
             if ctx is None:  # a deleted workflow took its enrollments
                 store.move_rows(g, 0)
@@ -281,7 +285,7 @@ def _step_group(p: run_set.Pass, grp: _Group, now: datetime) -> list[_Group]:
             p.event(part.g, ctx, run_set.Event("paused", pos, {"pause_day": day, "until": iso_z(until)}))
             part.state, part.next_at = "waiting", until
         return born
-    step = step_at(ctx.actions, pos)
+    step = step_of(ctx.actions, pos)
     if is_external(step):
         grp.network, grp.next_at = True, now
         return born
@@ -416,7 +420,7 @@ def _network_pass(now: datetime, engine_id: str, groups: list[_Group]) -> int:
             for it in its:
                 if it.record_id not in ctx.records:  # deleted since the database pass
                     ctx.fail(it, pos, f"{ctx.type_name} {it.record_id} no longer exists")
-            run_network.submit_group(ctx, pos, step_at(ctx.actions, pos), present, engine_id)
+            run_network.submit_group(ctx, pos, step_of(ctx.actions, pos), present, engine_id)
         with _tx():
             _write(now, engine_id, contexts, items)
     except _LostClaim:
@@ -567,21 +571,34 @@ def _write(now: datetime, engine_id: str, contexts: dict[int, Context], items: l
 # ------------------------------------------------------------------------- waking
 
 
-def next_step_due() -> datetime | None:
-    """The earliest instant at which some enrollment's next step is due (or its lease
-    runs out), for the engine to sleep until; None when nothing is waiting."""
+def next_step_due(engine_id: str | None = None) -> datetime | None:
+    """The earliest instant at which some enrollment's next step is due (or its claim
+    can be taken back), for the engine to sleep until; None when nothing is waiting.
+
+    A claim can be taken back when its ``claimed_until`` passes or, sooner, when the
+    heartbeat of the engine holding it expires (models/store/claims.py): a killed
+    engine's claims wake the others within seconds, not at the end of the claim.
+    ``engine_id``'s own claims are left to its own lease.
+    """
     E = Enrollment
-    rows = list(E.select(E.next_step_at, E.claimed_until)
+    rows = list(E.select(E.next_step_at, E.claimed_until, E.claimed_by)
                 .where(E.next_step_at.is_null(False) & E.state.in_(ACTIVE_STATES))
                 .order_by(E.next_step_at).limit(100).tuples())
     if not rows:
         return None
+    beats = None
     best = None
-    for due, until in rows:
+    for due, until, holder in rows:
         due_m = due if isinstance(due, int) else to_micros(due)
         until_m = None if until is None else (until if isinstance(until, int) else to_micros(until))
+        if until_m is not None and holder is not None and holder != engine_id:
+            if beats is None:
+                beats = {k: to_micros(v) for k, v in heartbeat_expiries().items()}
+            if holder in beats:
+                until_m = min(until_m, beats[holder])
         effective = max(due_m, until_m) if until_m is not None else due_m
         best = effective if best is None else min(best, effective)
+    assert best is not None  # rows is not empty
     if len(rows) == 100:
         last = rows[-1][0]
         best = min(best, last if isinstance(last, int) else to_micros(last))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, overload
 
 from models.errors import RotaError
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
@@ -41,7 +41,11 @@ MAX_LIMIT = 10_000
 _RUN_CHUNK = 64
 
 
-def _micros(value) -> int | None:
+@overload
+def _micros(value: None) -> None: ...
+@overload
+def _micros(value: int | datetime) -> int: ...
+def _micros(value: int | datetime | None) -> int | None:
     if value is None:
         return None
     return value if isinstance(value, int) else to_micros(value)
@@ -248,7 +252,7 @@ def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> 
             q = q.where(E.enrolled_at < hi)
         if cursor is not None:
             q = q.where(E.enrolled_at <= cursor[0])
-        out = []
+        out: list[tuple[tuple, dict]] = []
         for at, run_id, manual, rid, eid, sched in q.order_by(E.enrolled_at.desc(), E.run.desc()) \
                 .limit(limit + 1).tuples():
             at_m = _micros(at)
@@ -256,7 +260,7 @@ def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> 
                 out.append(_enrollment_row(at_m, run_id, bool(manual), rid, eid, sched))
         return out[:limit]
 
-    out: list[tuple[tuple, dict]] = []
+    out = []
     last_run = None
     while len(out) < limit:
         rq = Run.select(Run.id, Run.kind, Run.scheduled_for).where(Run.workflow == wf_id)

@@ -15,13 +15,14 @@ built from masked bodies.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from engine import audit
 from engine.identity import format_instant
 from engine.runner import calendar_of
-from engine.schedule import parse_schedule
-from engine.steps import describe_step, mask_actions, unmask_actions
+from engine.schedule.describe import pause_note
+from engine.schedule.model import parse_schedule
+from engine.steps.shapes import describe_step, mask_actions, unmask_actions
 from engine.workflows import public_body, validate_workflow, workflow_body
 from models import criteria as crit
 from models.errors import RotaError
@@ -196,7 +197,8 @@ def change_words(before: dict, after: dict, settings: Settings | None = None) ->
     """The audit diff (``engine.audit.diff_bodies``) of two bodies in words; secrets
     (webhook header values) are compared but never shown."""
     settings = settings or load_settings()
-    type_b, type_a = before.get("object_type"), after.get("object_type")
+    # str(): a body without an object type reads "None" in the error, as get_type says it
+    type_b, type_a = str(before.get("object_type")), str(after.get("object_type"))
     out = []
     for key, _, _ in audit.diff_bodies(before, after):
         label = KEY_LABELS.get(key, key)
@@ -286,18 +288,6 @@ def import_summary(body, *, now: datetime | None = None) -> list[str] | None:
 # ------------------------------------------------------------------------ review
 
 
-def pause_mark(instant: datetime, workflow_tz: str, pause_dates) -> str | None:
-    """For an occurrence on one of the workflow's pause days: "enrolls; actions wait
-    until Sat 26 Dec" (the next day that is not paused, in the workflow's zone)."""
-    days = {d if isinstance(d, date) else date.fromisoformat(str(d)) for d in pause_dates or []}
-    day = instant.astimezone(zone(workflow_tz)).date()
-    if day not in days:
-        return None
-    while day in days:
-        day += timedelta(days=1)
-    return f"pause day: enrolls; actions wait until {day.strftime('%a %d %b')}"
-
-
 @dataclass(frozen=True)
 class Occurrence:
     at: datetime
@@ -337,6 +327,7 @@ def review_summary(name: str, *, now: datetime | None = None, runs: int = 3) -> 
     schedule = parse_schedule(body["schedule"], settings.timezone)
     pause = (body["settings"] or {}).get("pause_dates") or []
     upcoming = schedule.next_n(now, runs, calendar=calendar_of(settings))
+    days = {d if isinstance(d, date) else date.fromisoformat(str(d)) for d in pause}
     other = _setting_words({}, {k: v for k, v in (body["settings"] or {}).items() if k != "pause_dates"})
     return ReviewSummary(
         name=wf.name, object_type=get_type(type_name).label, status=wf.status, timezone=tz,
@@ -350,5 +341,5 @@ def review_summary(name: str, *, now: datetime | None = None, runs: int = 3) -> 
         other_settings=[line.replace(": none → ", ": ") for line in other],
         actions=action_lines(public_body(body)["actions"]),
         counts=_counts(body, now, settings),
-        next_runs=[Occurrence(at, pause_mark(at, tz, pause)) for at in upcoming],
+        next_runs=[Occurrence(at, pause_note(at, zone(tz), days)) for at in upcoming],
     )

@@ -32,9 +32,9 @@ from typing import Any
 import peewee as pw
 
 from engine.runner import calendar_of, workflow_schedule, workflow_timezone
-from engine.schedule import DEFAULT_CALENDAR, BusinessCalendar, Schedule
-from engine.schedule.base import transitions
+from engine.schedule.base import DEFAULT_CALENDAR, BusinessCalendar, transitions
 from engine.schedule.describe import occurrence_notes, skipped_days
+from engine.schedule.model import Schedule
 from models import criteria as crit
 from models.errors import RotaError
 from models.objects import get_props, record_model

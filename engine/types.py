@@ -27,6 +27,7 @@ from models import associations, objects
 from models.db import db
 from models.errors import RotaError
 from models.objects import PROPERTY_TYPES, RESERVED
+from models.store import object_types
 from models.text import loads_json, read_text_file
 
 TYPE_KEYS = ("name", "label", "plural", "properties", "associations")
@@ -97,7 +98,7 @@ def validate_type_spec(spec: Any) -> dict:
             if not isinstance(options, list) or not options:
                 raise RotaError(f'{at}: an enumeration needs "options": [{{"name", "label"}}, ...]')
             try:
-                options = objects._normalise_options(options)
+                options = object_types.normalise_options(options)
             except RotaError as exc:
                 raise RotaError(f"{at}: {exc}") from None
         elif options not in (None, []):
@@ -129,7 +130,7 @@ def import_type(spec: Any) -> list[str]:
         with db.atomic():
             exists = name in {t.name for t in objects.list_types()}
             if not exists:
-                objects.create_object_type(
+                object_types.create_object_type(
                     name, clean["label"] or name.replace("_", " ").title(), clean["plural"],
                     [(p["name"], p["label"], p["type"], p.get("options"), p["required"]) for p in clean["properties"]])
                 changes.append(f"created type {name} with {len(clean['properties'])} properties")
@@ -148,7 +149,7 @@ def _extend(name: str, clean: dict) -> list[str]:
     otype = objects.get_type(name)
     changes: list[str] = []
     before_label, before_plural = otype.label, otype.plural
-    objects.update_type(name, label=clean["label"], plural=clean["plural"])
+    object_types.update_type(name, label=clean["label"], plural=clean["plural"])
     otype = objects.get_type(name)
     if (otype.label, otype.plural) != (before_label, before_plural):
         changes.append(f"renamed type {name} to {otype.label} / {otype.plural}")
@@ -156,16 +157,16 @@ def _extend(name: str, clean: dict) -> list[str]:
     for p in clean["properties"]:
         have = current.get(p["name"])
         if have is None:
-            objects.add_property(name, p["name"], p["label"], p["type"], p.get("options"), p["required"])
+            object_types.add_property(name, p["name"], p["label"], p["type"], p.get("options"), p["required"])
             changes.append(f"added property {p['name']} ({p['type']})")
             continue
         if have.type != p["type"]:
             if have.builtin:
                 raise RotaError(f'properties ({p["name"]}): a built-in property keeps its type ({have.type})')
-            objects.change_property_type(name, p["name"], p["type"], p.get("options"))
+            object_types.change_property_type(name, p["name"], p["type"], p.get("options"))
             changes.append(f"changed property {p['name']} from {have.type} to {p['type']}")
             have = objects.get_props(name)[p["name"]]
-        after = objects.update_property(name, p["name"], label=p["label"], options=p.get("options"),
+        after = object_types.update_property(name, p["name"], label=p["label"], options=p.get("options"),
                                         required=None if have.builtin else p["required"])
         if (after.label, after.options, after.required) != (have.label, have.options, have.required):
             changes.append(f"updated property {p['name']}")
@@ -247,7 +248,8 @@ def _uses(body: dict, type_name: str, prop: str) -> Iterator[str]:
         if isinstance(node, dict):
             if own and node.get("property") == prop and "association" not in node:
                 yield where
-            assoc = assocs.get(node.get("association")) if isinstance(node.get("association"), str) else None
+            ref = node.get("association")
+            assoc = assocs.get(ref) if isinstance(ref, str) else None
             if assoc is not None and assoc.other_type == type_name and node.get("property") == prop:
                 yield where
             for key in ("from", "to", "to_property"):
@@ -288,6 +290,6 @@ def remove_property(type_name: str, prop: str) -> None:
         raise RotaError(f'cannot remove {otype.name}.{found.name}: workflow "{name}" uses it in {where}{more}; '
                         "change the workflow first")
     try:
-        objects.drop_property(otype.name, found.name)
+        object_types.drop_property(otype.name, found.name)
     finally:
         objects.invalidate_cache()

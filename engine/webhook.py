@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import overload
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
@@ -49,8 +50,15 @@ def query_pairs(query: str) -> list[tuple[str, str | None]]:
     return out
 
 
-def mask_url(url: str) -> str:
-    """``url`` with the values of secret-looking query keys replaced by ***."""
+@overload
+def mask_url(url: str) -> str: ...
+@overload
+def mask_url(url: None) -> None: ...
+@overload
+def mask_url(url: str | None) -> str | None: ...
+def mask_url(url: str | None) -> str | None:
+    """``url`` with the values of secret-looking query keys replaced by ***; anything
+    that is not a string (a missing URL) comes back as it is."""
     if not isinstance(url, str) or "?" not in url:
         return url
     try:

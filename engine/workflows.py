@@ -18,8 +18,8 @@ import peewee as pw
 from engine import audit
 from engine.changes import notify_changed
 from engine.changes import subscribe as subscribe  # re-exported: the app subscribes here
-from engine.schedule import parse_schedule
-from engine.steps import mask_actions, unmask_actions, validate_actions
+from engine.schedule.model import parse_schedule
+from engine.steps.shapes import mask_actions, unmask_actions, validate_actions
 from models import criteria as crit
 from models import indexes
 from models.enums import WorkflowStatus

@@ -102,13 +102,13 @@ def association_columns(type_name: str, header: list[str], unknown: list[str]) -
             continue
         for sep in (".", " · ", " "):
             head, _, tail = key.partition(sep)
-            if tail and head in by_key and find_prop(by_key[head].other_type, tail) is not None:
-                columns.append(_Column(i, title, by_key[head], find_prop(by_key[head].other_type, tail).name))
+            if tail and head in by_key and (prop := find_prop(by_key[head].other_type, tail)) is not None:
+                columns.append(_Column(i, title, by_key[head], prop.name))
                 break
         else:
             for label, a in by_key.items():  # "Company Domain": a label with spaces, then the property
                 rest = key[len(label):].strip() if key.startswith(label + " ") else ""
-                if rest and find_prop(a.other_type, rest) is not None:
-                    columns.append(_Column(i, title, a, find_prop(a.other_type, rest).name))
+                if rest and (prop := find_prop(a.other_type, rest)) is not None:
+                    columns.append(_Column(i, title, a, prop.name))
                     break
     return AssociationColumns(type_name, columns)

@@ -86,7 +86,7 @@ def find_association(type_name, key: str) -> Assoc | None:
     return next((a for a in assocs.values() if a.label.strip().lower() == k), None)
 
 
-def define_association(from_type: str, name: str, to_type: str, cardinality: str = "many_to_one", *,
+def define_association(from_type: str, name: object, to_type: str, cardinality: str = "many_to_one", *,
                        label: str | None = None, inverse: str | None = None,
                        inverse_label: str | None = None) -> Assoc:
     """A new association (or the same one again: nothing changes)."""

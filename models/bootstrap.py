@@ -2,15 +2,16 @@
 
 ``models.db`` only makes connections (a leaf); this module is the one that knows the
 schema and the built-in object types, so the import graph has no ring
-(db ← schema ← objects ← bootstrap).
+(db ← schema ← objects ← store.object_types ← builtin_types ← bootstrap).
 """
 from __future__ import annotations
 
 import peewee as pw
 
-from models import objects, schema
+from models import builtin_types, objects, schema
 from models.db import close_database, db, describe, make_database
 from models.errors import RotaError
+from models.store.dialect import dialect
 
 __all__ = ["open_database", "close_database"]
 
@@ -32,6 +33,6 @@ def open_database(url_or_path: str | None = None, *, migrate: bool = True) -> pw
     objects.invalidate_cache()  # cached types and record models belong to the previous database
     if migrate and schema.current_version() != schema.SCHEMA_VERSION:
         with db.atomic():
-            schema.ensure_schema()
-            objects.install_builtin_types()  # idempotent: also seeds what a migration added
+            schema.ensure_schema(without_rowid=dialect(database).without_rowid)
+            builtin_types.install_builtin_types()  # idempotent: also seeds what a migration added
     return database

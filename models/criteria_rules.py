@@ -292,7 +292,8 @@ def describe_criteria(groups, type_name: str, *, empty: bool = True) -> str:
 
 
 def _describe_filter(f: dict, prop: Prop) -> str:
-    op, v = f["operator"], f.get("value")
+    op = f["operator"]
+    v: Any = f.get("value")  # validated (validate_criteria): its shape follows the operator
 
     def word(x):
         if prop.type == "enumeration":

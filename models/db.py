@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlparse
 
 import peewee as pw
@@ -40,6 +41,12 @@ SQLITE_PRAGMAS = {
 }
 
 
+@overload
+def fold(value: str) -> str: ...
+@overload
+def fold(value: None) -> None: ...
+@overload
+def fold(value: str | None) -> str | None: ...
 def fold(value: str | None) -> str | None:
     """How text compares: surrounding spaces and case are ignored.
 

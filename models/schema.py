@@ -1,7 +1,7 @@
 """The static tables, the schema version and the migration path.
 
 Per-object-type record tables are built at run time from property definitions
-(models/objects.py); everything else is declared here.
+(models/objects.py, models/store/object_types.py); everything else is declared here.
 
 Tables that grow with enrollments (``enrollment``, ``history_event``) are kept narrow:
 integer keys, integer instants, short codes. The dashboard reads per-day counts from
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import peewee as pw
 
-from models.db import db, is_postgres
+from models.db import db
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
@@ -223,12 +223,6 @@ class HistoryValue(Base):
         primary_key = pw.CompositeKey("group", "enrollment")
 
 
-def _dialect_options() -> None:
-    """Table options only one dialect has: SQLite keeps history_value in its key's
-    b-tree alone (WITHOUT ROWID), PostgreSQL has no such clause."""
-    HistoryValue._meta.without_rowid = not is_postgres()
-
-
 class StaticList(Base):
     name = pw.CharField(max_length=200, unique=True)
     object_type = pw.ForeignKeyField(ObjectType, on_delete="CASCADE")
@@ -363,7 +357,7 @@ STATIC_MODELS: list[type[Base]] = [
 
 def _add_associations() -> None:
     """Version 2: the association tables and the records screen's columns (the built-in associations are seeded by
-    ``models.objects.install_builtin_types``, which the bootstrap runs after this)."""
+    ``models.builtin_types.install_builtin_types``, which the bootstrap runs after this)."""
     db.create_tables([AssociationDef, AssociationLink, RecordView], safe=True)
 
 
@@ -376,7 +370,6 @@ def _lease_vocabulary() -> None:
 
 def _grouped_history() -> None:
     """Version 4: grouped step history (history_group, history_value)."""
-    _dialect_options()
     db.create_tables([HistoryGroup, HistoryValue], safe=True)
 
 
@@ -416,18 +409,22 @@ def current_version() -> int | None:
 
 
 def _create_initial() -> None:
-    _dialect_options()
     db.create_tables(STATIC_MODELS, safe=True)
     SchemaVersion.delete().execute()
     SchemaVersion.create(version=SCHEMA_VERSION)
 
 
-def ensure_schema() -> bool:
+def ensure_schema(*, without_rowid: bool) -> bool:
     """Create a fresh schema, upgrade an older one, refuse a newer one.
+
+    ``without_rowid``: the database keeps a table in its key's b-tree alone (SQLite's
+    ``WITHOUT ROWID``, which history_value uses; PostgreSQL has no such clause). The
+    store's dialect says which (``models.store.dialect.Dialect.without_rowid``).
 
     Returns True when the tables were created just now: the caller
     (``models.bootstrap``) then seeds the built-in object types in the same transaction.
     """
+    HistoryValue._meta.without_rowid = without_rowid
     with db.atomic():
         version = current_version()
         if version is None:

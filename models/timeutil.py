@@ -6,6 +6,7 @@ depend on a session time zone or on ``fold``.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from models.errors import RotaError
@@ -22,6 +23,12 @@ def to_micros(instant: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+@overload
+def from_micros(value: int) -> datetime: ...
+@overload
+def from_micros(value: None) -> None: ...
+@overload
+def from_micros(value: int | None) -> datetime | None: ...
 def from_micros(value: int | None) -> datetime | None:
     if value is None:
         return None

@@ -48,7 +48,7 @@ def reset_pg(url: str) -> None:
     re-installing the built-in object types costs a tenth of that. Record tables are
     dropped (tests add columns and custom types), sequences restart at 1.
     """
-    from models import bootstrap, objects
+    from models import bootstrap, builtin_types, objects
     from models import db as dbmod
     from models.schema import STATIC_MODELS, SchemaVersion
 
@@ -69,7 +69,7 @@ def reset_pg(url: str) -> None:
                 "WHERE c.relkind = 'S' AND c.relnamespace = current_schema()::regnamespace"
             )
             objects.invalidate_cache()
-            objects.install_builtin_types()
+            builtin_types.install_builtin_types()
     finally:
         dbmod.close_database()
         objects.invalidate_cache()

@@ -5,9 +5,14 @@
   every module of the layer is really imported in a fresh interpreter;
 - models/ and engine/ have no imports inside functions: such an import is how a cycle
   hides from the reader (and from a test that imports only the top of a module). tui/
-  keeps some on purpose: the CLI starts without importing textual (tested below).
+  keeps some on purpose: the CLI starts without importing textual (tested below);
+- no ring through a package's ``__init__``: the module-level imports of models/, engine/
+  and tui/ (package ``__init__`` modules included) form no cycle, no module imports a
+  name its own package merely re-exports, and models/ and engine/ import a re-exported
+  name from the submodule that defines it (the re-exports are for the app and tests).
 """
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +111,166 @@ def test_cli_startup_does_not_import_textual():
     code = "import sys; from tui.cli import build_parser; build_parser(); print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_only_the_store_asks_which_database_it_is():
+    """``is_postgres()`` is defined in models/db.py and called only inside models/store/:
+    everything else asks the store (its dialect) to do the dialect-specific thing."""
+    word = re.compile(r"\bis_postgres\b")
+    offenders = []
+    for package in ("models", "engine", "tui"):
+        for path in _files_of(package):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith("models/store/") or rel == "models/db.py":
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if word.search(line):
+                    offenders.append(f"{rel}:{n}: {line.strip()}")
+    assert offenders == [], "dialect branches outside models/store/:\n" + "\n".join(offenders)
+
+
+# ------------------------------------------------------------------ package facades
+
+LAYERS = ("models", "engine", "tui")
+
+
+def _all_modules() -> dict[str, Path]:
+    """Dotted name → file for every module of the three layers, packages included."""
+    out = {}
+    for package in LAYERS:
+        for path in _files_of(package):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def module_level_imports(name: str, path: Path) -> list[tuple[int, str, list[str]]]:
+    """(line, module, names) of each import that runs when the module is imported (not
+    those inside functions); ``names`` is empty for ``import x``. Relative imports are
+    made absolute."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found: list[tuple[int, str, list[str]]] = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if isinstance(child, ast.Import):
+                found.extend((child.lineno, alias.name, []) for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = package[:len(package) - child.level + 1] if child.level else []
+                module = ".".join(base + ([child.module] if child.module else []))
+                found.append((child.lineno, module, [alias.name for alias in child.names]))
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Module → the modules of ours it imports at module level (``from pkg import sub``
+    counts as importing ``pkg.sub``)."""
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets: set[str] = set()
+        for _, module, names in module_level_imports(name, path):
+            subs = [f"{module}.{n}" for n in names if f"{module}.{n}" in modules]
+            targets.update(subs)
+            if module in modules and (not names or len(subs) < len(names)):
+                targets.add(module)
+        graph[name] = targets - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def connect(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            connect(v)
+    return found
+
+
+def reexports(modules: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """Package → {name: the submodule it comes from} for what its ``__init__`` imports
+    from its own submodules."""
+    out: dict[str, dict[str, str]] = {}
+    for name, path in modules.items():
+        if path.name != "__init__.py":
+            continue
+        for _, module, names in module_level_imports(name, path):
+            if module.startswith(name + "."):
+                out.setdefault(name, {}).update({n: module for n in names if f"{module}.{n}" not in modules})
+    return out
+
+
+def test_the_cycle_finder_sees_a_ring_through_a_package_init(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("from pkg.a import f\n", encoding="utf-8")
+    (tmp_path / "pkg" / "a.py").write_text("from pkg import b\n\ndef f():\n    from pkg import c\n",
+                                           encoding="utf-8")
+    (tmp_path / "pkg" / "b.py").write_text("from . import f\n", encoding="utf-8")
+    (tmp_path / "pkg" / "c.py").write_text("", encoding="utf-8")
+    modules = {"pkg": tmp_path / "pkg" / "__init__.py", "pkg.a": tmp_path / "pkg" / "a.py",
+               "pkg.b": tmp_path / "pkg" / "b.py", "pkg.c": tmp_path / "pkg" / "c.py"}
+    graph = import_graph(modules)
+    assert graph == {"pkg": {"pkg.a"}, "pkg.a": {"pkg.b"}, "pkg.b": {"pkg"}, "pkg.c": set()}
+    assert cycles(graph) == [["pkg", "pkg.a", "pkg.b"]]
+    assert reexports(modules) == {"pkg": {"f": "pkg.a"}}
+
+
+def test_no_import_cycle_at_module_level_through_package_inits():
+    modules = _all_modules()
+    assert {"engine.schedule", "engine.steps", "models.store", "engine.schedule.model"} <= set(modules)
+    graph = import_graph(modules)
+    assert "engine.schedule.model" in graph["engine.schedule"]  # the finder sees the facade's imports
+    assert cycles(graph) == []
+
+
+def test_re_exported_names_are_imported_from_where_they_are_defined():
+    """A package's re-exports are for callers outside it: its own modules never import
+    them through the package (that is a ring: package → submodule → package), and
+    models/ and engine/ import them from the defining submodule."""
+    modules = _all_modules()
+    facades = reexports(modules)
+    assert "parse_schedule" in facades["engine.schedule"] and "mask_actions" in facades["engine.steps"]
+    offenders = []
+    for name, path in modules.items():
+        for line, module, names in module_level_imports(name, path):
+            if module not in facades:
+                continue
+            inside = name.startswith(module + ".")
+            if not inside and name.split(".")[0] == "tui":
+                continue
+            for n in names:
+                if n in facades[module]:
+                    offenders.append(f"{path.relative_to(ROOT).as_posix()}:{line}: {n} from {module} "
+                                     f"(import it from {facades[module][n]})")
+    assert offenders == [], "\n".join(offenders)

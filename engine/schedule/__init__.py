@@ -7,7 +7,10 @@
 - :mod:`.export` — an iCalendar RRULE and a cron line for checking it elsewhere;
 - :mod:`.base` — names, the business-day calendar and time helpers they share.
 
-Everything a caller needs is re-exported here: ``from engine.schedule import X``.
+The names the app (tui/) and the tests use are re-exported here:
+``from engine.schedule import X``. Inside engine/ modules import from the submodule that
+defines a name, and the submodules never import this package, so the re-exports form no
+ring (tests/test_import_hygiene.py checks both).
 """
 from engine.schedule.base import (
     DEFAULT_CALENDAR,

@@ -9,7 +9,7 @@ import calendar as _calendar
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from models.errors import RotaError
@@ -100,8 +100,8 @@ def resolve(wall: datetime, tz: ZoneInfo) -> datetime:
     times, so the common case skips resolve_wall's two zone conversions.
     """
     aware = wall.replace(tzinfo=tz)
-    offset = aware.utcoffset()
-    if offset >= aware.replace(fold=1).utcoffset():
+    offset = cast(timedelta, aware.utcoffset())  # a ZoneInfo always gives an offset
+    if offset >= cast(timedelta, aware.replace(fold=1).utcoffset()):
         return (wall - offset).replace(tzinfo=UTC)
     return resolve_wall(wall, tz)
 
@@ -109,11 +109,11 @@ def resolve(wall: datetime, tz: ZoneInfo) -> datetime:
 def transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, timedelta, timedelta]]:
     """(instant, offset before, offset after) for each UTC-offset change in [start, end)."""
     step = timedelta(hours=6)
-    out = []
-    at, offset = start, start.astimezone(tz).utcoffset()
+    out: list[tuple[datetime, timedelta, timedelta]] = []
+    at, offset = start, cast(timedelta, start.astimezone(tz).utcoffset())  # a ZoneInfo always gives one
     while at < end:
         nxt = at + step
-        new = nxt.astimezone(tz).utcoffset()
+        new = cast(timedelta, nxt.astimezone(tz).utcoffset())
         if new != offset:
             lo, hi = at, nxt  # offset(lo) == offset, offset(hi) == new: bisect to the second
             while hi - lo > timedelta(seconds=1):

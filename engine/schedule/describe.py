@@ -36,6 +36,7 @@ class Describable(ScheduleFields):
         where = f"({self.timezone})"
         if self.kind == "cron":
             return f'{_describe_cron(self._rule)} ({self.timezone}; cron "{self.cron}")'
+        assert self.time is not None  # every kind but cron has one (Schedule._validate)
         at = f"at {fmt_time(self.time)} {where}"
         if self.kind == "daily":
             return f"Every day {at}"
@@ -44,9 +45,10 @@ class Describable(ScheduleFields):
         if self.kind == "monthly_days":
             return f"On the {join([ordinal_suffix(d) for d in self.days])} of every month {at}"
         if self.kind == "monthly_flexible":
-            what = {"day": "day", "weekday": "business day"}.get(self.flex_day)
+            what = {"day": "day", "weekday": "business day"}.get(self.flex_day or "")
             what = what or WEEKDAY_LABELS[WEEKDAY_NAMES.index(self.flex_day)]
             return f"On the {self.ordinal} {what} of every month {at}"
+        assert self.month is not None  # a yearly schedule has one (Schedule._validate)
         return f"Every year on {MONTH_LABELS[self.month]} {self.day} {at}"
 
     def warnings(self, now: datetime, *, calendar: BusinessCalendar = DEFAULT_CALENDAR) -> list[str]:

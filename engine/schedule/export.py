@@ -51,6 +51,7 @@ class Exportable(ScheduleFields):
             if rule.either_day and not (dom and dow):  # one of them names every day: every day
                 return [base + timing]
             return [base + dom + dow + timing]
+        assert self.time is not None  # every kind but cron has one (Schedule._validate)
         timing = f";BYHOUR={self.time[0]};BYMINUTE={self.time[1]}"
         if self.kind == "daily":
             return ["FREQ=DAILY" + timing]
@@ -77,6 +78,7 @@ class Exportable(ScheduleFields):
         """
         if self.kind == "cron":
             return self.cron
+        assert self.time is not None  # every kind but cron has one (Schedule._validate)
         hour, minute = self.time
         if self.kind == "daily":
             return f"{minute} {hour} * * *"

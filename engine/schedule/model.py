@@ -171,7 +171,7 @@ class Schedule(Describable, Exportable):
                                 f"use 1 to {MAX_MONTH_DAYS[self.month]}")
 
     @classmethod
-    def from_json(cls, data: dict, default_timezone: str = "UTC") -> Schedule:
+    def from_json(cls, data: object, default_timezone: str = "UTC") -> Schedule:
         """Parse a SPEC §9 schedule object; every mistake is a RotaError saying what to fix.
 
         Equal JSON gives the same (immutable) object from a cache, so loading 100,000
@@ -190,7 +190,7 @@ class Schedule(Describable, Exportable):
         return found
 
     @classmethod
-    def _from_json(cls, data: dict, default_timezone: str) -> Schedule:
+    def _from_json(cls, data: object, default_timezone: str) -> Schedule:
         if not isinstance(data, dict):
             raise RotaError('a schedule must be a JSON object such as {"kind": "daily", "time": "08:00"}')
         kind = data.get("kind")
@@ -437,6 +437,6 @@ _PARSED: dict[tuple[str, str], Schedule] = {}
 _PARSED_MAX = 65536
 
 
-def parse_schedule(data: dict, default_timezone: str = "UTC") -> Schedule:
+def parse_schedule(data: object, default_timezone: str = "UTC") -> Schedule:
     """Same as :meth:`Schedule.from_json`."""
     return Schedule.from_json(data, default_timezone)

@@ -3,8 +3,10 @@
 step pass (``context``), the database steps (``run_db``) and the network steps
 (``run_network``). The executor (engine/executor.py) is the only caller of ``run_*``.
 
-The shapes' public names are re-exported here so ``from engine.steps import …`` keeps
-working for the editor, workflow files and the executor.
+The shapes' public names are re-exported here for the app's editor (tui/):
+``from engine.steps import …``. Inside engine/ modules import from ``engine.steps.shapes``
+itself, and the submodules never import this package, so the re-exports form no ring
+(tests/test_import_hygiene.py checks both).
 """
 from engine.steps.shapes import (  # noqa: F401
     DELAY_UNITS,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 import peewee as pw
 
@@ -24,6 +25,12 @@ from models.schema import StaticList, Workflow
 from models.settings import Settings
 from models.store.steps import select_ids
 from models.timeutil import iso_z, resolve_wall, zone
+
+
+class Due(Protocol):
+    """What ``Context.paused_until`` reads of an enrollment: when its step was due."""
+
+    due: datetime
 
 
 @dataclass
@@ -70,7 +77,7 @@ class Context:
         self.settings = settings
         self.now = now
         self.pause_dates = {date.fromisoformat(d) for d in (wf.settings or {}).get("pause_dates") or []}
-        self._unenroll = None
+        self._unenroll: Callable[[dict], bool] | None = None
         self._templates: dict[str, list] = {}
         self.records: dict[int, dict] = {}
 
@@ -165,7 +172,7 @@ class Context:
 
     # -------------------------------------------------------------- time handling
 
-    def paused_until(self, item: Item) -> datetime | None:
+    def paused_until(self, item: Due) -> datetime | None:
         """On a pause day: the same wall time as the step was due, on the next
         non-paused day, in the workflow's zone. None when today is not paused."""
         if not self.pause_dates:

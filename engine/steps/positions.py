@@ -9,32 +9,46 @@ NULL). History names steps 1-based, as the editor does: ``"3.then.1"``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
-Position = tuple[int | str, ...]  # (int, str, int, str, int, …)
+# (int, str, int, str, int, …): the top-level index comes first, so ``pos[0]`` is an int.
+Position = tuple[int, *tuple[int | str, ...]]
+# A position seen as a plain sequence, to slice it (a prefix is not itself a Position).
+_Flat = tuple[int | str, ...]
 
 
-def _steps_at(actions: list[dict], prefix: tuple) -> list[dict] | None:
+def _steps_at(actions: list[dict], prefix: _Flat) -> list[dict] | None:
     """The step list that holds the last index of a position whose prefix is given."""
     steps = actions
     for j in range(0, len(prefix), 2):
         i, arm = prefix[j], prefix[j + 1]
         if not (isinstance(i, int) and 0 <= i < len(steps)) or steps[i].get("type") != "branch":
             return None
-        steps = steps[i].get(arm)
-        if not isinstance(steps, list):
+        inner = steps[i].get(arm)
+        if not isinstance(inner, list):
             return None
+        steps = inner
     return steps
 
 
 def step_at(actions: list[dict], pos: Position | None) -> dict | None:
     if not pos:
         return None
-    steps = _steps_at(actions, pos[:-1])
-    i = pos[-1]
+    flat: _Flat = pos
+    steps = _steps_at(actions, flat[:-1])
+    i = flat[-1]
     if steps is None or not isinstance(i, int) or not 0 <= i < len(steps):
         return None
     return steps[i]
+
+
+def step_of(actions: list[dict], pos: Position) -> dict:
+    """The step at a position known to name one (one ``resolve`` returned, or where a
+    group of this pass stopped)."""
+    step = step_at(actions, pos)
+    if step is None:
+        raise LookupError(f"no step at {path_label(pos) or 'an empty position'}")
+    return step
 
 
 def advance(actions: list[dict], pos: Position) -> Position | None:
@@ -42,21 +56,22 @@ def advance(actions: list[dict], pos: Position) -> Position | None:
 
     Finishing the last step of a branch arm completes the branch step itself.
     """
-    pos = tuple(pos)
+    flat: _Flat = tuple(pos)
     while True:
-        steps = _steps_at(actions, pos[:-1]) or []
-        if pos[-1] + 1 < len(steps):
-            return pos[:-1] + (pos[-1] + 1,)
-        if len(pos) == 1:
+        steps = _steps_at(actions, flat[:-1]) or []
+        last = cast(int, flat[-1])  # a position ends on an index
+        if last + 1 < len(steps):
+            return cast(Position, flat[:-1] + (last + 1,))
+        if len(flat) == 1:
             return None
-        pos = pos[:-2]
+        flat = flat[:-2]
 
 
 def enter(actions: list[dict], pos: Position, arm: str) -> Position | None:
     """Where an enrollment goes after the branch at ``pos`` chose ``arm``."""
     step = step_at(actions, pos) or {}
     if step.get(arm):
-        return tuple(pos) + (arm, 0)
+        return (*pos, arm, 0)
     return advance(actions, pos)
 
 
@@ -68,7 +83,7 @@ def resolve(actions: list[dict], pos: Position) -> Position | None:
     (or is done when that is past the end).
     """
     if step_at(actions, pos) is not None:
-        return tuple(pos)
+        return cast(Position, tuple(pos))
     top = pos[0] if pos and isinstance(pos[0], int) else 0
     return (top,) if 0 <= top < len(actions) else None
 

@@ -31,6 +31,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -160,6 +161,7 @@ def submit_group(ctx: Context, pos: Position, step: dict, items: list[Item], eng
     for it in items:
         record = ctx.records[it.record_id]
         attempt = it.tries + 1
+        call: Callable[[], object]  # runs in a pool thread: a WebhookResult, a MailResult or send_mail's text
         if kind == "webhook":
             key = idempotency_key(it.id, path_label(pos))
             payload = {
@@ -171,13 +173,13 @@ def submit_group(ctx: Context, pos: Position, step: dict, items: list[Item], eng
                 "step": path_label(pos),
                 "attempt": attempt,
             }
-            request = prepare(step, lambda text, r=record: ctx.render_url(text, r),
-                              lambda text, r=record: ctx.render(text, r), payload, key)
+            request = prepare(step, partial(ctx.render_url, record=record), partial(ctx.render, record=record),
+                              payload, key)
             allow = list(ctx.settings.webhook_allow_hosts)
             detail = {**base, "url": request.shown_url, "headers": mask_headers(step.get("headers") or {}),
                       "method": request.method, "attempt": attempt, "idempotency_key": key}
             host = (urlsplit(request.url).hostname or "").lower()
-            call = (lambda req=request, allow=allow: send(req, allow))  # noqa: E731
+            call = partial(send, request, allow)
         elif kind == "send_email":
             prop = step["to_property"]
             address = str(record.get(prop) or "").strip()
@@ -202,14 +204,14 @@ def submit_group(ctx: Context, pos: Position, step: dict, items: list[Item], eng
                       "attempt": attempt}
             settings = ctx.settings
             host = (settings.smtp_host or "").lower()
-            call = (lambda m=message, s=settings: mail.send(s, m))  # noqa: E731
+            call = partial(mail.send, settings, message)
         else:  # notify with e-mail: the inbox rows are written when the e-mail is settled
             body = ctx.render(step["message"], record)
             settings = ctx.settings
             detail = {**base, "message": body, "to": step["to"], "attempt": attempt}
             host = (settings.smtp_host or "").lower()
-            call = (lambda b=body, s=settings: send_mail(s, step["email"], f"Rota: {ctx.name}", b))  # noqa: E731
-        job = Job(it.id, tuple(pos), host, call, InFlight(it, tuple(pos), step, attempt, detail))
+            call = partial(send_mail, settings, step["email"], f"Rota: {ctx.name}", body)
+        job = Job(it.id, tuple(pos), host, call, InFlight(it, pos, step, attempt, detail))
         _hand_off(ctx, it, engine_id, job)
 
 

@@ -277,5 +277,11 @@ _RUNNERS: dict[str, Callable[..., list[Outcome]]] = {
 
 
 def run_group(p: Pass, ctx: Context, g: int, pos: Position, step: dict) -> list[Outcome]:
-    """Run a database step for group ``g`` (inside the transaction)."""
-    return _RUNNERS[step["type"]](p, ctx, g, pos, step, step_detail(step))
+    """Run a database step for group ``g`` (inside the transaction). The caller runs it
+    in a savepoint: if it raises, the rows it moved go back, so what was read of the
+    groups' shapes is forgotten."""
+    try:
+        return _RUNNERS[step["type"]](p, ctx, g, pos, step, step_detail(step))
+    except BaseException:
+        store.forget_shapes()
+        raise

@@ -14,6 +14,8 @@ Modules:
 - ``claims``    heartbeats, the SQLite store lease, claiming due workflows, and when a
                 claim may be taken back;
 - ``workflows`` workflow rows: look-ups and the service layer's writes;
+- ``object_types`` creating and changing object types and properties (definition rows
+                and the record tables' DDL, together);
 - ``audit``     the audit log and kept versions;
 - ``failures``  a run that could not be evaluated: the failed run, its history event,
                 the inbox notification, the workflow's back-off;

@@ -113,6 +113,14 @@ def dead_engines(now: datetime) -> pw.Select:
             .where(EngineLease.name.startswith(ENGINE_PREFIX) & (EngineLease.claimed_until < now)))
 
 
+def heartbeat_expiries() -> dict[str, datetime]:
+    """When each engine's heartbeat runs out (engine id -> claimed_until): a claim held
+    by that engine can be taken back from then on."""
+    rows = (EngineLease.select(EngineLease.claimed_by, EngineLease.claimed_until)
+            .where(EngineLease.name.startswith(ENGINE_PREFIX) & EngineLease.claimed_until.is_null(False)).tuples())
+    return {holder: until for holder, until in rows if holder}
+
+
 def dead_engines_sql() -> str:
     """The same sub-select as raw SQL for a statement built by hand: one placeholder,
     bound to ``to_micros(now)``. Use it as

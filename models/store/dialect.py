@@ -54,6 +54,12 @@ class Dialect:
         """The placeholder for one bound value in raw SQL."""
         return "%s" if self.postgres else "?"
 
+    @property
+    def without_rowid(self) -> bool:
+        """A table may be kept in its key's b-tree alone (SQLite ``WITHOUT ROWID``);
+        PostgreSQL has no such clause."""
+        return not self.postgres
+
     def placeholders(self, n: int) -> str:
         return ", ".join([self.param] * n)
 

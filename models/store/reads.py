@@ -33,6 +33,8 @@ class LastRun:
     kind: str
     enrolled: int
     detail: str | None
+    steps_failed: int = 0
+    in_progress: int = 0  # its enrollments not finished yet
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def home_rows(limit: int) -> list[WorkflowSummary]:
         run = runs.get(wf.id)
         last = None if run is None else LastRun(
             at=run.scheduled_for or run.started_at, status=run.status, kind=run.kind, enrolled=run.enrolled,
-            detail=run.detail)
+            detail=run.detail, steps_failed=run.steps_failed, in_progress=run.in_progress)
         out.append(WorkflowSummary(
             id=wf.id, name=wf.name, status=wf.status, object_type=types.get(wf.object_type_id, "?"),
             schedule=dict(wf.schedule or {}), next_run_at=wf.next_run_at, last_run=last))

@@ -6,6 +6,7 @@ expression per row costs more than the database does.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC
 from datetime import datetime as _dt
 from typing import Any
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from psycopg2.extras import execute_values
 
 from models.db import db, is_postgres
+from models.store.claims import dead_engines_sql
 
 
 def bulk_insert(model, rows: list[dict], *, ignore_conflicts: bool = False) -> None:
@@ -116,6 +118,46 @@ def bulk_set(model, column: str, pairs: list[tuple[Any, int]], extra: dict[str, 
 # start of each pass, inside the pass's transaction.
 
 BATCH = "rota_batch"
+_local = threading.local()  # per connection's thread, like the temporary table
+
+
+def _shapes() -> dict[int, tuple]:
+    """Group ``g`` -> ``(min run, max run, first id, last id, count, min record, max
+    record)``, read once per
+    group and forgotten when its rows move (``move_rows``), when a new batch is claimed,
+    and when a savepoint that may have moved rows rolls back (``forget_shapes``)."""
+    shapes = getattr(_local, "shapes", None)
+    if shapes is None:
+        shapes = _local.shapes = {}
+    return shapes
+
+
+def forget_shapes() -> None:
+    _shapes().clear()
+
+
+def _shape(g: int) -> tuple:
+    shapes = _shapes()
+    shape = shapes.get(g)
+    if shape is None:
+        shape = shapes[g] = tuple(_exec(f"SELECT MIN(run_id), MAX(run_id), MIN(id), MAX(id), COUNT(*), "
+                                        f"MIN(record_id), MAX(record_id) FROM {BATCH} WHERE g = {int(g)}").fetchone())
+    return shape
+
+
+def _within(g: int, col: str, records: bool = True) -> str:
+    """On PostgreSQL, `` AND col BETWEEN lo AND hi``: the group's range of record ids
+    (or, ``records=False``, of enrollment ids). Joined to a whole table, PostgreSQL
+    otherwise hashes or merges over all of it (a merge join starts at the index's
+    first entry), for every group of every batch; the range makes it an index range
+    scan. SQLite probes each id of the batch by rowid and needs none of this."""
+    if not is_postgres():
+        return ""
+    shape = _shape(g)
+    lo, hi = (shape[5], shape[6]) if records else (shape[2], shape[3])
+    if lo is None:
+        return ""
+    return f" AND {col} BETWEEN {int(lo)} AND {int(hi)}"
 
 
 def _p() -> str:
@@ -141,29 +183,59 @@ def ensure_batch() -> None:
 
 def claim_batch(now_us: int, limit: int, states: tuple[str, ...]) -> list[tuple]:
     """Take up to ``limit`` due enrollments into the batch, tagged by (workflow, step,
-    path); returns ``(g, workflow_id, step, path, count)`` per group.
+    path); returns ``(g, workflow_id, step, path)`` per group, in that key's order.
 
     Runs inside the pass's write transaction: on SQLite that transaction holds the
     write lock; on PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` until it
     commits, so another engine's pass takes other rows. Rows claimed for network work
-    by a live engine (``claimed_until`` in the future) are left alone.
+    by a live engine (``claimed_until`` in the future) are left alone; those of an
+    engine whose heartbeat expired are taken back at once (models/store/claims.py).
+
+    On SQLite the few distinct keys are read first (a tiny ephemeral index) and the
+    rows are tagged by a ``CASE`` over them: numbering them with a window function
+    sorts the whole batch, which cost as much as the step itself. Both statements see
+    the same rows: the transaction holds the only write lock.
     """
     p = _p()
     ensure_batch()
-    _exec(f"DELETE FROM {BATCH}")
+    if is_postgres():
+        # TRUNCATE: a temporary table is never vacuumed, and each pass's deleted rows
+        # would stay in it. The batch's sorts and hashes fit in memory (the default
+        # 4 MB spilled the claim's sort to disk).
+        _exec(f"TRUNCATE {BATCH}")
+        _exec("SET LOCAL work_mem = '64MB'")
+    else:
+        _exec(f"DELETE FROM {BATCH}")
+    forget_shapes()
     marks = ", ".join(p for _ in states)
     lock = " FOR UPDATE OF e SKIP LOCKED" if is_postgres() else ""
-    _exec(f'INSERT INTO {BATCH} (g, id, record_id, run_id, due, wf, step, path) '
-          f'SELECT DENSE_RANK() OVER (ORDER BY c.workflow_id, c.step, c.path), c.id, c.record_id, c.run_id, '
-          f'c.next_step_at, c.workflow_id, c.step, c.path FROM ('
-          f'SELECT e.id, e.record_id, e.run_id, e.next_step_at, e.workflow_id, e.step, e.path '
-          f'FROM "enrollment" AS e WHERE e.next_step_at <= {p} AND e.state IN ({marks}) '
-          f'AND (e.claimed_by IS NULL OR e.claimed_until < {p}) '
-          f'ORDER BY e.next_step_at LIMIT {int(limit)}{lock}) AS c', (now_us, *states, now_us))
+    due = (f'SELECT e.id, e.record_id, e.run_id, e.next_step_at, e.workflow_id, e.step, e.path '
+           f'FROM "enrollment" AS e WHERE e.next_step_at <= {p} AND e.state IN ({marks}) '
+           f'AND (e.claimed_by IS NULL OR e.claimed_until < {p} OR e.claimed_by IN ({dead_engines_sql()})) '
+           f'ORDER BY e.next_step_at LIMIT {int(limit)}')
+    params = (now_us, *states, now_us, now_us)
+    cols = "c.id, c.record_id, c.run_id, c.next_step_at, c.workflow_id, c.step, c.path"
+    insert = f"INSERT INTO {BATCH} (g, id, record_id, run_id, due, wf, step, path) "
+    if not is_postgres():
+        keys = sorted(_exec(f"SELECT DISTINCT c.workflow_id, c.step, c.path FROM ({due}) AS c", params).fetchall(),
+                      key=lambda k: (k[0], k[1], k[2] is not None, k[2] or ""))
+        if not keys:
+            return []
+        if len(keys) <= _CASE_KEYS:
+            whens = " ".join(f"WHEN c.workflow_id = {int(wf)} AND c.step = {int(step)} AND c.path "
+                             f"{'IS NULL' if path is None else '= ' + literal(path)} THEN {g}"
+                             for g, (wf, step, path) in enumerate(keys, 1))
+            # ELSE NULL: a row outside the keys (impossible under the write lock) fails loudly
+            _exec(f"{insert}SELECT CASE {whens} ELSE NULL END, {cols} FROM ({due}) AS c", params)
+            return [(g, *k) for g, k in enumerate(keys, 1)]
+    _exec(f"{insert}SELECT DENSE_RANK() OVER (ORDER BY c.workflow_id, c.step, c.path), {cols} "
+          f"FROM ({due}{lock}) AS c", params)
     if is_postgres():
         _exec(f"ANALYZE {BATCH}")
-    return list(_exec(f"SELECT g, MIN(wf), MIN(step), MIN(path), COUNT(*) FROM {BATCH} GROUP BY g ORDER BY g")
-                .fetchall())
+    return list(_exec(f"SELECT g, MIN(wf), MIN(step), MIN(path) FROM {BATCH} GROUP BY g ORDER BY g").fetchall())
+
+
+_CASE_KEYS = 16  # above this many groups in one batch, the window numbering is cheaper than the CASE
 
 
 def batch_sql(g: int) -> str:
@@ -175,22 +247,35 @@ def move_rows(g: int, new_g: int, where: str = "", params=()) -> int:
     """Move the rows of group ``g`` that meet ``where`` (SQL over ``rota_batch`` columns)
     to group ``new_g``; returns how many moved."""
     cond = f" AND ({where})" if where else ""
-    return max(_exec(f"UPDATE {BATCH} SET g = {int(new_g)} WHERE g = {int(g)}{cond}", params).rowcount, 0)
+    moved = max(_exec(f"UPDATE {BATCH} SET g = {int(new_g)} WHERE g = {int(g)}{cond}", params).rowcount, 0)
+    if moved:
+        shapes = _shapes()
+        shapes.pop(int(g), None)
+        shapes.pop(int(new_g), None)
+    return moved
 
 
 def move_matching(g: int, new_g: int, table: str, cond_sql: str, params=()) -> int:
     """Move the rows of ``g`` whose record (in ``table``) meets ``cond_sql``, a
     ``SELECT id FROM table WHERE …`` compiled by the criteria compiler."""
+    within = _within(g, "m.id")
+    if within:  # PostgreSQL: the criteria scan only the group's range of records
+        return move_rows(g, new_g, f"record_id IN (SELECT m.id FROM ({cond_sql}) AS m WHERE TRUE{within})", params)
     return move_rows(g, new_g, f"record_id IN ({cond_sql})", params)
 
 
 def move_missing(g: int, new_g: int, table: str) -> int:
-    """Move the rows of ``g`` whose record no longer exists."""
-    return move_rows(g, new_g, f'NOT EXISTS (SELECT 1 FROM "{table}" AS r WHERE r.id = {BATCH}.record_id)')
+    """Move the rows of ``g`` whose record no longer exists. On SQLite ``NOT IN`` is a
+    rowid probe per row, four times cheaper than the correlated ``NOT EXISTS`` that
+    PostgreSQL turns into an anti-join."""
+    if is_postgres():
+        return move_rows(g, new_g, f'NOT EXISTS (SELECT 1 FROM "{table}" AS r WHERE r.id = {BATCH}.record_id'
+                                   f'{_within(g, "r.id")})')
+    return move_rows(g, new_g, f'record_id NOT IN (SELECT id FROM "{table}")')
 
 
 def group_count(g: int) -> int:
-    return _exec(f"SELECT COUNT(*) FROM {BATCH} WHERE g = {int(g)}").fetchone()[0]
+    return _shape(g)[4]
 
 
 def distinct_due(g: int) -> list[int]:
@@ -204,7 +289,8 @@ def group_ids(g: int) -> list[tuple[int, int, int]]:
 
 def update_group_records(table: str, g: int, sets: str, params=()) -> int:
     """``UPDATE table AS r SET sets WHERE r.id IN (the group's records)``."""
-    return _exec(f'UPDATE "{table}" AS r SET {sets} WHERE r.id IN ({batch_sql(g)})', params).rowcount
+    return _exec(f'UPDATE "{table}" AS r SET {sets} WHERE r.id IN ({batch_sql(g)}){_within(g, "r.id")}',
+                 params).rowcount
 
 
 def insert_from_group(target: str, columns: list[str], select_exprs: list[str], table: str, g: int,
@@ -213,14 +299,14 @@ def insert_from_group(target: str, columns: list[str], select_exprs: list[str], 
     r.id = b.record_id WHERE b.g = ?``: expressions may use ``b.`` and ``r.``."""
     cols = ", ".join(f'"{c}"' for c in columns)
     sql = (f'INSERT INTO "{target}" ({cols}) SELECT {", ".join(select_exprs)} FROM {BATCH} AS b '
-           f'JOIN "{table}" AS r ON r.id = b.record_id WHERE b.g = {int(g)} ORDER BY b.id{tail}')
+           f'JOIN "{table}" AS r ON r.id = b.record_id{_within(g, "r.id")} WHERE b.g = {int(g)} ORDER BY b.id{tail}')
     return max(_exec(sql, params).rowcount, 0)
 
 
 def first_value(sql_from_group: str, table: str, g: int, params=()) -> Any:
     """The first row of ``SELECT <expr> FROM rota_batch b JOIN table r … WHERE b.g = ?``."""
-    row = _exec(f'SELECT {sql_from_group} FROM {BATCH} AS b JOIN "{table}" AS r ON r.id = b.record_id '
-                f'WHERE b.g = {int(g)} LIMIT 1', params).fetchone()
+    row = _exec(f'SELECT {sql_from_group} FROM {BATCH} AS b JOIN "{table}" AS r ON r.id = b.record_id'
+                f'{_within(g, "r.id")} WHERE b.g = {int(g)} LIMIT 1', params).fetchone()
     return row
 
 
@@ -238,12 +324,37 @@ FINISHED = ("done", "failed", "unenrolled")
 STEP_COUNTERS = {"step_succeeded": "steps_succeeded", "step_failed": "steps_failed"}
 
 
-def count_group_in_runs(g: int, sets: dict[str, int]) -> None:
+def _group_runs(g: int) -> list[tuple[int, int, int, int]]:
+    """``(run_id, first id, last id, count)`` of group ``g`` when all its rows are one
+    run and one unbroken range of enrollment ids (nearly always: a run's enrollments
+    are inserted together and claimed in id order), else ``[]``; one aggregate."""
+    lo_run, hi_run, lo, hi, n = _shape(g)[:5]
+    if n and lo_run == hi_run and hi - lo + 1 == n:
+        return [(lo_run, lo, hi, n)]
+    return []
+
+
+def _islands(g: int) -> list[tuple[int, int, int, int]]:
+    """Group ``g`` as ``(run_id, first, last, count)`` per run and unbroken id range."""
+    return _group_runs(g) or list(_exec(
+        f"SELECT run_id, MIN(id), MAX(id), COUNT(*) FROM (SELECT id, run_id, "
+        f"id - ROW_NUMBER() OVER (ORDER BY id) AS k FROM {BATCH} WHERE g = {int(g)}) AS s "
+        f"GROUP BY k, run_id ORDER BY MIN(id)").fetchall())
+
+
+def _per_run(g: int) -> dict[int, int]:
+    """How many of group ``g``'s enrollments each run has."""
+    one = _group_runs(g)
+    rows = [(r, n) for r, _lo, _hi, n in one] if one else \
+        _exec(f"SELECT run_id, COUNT(*) FROM {BATCH} WHERE g = {int(g)} GROUP BY run_id").fetchall()
+    return {r: n for r, n in rows if n}
+
+
+def count_group_in_runs(g: int, sets: dict[str, int], per_run: dict[int, int] | None = None) -> None:
     """Add ``sign × (the group's enrollments in that run)`` to each run's columns in
-    ``sets`` (``{"completed": 1, "in_progress": -1}``): one statement for the group."""
-    per_run = f"(SELECT COUNT(*) FROM {BATCH} AS b WHERE b.g = {int(g)} AND b.run_id = \"run\".\"id\")"
-    assign = ", ".join(f'"{c}" = "{c}" + {int(sign)} * {per_run}' for c, sign in sets.items())
-    _exec(f'UPDATE "run" SET {assign} WHERE "id" IN (SELECT run_id FROM {BATCH} WHERE g = {int(g)})')
+    ``sets`` (``{"completed": 1, "in_progress": -1}``): one statement per run."""
+    per_run = _per_run(g) if per_run is None else per_run
+    add_to_runs({r: {c: sign * n for c, sign in sets.items()} for r, n in per_run.items()})
 
 
 def add_to_runs(counts: dict[int, dict[str, int]]) -> None:
@@ -264,12 +375,12 @@ def write_group_history(g: int, workflow_id: int, at_us: int, kind: str, step: i
     enrollment ids (usually one), and with ``value_sql`` (a JSON-object expression over
     ``r.`` record columns) each enrollment's own part in ``history_value``."""
     p = _p()
-    islands = _exec(
-        f"SELECT run_id, MIN(id), MAX(id), COUNT(*) FROM (SELECT id, run_id, "
-        f"id - ROW_NUMBER() OVER (ORDER BY id) AS k FROM {BATCH} WHERE g = {int(g)}) AS s "
-        f"GROUP BY k, run_id ORDER BY MIN(id)").fetchall()
+    islands = _islands(g)
     if kind in STEP_COUNTERS:
-        count_group_in_runs(g, {STEP_COUNTERS[kind]: 1})
+        per_run: dict[int, int] = {}
+        for run_id, _lo, _hi, n in islands:
+            per_run[run_id] = per_run.get(run_id, 0) + n
+        count_group_in_runs(g, {STEP_COUNTERS[kind]: 1}, per_run)
     varies = value_sql is not None
     pg = is_postgres()
     seq = _exec('SELECT MAX("id") FROM "history_event"').fetchone()[0] or 0
@@ -283,8 +394,8 @@ def write_group_history(g: int, workflow_id: int, at_us: int, kind: str, step: i
             gid = _exec(sql, params).lastrowid
         if varies:
             _exec(f'INSERT INTO "history_value" ("group_id", "enrollment", "detail") '
-                  f'SELECT {int(gid)}, b.id, {value_sql} FROM {BATCH} AS b JOIN "{table}" AS r ON r.id = b.record_id '
-                  f'WHERE b.g = {int(g)} AND b.run_id = {int(run_id)} AND b.id BETWEEN {int(lo)} AND {int(hi)} '
+                  f'SELECT {int(gid)}, b.id, {value_sql} FROM {BATCH} AS b JOIN "{table}" AS r ON r.id = b.record_id'
+                  f'{_within(g, "r.id")} WHERE b.g = {int(g)} AND b.run_id = {int(run_id)} AND b.id BETWEEN {int(lo)} AND {int(hi)} '
                   f'ORDER BY b.id')
 
 
@@ -297,7 +408,8 @@ def write_row_history(g: int, workflow_id: int, at_us: int, kind: str, step: int
     _exec(f'INSERT INTO "history_event" ("workflow_id", "at", "type", "record_id", "run_id", "enrollment_id", '
           f'"scheduled_for", "step", "detail") SELECT {int(workflow_id)}, {int(at_us)}, {_p()}, b.record_id, '
           f'b.run_id, b.id, (SELECT "scheduled_for" FROM "run" WHERE "run"."id" = b.run_id), {_p()}, {detail_sql} '
-          f'FROM {BATCH} AS b LEFT JOIN "{table}" AS r ON r.id = b.record_id WHERE b.g = {int(g)} ORDER BY b.id',
+          f'FROM {BATCH} AS b LEFT JOIN "{table}" AS r ON r.id = b.record_id{_within(g, "r.id")} '
+          f'WHERE b.g = {int(g)} ORDER BY b.id',
           (kind, step, *params))
 
 
@@ -309,7 +421,8 @@ def write_pointers(g: int, state: str, step: int, path: str | None, next_at_us: 
     if state in FINISHED:
         count_group_in_runs(g, {"in_progress": -1, "completed": 1})
     return _exec(f'UPDATE "enrollment" SET "state" = {p}, "step" = {p}, "path" = {p}, "next_step_at" = {p}, '
-                 f'"claimed_by" = {p}, "claimed_until" = {p} WHERE "id" IN (SELECT id FROM {BATCH} WHERE g = {int(g)})',
+                 f'"claimed_by" = {p}, "claimed_until" = {p} WHERE "id" IN (SELECT id FROM {BATCH} WHERE g = {int(g)})'
+                 f'{_within(g, "id", records=False)}',
                  (state, step, path, next_at_us, claimed_by, claimed_until_us)).rowcount
 
 
@@ -466,5 +579,5 @@ def json_merge(body: dict, pairs: dict[str, str]) -> str:
 
 def any_row(cond: str, table: str, g: int) -> bool:
     """Whether a row of group ``g`` (joined to its record as ``r``) meets ``cond``."""
-    return _exec(f'SELECT 1 FROM {BATCH} AS b JOIN "{table}" AS r ON r.id = b.record_id '
+    return _exec(f'SELECT 1 FROM {BATCH} AS b JOIN "{table}" AS r ON r.id = b.record_id{_within(g, "r.id")} '
                  f'WHERE b.g = {int(g)} AND ({cond}) LIMIT 1').fetchone() is not None

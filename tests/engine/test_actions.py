@@ -13,8 +13,9 @@ from engine.clock import FakeClock
 from engine.engine import Engine
 from engine.history import history
 from engine.workflows import save_workflow
-from models.objects import add_property, create_record, get_record, update_record
+from models.objects import create_record, get_record, update_record
 from models.schema import Enrollment, ListMember, Notification, StaticList, Task
+from models.store.object_types import add_property
 from models.timeutil import UTC
 from tests.engine.historyutil import all_events
 from tests.engine.servers import HTTPServer, SMTPServer

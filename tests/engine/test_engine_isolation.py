@@ -12,10 +12,10 @@ from engine import workflows
 from engine.clock import FakeClock
 from engine.engine import Engine, failure_backoff
 from engine.events import EngineError, RunFailed, RunFinished
-from models import objects
 from models.db import db
 from models.enums import EventType, RunStatus
 from models.schema import HistoryEvent, Notification, Run, Workflow
+from models.store import object_types
 from models.store.dialect import dialect
 from models.timeutil import UTC
 from tests.engine.engine_proc import seed_contacts, workflow_body
@@ -32,7 +32,7 @@ def any_db(request):
 def _poison(now: datetime) -> None:
     """A workflow whose criteria the database cannot run: its column was dropped behind
     Rota's back (SQLite: "no such column"; PostgreSQL: UndefinedColumn)."""
-    objects.add_property("contact", "poison_score", "Poison score", "number")
+    object_types.add_property("contact", "poison_score", "Poison score", "number")
     workflows.save_workflow(workflow_body("Poisoned", EVERY_MINUTE, criteria=[[
         {"property": "poison_score", "operator": "gt", "value": 3}]], suppression=[]), now=now, actor="t")
     if dialect().postgres:

@@ -22,8 +22,9 @@ from engine.history import history
 from engine.workflows import get_workflow
 from models import bootstrap
 from models import db as dbmod
-from models.objects import add_property, create_record, get_record
+from models.objects import create_record, get_record
 from models.schema import Enrollment, ListMember, StaticList, Task
+from models.store.object_types import add_property
 from tests.dbutil import pg_base_url, reset_pg
 from tests.engine.historyutil import all_events
 from tests.engine.test_actions import T0, make_workflow

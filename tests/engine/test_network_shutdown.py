@@ -23,9 +23,10 @@ from pathlib import Path
 from engine import workflows
 from engine.engine import Engine
 from models import bootstrap
-from models.schema import Enrollment, HistoryEvent
+from models.schema import Enrollment, HistoryEvent, Task
 from models.timeutil import UTC, iso_z
 from tests.engine.engine_proc import seed_contacts
+from tests.engine.historyutil import all_events
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 20
@@ -73,8 +74,9 @@ class _Handler(BaseHTTPRequestHandler):
         del body
 
 
-def _setup(url: str, endpoint: HangingEndpoint) -> datetime:
-    """N contacts and a webhook workflow whose minute run is already due (run once late)."""
+def _setup(url: str, endpoint: HangingEndpoint, around: bool = False) -> datetime:
+    """N contacts and a webhook workflow whose minute run is already due (run once late);
+    ``around``: a create_task step before the webhook and one after it."""
     bootstrap.open_database(url)
     now = datetime.now(UTC)
     seed_contacts(N, now - timedelta(days=1))
@@ -82,7 +84,9 @@ def _setup(url: str, endpoint: HangingEndpoint) -> datetime:
         "name": "Hooks", "object_type": "contact", "status": "active",
         "schedule": {"kind": "cron", "cron": "* * * * *", "timezone": "UTC"},
         "criteria": [[{"property": "firstname", "operator": "eq", "value": "Ann"}]],
-        "actions": [{"type": "webhook", "url": endpoint.url, "timeout_s": 120, "retries": 3}],
+        "actions": ([{"type": "create_task", "title": "Before {firstname}", "due_in_days": 1}] if around else [])
+        + [{"type": "webhook", "url": endpoint.url, "timeout_s": 120, "retries": 3}]
+        + ([{"type": "create_task", "title": "After {firstname}", "due_in_days": 1}] if around else []),
     }, actor="test", now=now - timedelta(minutes=2))
     return now
 
@@ -141,7 +145,7 @@ def test_sigterm_with_webhooks_in_flight_exits_within_grace_and_releases_them_as
 def test_kill_9_with_webhooks_in_flight_gives_the_claims_back_in_seconds(sqlite_url, tmp_path):
     endpoint = HangingEndpoint()
     try:
-        now = _setup(sqlite_url, endpoint)
+        now = _setup(sqlite_url, endpoint, around=True)
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.engine.engine_proc", "loop", "--db", sqlite_url, "--origin", iso_z(now),
              "--origin-real", str(time.time()), "--speed", "1", "--lease", "3"],
@@ -171,6 +175,11 @@ def test_kill_9_with_webhooks_in_flight_gives_the_claims_back_in_seconds(sqlite_
         assert done == N, f"{done} of {N} done {took:.1f} s after the kill"
         assert took < 8, f"the claims came back only after {took:.1f} s"
         assert first <= set(endpoint.seen)  # the same Idempotency-Keys were sent again
-        assert HistoryEvent.select().where(HistoryEvent.type == "step_succeeded").count() == N
+        # The database steps on either side ran exactly once per record: the one the dead
+        # engine committed is not run again, the one after the webhook is not skipped.
+        before = [t.record_id for t in Task.select().where(Task.title.startswith("Before "))]
+        after = [t.record_id for t in Task.select().where(Task.title.startswith("After "))]
+        assert len(before) == len(set(before)) == N and sorted(after) == sorted(before)
+        assert len(all_events("step_succeeded")) == 3 * N
     finally:
         endpoint.close()

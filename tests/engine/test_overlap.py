@@ -2,6 +2,7 @@
 SQLite and PostgreSQL: what a scheduled run does with a record still in the workflow."""
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime, timedelta
 
@@ -17,6 +18,8 @@ from models.errors import RotaError
 from models.objects import create_record
 from models.schema import Enrollment, HistoryEvent, Run
 from models.timeutil import UTC
+from tui.cli import main as cli_main
+from tui.cli.engine_cmd import EventPrinter
 
 T0 = datetime(2026, 3, 2, 7, 59, tzinfo=UTC)  # a Monday; the workflow runs daily at 08:00 UTC
 DAY1 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -151,3 +154,33 @@ def test_migration_6_adds_the_run_column_and_the_partial_index(backend, sqlite_u
     assert "skipped_in_progress" in {c.name for c in dbmod.db.get_columns("run")}
     assert "enrollment_workflow_id_record_id" in {i.name for i in dbmod.db.get_indexes("enrollment")}
     dbmod.close_database()
+
+
+def test_the_runs_table_and_the_engine_log_show_the_skipped(any_db, db_url, capsys):
+    """`rota runs` has a skipped column (matched = enrolled + suppressed + skipped); the
+    engine's stderr line says "skipped in progress N", its JSON line carries
+    skipped_in_progress; `rota runs --json` keeps its field names."""
+    engine, clock, ids = _setup(db_url, "skip_in_progress")
+    lines = {"text": io.StringIO(), "json": io.StringIO()}
+    printers = [EventPrinter(fmt, stream) for fmt, stream in lines.items()]
+    engine.on_event = lambda event: [p(event) for p in printers]
+    _run_at(engine, clock, DAY1)
+    _run_at(engine, clock, DAY2)
+    text = lines["text"].getvalue().splitlines()
+    assert len(text) == 2
+    assert "matched 3, enrolled 3, suppressed 0, skipped in progress 0" in text[0]
+    assert "matched 3, enrolled 0, suppressed 0, skipped in progress 3" in text[1]
+    logged = [json.loads(line) for line in lines["json"].getvalue().splitlines()]
+    assert [(e["event"], e["enrolled"], e["skipped_in_progress"]) for e in logged] == [("run", 3, 0), ("run", 0, 3)]
+    dbmod.close_database()
+    capsys.readouterr()
+    assert cli_main(["--db", db_url, "runs", "wf"]) == 0
+    header, newest, oldest = capsys.readouterr().out.splitlines()
+    cols = header.split()
+    assert cols[cols.index("suppressed") + 1] == "skipped"
+    # scheduled for (weekday, date, time), status, matched, enrolled, suppressed, skipped, ...
+    assert newest.split()[3:8] == ["succeeded", "3", "0", "0", "3"]
+    assert oldest.split()[3:8] == ["succeeded", "3", "3", "0", "0"]
+    assert cli_main(["--db", db_url, "runs", "wf", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["matched"], r["enrolled"], r["skipped_in_progress"]) for r in rows] == [(3, 0, 3), (3, 3, 0)]

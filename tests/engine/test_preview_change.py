@@ -3,20 +3,20 @@ engine.preview_change on SQLite and PostgreSQL, and ``rota workflow import`` pri
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 from engine.preview_change import (
-    pause_mark,
     preview_activation,
     preview_change,
     review_summary,
 )
+from engine.schedule.describe import pause_note
 from engine.workflows import get_workflow, save_workflow, workflow_body
 from models import bootstrap
 from models import db as dbmod
 from models.objects import create_record
 from models.schema import Workflow
-from models.timeutil import UTC
+from models.timeutil import UTC, zone
 from tui.cli import main
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
@@ -99,14 +99,16 @@ def test_review_summary_marks_pause_days_and_lists_everything(any_db):
     assert s.other_settings == ["Campaign: Q4"]
     assert [o.at.isoformat() for o in s.next_runs] == ["2026-12-04T07:00:00+00:00", "2026-12-11T07:00:00+00:00",
                                                        "2026-12-18T07:00:00+00:00"]
-    assert [o.mark for o in s.next_runs] == [None, "pause day: enrolls; actions wait until Sat 12 Dec", None]
+    assert [o.mark for o in s.next_runs] == [
+        None, "pause day: enrolls; actions wait until Sat 12 Dec 2026 08:00", None]
 
 
-def test_pause_mark_uses_the_workflows_zone_and_skips_consecutive_pause_days():
+def test_pause_note_uses_the_workflows_zone_and_skips_consecutive_pause_days():
     at = datetime(2026, 12, 24, 23, 30, tzinfo=UTC)  # 25 Dec in Stockholm, 24 Dec in UTC
-    assert pause_mark(at, "Europe/Stockholm", ["2026-12-25", "2026-12-26"]) == \
-        "pause day: enrolls; actions wait until Sun 27 Dec"
-    assert pause_mark(at, "UTC", ["2026-12-25"]) is None
+    days = {date(2026, 12, 25), date(2026, 12, 26)}
+    assert pause_note(at, zone("Europe/Stockholm"), days) == \
+        "pause day: enrolls; actions wait until Sun 27 Dec 2026 00:30"
+    assert pause_note(at, zone("UTC"), {date(2026, 12, 25)}) is None
 
 
 def test_cli_import_of_an_active_workflow_prints_the_change(sqlite_url, tmp_path, capsys):

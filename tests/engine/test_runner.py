@@ -8,6 +8,8 @@ import peewee as pw
 import pytest
 
 from engine import runner, workflows
+from engine.clock import FakeClock
+from engine.engine import Engine
 from engine.runner import enroll_manual, execute_run, plan_misfires
 from models.errors import RotaError
 from models.objects import record_model
@@ -73,6 +75,47 @@ def test_same_instant_twice_is_refused_by_the_unique_key(seeded):
         execute_run(wf, at, now=at + timedelta(seconds=1))
     assert Enrollment.select().count() == before
     assert Run.select().where(Run.workflow == wf.id).count() == 1
+
+
+def test_a_second_run_row_is_refused_without_a_failed_statement(seeded):
+    """The run row is INSERT … ON CONFLICT DO NOTHING: the conflict is RunExists, and
+    the enclosing transaction goes on (on PostgreSQL a failed statement would abort it)."""
+    wf = Workflow.get_by_id(_wf().id)
+    at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    with runner.write_transaction():
+        execute_run(wf, at, now=at)
+        with pytest.raises(runner.RunExists):
+            execute_run(wf, at, now=at + timedelta(seconds=1))
+        assert Run.select().where(Run.workflow == wf.id).count() == 1  # still usable
+    assert Enrollment.select().count() == expected_counts(N)[0]
+
+
+@pytest.mark.parametrize("late", [timedelta(seconds=5), timedelta(hours=3), timedelta(days=2, minutes=1)])
+def test_an_instant_that_has_a_run_already_is_done_and_the_workflow_moves_on(seeded, db_url, late):
+    """next_run_at left on (or before) an instant that has a run: on time, within the
+    grace window (coalesced) and beyond it (missed) — never a unique-key error, never
+    a second run or enrollment, and the workflow's next run moves past it."""
+    wf = _wf()
+    at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    first = execute_run(Workflow.get_by_id(wf.id), at, now=at)
+    enrolled = Enrollment.select().count()
+    Workflow.update(next_run_at=at, last_scheduled_for=None).where(Workflow.id == wf.id).execute()
+    now = at + late
+    engine = Engine(db_url, clock=FakeClock(now), engine_id="e1")
+    engine.run_pending()
+    engine.run_pending()
+    assert engine.status.last_error is None
+    runs = list(Run.select().where(Run.workflow == wf.id).order_by(Run.scheduled_for))
+    assert [r.scheduled_for for r in runs if r.scheduled_for == at] == [at]
+    assert runs[0].id == first.id and runs[0].status == "succeeded"
+    fresh = Workflow.get_by_id(wf.id)
+    assert fresh.next_run_at > now and fresh.last_scheduled_for >= at
+    # Only instants after the one already run are new (the day after, when 2 days late).
+    later = [r for r in runs if r.scheduled_for > at]
+    assert len(later) == (late.days and 2)
+    assert Enrollment.select().count() == enrolled + sum(r.enrolled for r in later)
+    assert not HistoryEvent.select().where(HistoryEvent.scheduled_for == at,
+                                           HistoryEvent.type.in_(("missed", "coalesced"))).exists()
 
 
 def test_every_occurrence_reenrolls_and_drops_records_that_stopped_matching(seeded):

@@ -16,7 +16,8 @@ from models import criteria as C
 from models import indexes as I
 from models.db import db, is_postgres
 from models.errors import RotaError
-from models.objects import create_object_type, create_record, record_model
+from models.objects import create_record, record_model
+from models.store.object_types import create_object_type
 
 UTC = UTC
 NOW = datetime(2026, 3, 30, 10, 0, tzinfo=UTC)  # 12:00 in Stockholm, the day after spring-forward

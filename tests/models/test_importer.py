@@ -8,7 +8,8 @@ import pytest
 
 from models.errors import RotaError
 from models.importer import import_csv
-from models.objects import add_property, create_object_type, record_model
+from models.objects import record_model
+from models.store.object_types import add_property, create_object_type
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

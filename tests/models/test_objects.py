@@ -6,6 +6,7 @@ import pytest
 from models import objects
 from models.errors import RotaError
 from models.objects import Prop, coerce_value
+from models.store import object_types
 
 
 def test_contact_properties_follow_the_spec(any_db):
@@ -42,7 +43,7 @@ def test_records_are_stored_typed_and_trimmed(any_db):
 
 
 def test_custom_type_with_required_property(any_db):
-    objects.create_object_type("invoice", "Invoice", properties=[
+    object_types.create_object_type("invoice", "Invoice", properties=[
         ("number", "Invoice Number", "string", None, True),
         ("total", "Total", "number"),
         ("state", "State", "enumeration", ["open", "paid"]),
@@ -57,18 +58,18 @@ def test_custom_type_with_required_property(any_db):
 
 def test_adding_a_property_adds_a_typed_column(any_db):
     rid = objects.create_record("contact", {"firstname": "Bo"})
-    objects.add_property("contact", "score", "Score", "number")
+    object_types.add_property("contact", "score", "Score", "number")
     assert objects.get_record("contact", rid)["score"] is None
     objects.update_record("contact", rid, {"score": "42"})
     assert objects.get_record("contact", rid)["score"] == 42.0
     with pytest.raises(RotaError, match="already has"):
-        objects.add_property("contact", "score", "Score", "number")
+        object_types.add_property("contact", "score", "Score", "number")
 
 
 @pytest.mark.parametrize("name", ["Bad Name", "1abc", "id", ""])
 def test_bad_property_names_are_refused(any_db, name):
     with pytest.raises(RotaError):
-        objects.add_property("contact", name, "X", "string")
+        object_types.add_property("contact", name, "X", "string")
 
 
 def test_unknown_type_lists_the_known_ones(any_db):

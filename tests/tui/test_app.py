@@ -21,8 +21,9 @@ async def test_opens_on_the_workflows_table_keyed_by_id(seeded_db, make_app):
         ids = {str(w.id) for w in Workflow.select()}
         assert {k.value for k in table.rows} == ids
         friday = Workflow.get(Workflow.name == "Friday check-in")
-        assert table.get_row(str(friday.id)) == [  # at 80 columns: Type and Last run give way to the name
-            "Friday check-in", "active", "Fri 14:00 UTC", "27 Nov 14:00", "—"]
+        # at 80 columns: the last run's outcome and what is in progress before the
+        # schedule (the detail line says it in words); Type and Enrolled give way too
+        assert table.get_row(str(friday.id)) == ["Friday check-in", "active", "27 Nov 14:00", "—", "—"]
         assert "Engine off (viewer)" in str(app.screen.query_one("#engine-status", Static).render())
 
 
@@ -67,7 +68,7 @@ async def test_run_finished_event_updates_the_row_in_place(seeded_db, make_app, 
             at=FIXED_NOW, workflow_id=wf.id, workflow_name=wf.name, run_id=1, scheduled_for=run_at,
             status="succeeded", matched=1234, enrolled=1200, suppressed=34, duration_ms=5, lag_ms=1)))
         await settle(pilot, app)
-        assert table.get_row(str(wf.id))[5:] == ["3h ago", "1,200"]
+        assert table.get_row(str(wf.id))[5:] == ["✓ 3h ago", "0", "1,200"]
         assert table.cursor_row == row_index  # updated in place: the cursor did not move
         assert "1,200 enrolled" in str(app.screen.query_one("#detail", Static).render())
 
@@ -87,7 +88,7 @@ async def test_empty_database_offers_demo_and_declining_leaves_it_empty(empty_db
 
 
 async def test_accepting_the_demo_offer_loads_workflows(empty_db, make_app, monkeypatch):
-    monkeypatch.setattr("tui.screens.workflows.DEMO_SIZE", {"contacts": 50, "companies": 5, "deals": 5, "tickets": 5})
+    monkeypatch.setattr("tui.screens.workflow_actions.DEMO_SIZE", {"contacts": 50, "companies": 5, "deals": 5, "tickets": 5})
     app = make_app(empty_db)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)

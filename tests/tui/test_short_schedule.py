@@ -1,7 +1,7 @@
 """The home table's schedule column: at most 11 characters, never a cut-off time."""
 import pytest
 
-from tui.screens.workflows import SCHEDULE_WIDTH, short_schedule
+from tui.screens.home_rows import SCHEDULE_WIDTH, short_schedule
 
 
 @pytest.mark.parametrize("schedule,shown", [

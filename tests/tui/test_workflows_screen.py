@@ -186,9 +186,9 @@ async def test_a_wider_terminal_gives_the_name_column_the_room(seeded_db, make_a
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot, app)
         table = app.screen.query_one(DataTable)
-        # every column shown at its width, and the name takes the rest: 160 - 1 - 2×7 - 60
+        # every column shown at its width, and the name takes the rest: 160 - 1 - 2×8 - 72
         assert [c.key.value for c in table.columns.values()] == [
-            "name", "status", "type", "schedule", "next", "last", "enrolled"]
-        assert table.columns["name"].width == 85
+            "name", "status", "type", "schedule", "next", "last", "in_progress", "enrolled"]
+        assert table.columns["name"].width == 71
         assert "Monthly deal sweep" in names(app) and table.row_count == 3
         assert table.get_row_index(str(Workflow.get(Workflow.name == "Quiet subscribers").id)) == 2

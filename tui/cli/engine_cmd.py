@@ -51,7 +51,8 @@ class EventPrinter:
         at = local_time(event.at, self.tz)
         if isinstance(event, RunFinished):
             when = "manual" if event.scheduled_for is None else local_time(event.scheduled_for, self.tz)
-            counts = f"matched {event.matched:,}, enrolled {event.enrolled:,}, suppressed {event.suppressed:,}"
+            counts = (f"matched {event.matched:,}, enrolled {event.enrolled:,}, suppressed {event.suppressed:,}, "
+                      f"skipped in progress {getattr(event, 'skipped_in_progress', 0):,}")
             failed = getattr(event, "steps_failed", None)
             if failed:
                 counts += f", {failed:,} step{'s' if failed != 1 else ''} failed"
@@ -118,12 +119,13 @@ def _runs(args) -> int:
     tz = operator_zone()
     words = [status_text(r["status"], r["steps_failed"]) for r in rows]
     sw = max(10, *(len(w) for w in words))
+    # matched = enrolled + suppressed + skipped (still in progress from an earlier run: overlap)
     say(f"{'scheduled for':<{TIME_WIDTH}} {'status':<{sw}} {'matched':>9} {'enrolled':>9} {'suppressed':>10} "
-        f"{'steps ok':>9} {'failed':>7} {'in prog.':>8} {'done':>8}  started")
+        f"{'skipped':>8} {'steps ok':>9} {'failed':>7} {'in prog.':>8} {'done':>8}  started")
     for r, status in zip(rows, words):
         when = local_time(r["scheduled_for"], tz, missing="manual")
         say(f"{when:<{TIME_WIDTH}} {status:<{sw}} {r['matched']:>9} {r['enrolled']:>9} {r['suppressed']:>10} "
-            f"{r['steps_succeeded']:>9} {r['steps_failed']:>7} {r['in_progress']:>8} {r['completed']:>8}  "
+            f"{r['skipped_in_progress']:>8} {r['steps_succeeded']:>9} {r['steps_failed']:>7} {r['in_progress']:>8} {r['completed']:>8}  "
             f"{local_time(r['started_at'], tz)}")
     return 0
 
