@@ -63,9 +63,10 @@ def new_workflow_body(object_type: str = "contact", timezone: str | None = None)
     }
 
 
-def section_for_error(message: str) -> str | None:
-    """The section (tab id) a save_workflow message is about, from its leading words."""
-    head = message.split(":", 1)[0].lower()
+def section_for_error(message: str, field_section: str | None = None) -> str | None:
+    """The section (tab id) a save_workflow refusal is about: from the error's ``field``
+    (``RotaError.section``) when it names one, else from the message's leading words."""
+    head = (field_section or message.split(":", 1)[0]).lower()
     if head.startswith("schedule"):
         return "tab-schedule"
     if head.startswith("criteria"):
@@ -276,7 +277,9 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
 
     def action_activate(self) -> None:
         body = {**self.collect_body(), "status": "active"}  # issue 11 §6: ask first
-        self.app.push_screen(ActivateDialog(body, clock=self.now), lambda ok: ok and self._save(status="active"))
+        self._clear_errors()
+        self.app.push_screen(ActivateDialog(body, clock=self.now, refused=self.show_save_error),
+                             lambda ok: ok and self._save(status="active"))
 
     def action_review(self) -> None:
         self._save(then="review")
@@ -307,7 +310,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
                 self.save_body(body, self.original_name)
 
         if self.original_name and self.body.get("status") == "active" and self.dirty:  # live edit: show it first
-            self.app.push_screen(ChangeDialog(self.original_name, body, clock=self.now), write)
+            self.app.push_screen(ChangeDialog(self.original_name, body, clock=self.now, refused=self.show_save_error),
+                                 write)
             return
         write()
 
@@ -358,14 +362,17 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
             self.query_one(f"#{err_id}", Static).update("")
         self.query_one("#we-settings", SettingsForm).show_error(None)
 
-    def show_save_error(self, message: str) -> None:
-        """Put a service-layer message on its field and section, and toast it."""
+    def show_save_error(self, error: RotaError | str) -> None:
+        """Put a service-layer refusal on its field and section, focus it, and toast it.
+        Saving (ctrl+s), activating (ctrl+t) and a live edit's preview all come here."""
         self._after_save = None
-        section = section_for_error(message)
+        message = str(error)
+        section = section_for_error(message, getattr(error, "section", None))
         raw_detail = message.split(":", 1)[1].strip() if ":" in message else message
         words = self.words(message)  # what is shown: labels, not the file's names
         detail = self.words(raw_detail)
-        if message.startswith(("name:", "object_type:")) or "exists already" in message:
+        if (message.startswith(("name:", "object_type:")) or "exists already" in message
+                or getattr(error, "section", None) in ("name", "object_type")):
             self.query_one("#we-name-error", Static).update(words)
             self.query_one("#we-name-error").display = True
             self.query_one("#we-name", Input).add_class("-invalid")
@@ -438,7 +445,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         if worker.name == "save_body":
             self._saving = False
         if worker.name == "save_body" and isinstance(error, RotaError):
-            self.show_save_error(str(error))
+            self.show_save_error(error)
             return True
         if worker.name == "count_records":
             text = str(error) if isinstance(error, RotaError) else "could not count (see the log)"
