@@ -137,7 +137,12 @@ class RotaApp(App[int]):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """A field that gets the focus puts the cursor after its text, so the first key
         adds to the value instead of replacing it. Fields where replacing is the point
-        (a proposed name) carry the ``-replace`` class and keep Textual's select-all."""
+        (a proposed name) carry the ``-replace`` class and keep Textual's select-all.
+
+        This one hook covers every Input of every screen, modal dialogs included: the
+        focused widget posts ``DescendantFocus`` to its parent after its own focus
+        handler (Textual's select-all) ran, and it bubbles up to the screen and then here
+        (tests/tui/test_cursor_at_end.py: editor, step dialog, record form, clone)."""
         widget = event.widget
         if isinstance(widget, Input) and not widget.has_class("-replace") and widget.value:
             widget.action_end()
