@@ -23,6 +23,7 @@ from models.errors import RotaError
 from models.settings import Settings, load_settings
 from tui.commands import ScreenCommands
 from tui.messages import EngineErrorMessage, EngineMessage, EngineStatusMessage, WorkflowsChanged, engine_message
+from tui.text import safe_text
 from tui.workers import close_write_queue, friendly, show_failure
 
 log = logging.getLogger("rota.tui")
@@ -58,7 +59,7 @@ class RotaApp(App[int]):
         self.internal_error: str | None = None
         self._last_engine_error: str | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self.sub_title = describe(db_url)
+        self.sub_title = safe_text(describe(db_url))
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
 
@@ -146,6 +147,15 @@ class RotaApp(App[int]):
         widget = event.widget
         if isinstance(widget, Input) and not widget.has_class("-replace") and widget.value:
             widget.action_end()
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast (screens' ``self.notify`` come here too) is plain text with control
+        characters escaped (``tui.text.safe_text``): a notification names workflows and
+        echoes values, which must neither send escape sequences to the terminal nor be
+        read as markup (a name with ``[/b]`` would not even render)."""
+        super().notify(safe_text(message, keep_lines=True), title=safe_text(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     def on_workflows_changed(self, message: WorkflowsChanged) -> None:
         for screen in self.screen_stack:

@@ -28,6 +28,7 @@ from textual.worker import Worker
 from models.errors import RotaError
 from models.settings import load_settings
 from models.timeutil import utcnow
+from tui.text import safe_markup
 from tui.workers import WorkerReports, db_read, friendly
 
 log = logging.getLogger("rota.tui")
@@ -172,7 +173,5 @@ class ActivateDialog(PreviewDialog):
         return "\n".join(lines)
 
 
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+def _esc(text) -> str:
+    return safe_markup(text, keep_lines=True)

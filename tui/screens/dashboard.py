@@ -34,6 +34,7 @@ from tui.messages import (
     StepsRanMessage,
     WorkflowsChanged,
 )
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter, column_table, fit_columns, set_columns, sync_table
 from tui.widgets.chart import BarChart
 from tui.workers import WorkerReports, db_read
@@ -221,7 +222,5 @@ class DashboardScreen(WorkerReports, Screen):
         self.dismiss()
 
 
-def _esc(text: str | None) -> str:
-    from rich.markup import escape
-
-    return escape(text or "")
+def _esc(text) -> str:
+    return safe_markup(text, keep_lines=True)

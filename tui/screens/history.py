@@ -29,6 +29,7 @@ from textual.worker import Worker
 from models.errors import RotaError
 from models.store import reads
 from tui.messages import WorkflowRunMessage
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter, column_table, cursor_key
 from tui.workers import WorkerReports, db_read
 
@@ -223,7 +224,7 @@ class HistoryScreen(WorkerReports, Screen):
             at = datetime.fromisoformat(row["at"].replace("Z", "+00:00"))
             table.add_row(self.app.local_time(at), row["type"].replace("_", " "),
                           "" if row["record_id"] is None else str(row["record_id"]),
-                          "" if row["step"] is None else str(row["step"]), self.detail_text(row),
+                          "" if row["step"] is None else str(row["step"]), safe_markup(self.detail_text(row)),
                           key=row["cursor"])
         self.show_detail()
         self.refresh_bindings()
@@ -280,7 +281,5 @@ class HistoryScreen(WorkerReports, Screen):
         self.dismiss()
 
 
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+def _esc(text) -> str:
+    return safe_markup(text, keep_lines=True)

@@ -20,6 +20,7 @@ from textual.worker import Worker
 from engine.identity import EVERYONE, Identity, current_identity
 from models.store.inbox import CAP, NoteRow, TaskRow, load_inbox
 from tui.messages import RunFailedMessage, StepsRanMessage
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 from tui.workers import WorkerReports, db_read, db_write
 
@@ -182,7 +183,5 @@ class InboxScreen(WorkerReports, Screen):
         self.dismiss()
 
 
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+def _esc(text) -> str:
+    return safe_markup(text, keep_lines=True)

@@ -23,6 +23,7 @@ from textual.worker import Worker
 
 from models.errors import RotaError
 from tui.screens.enroll_dialog import EnrollCheckDialog
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter, cursor_key
 from tui.workers import WorkerReports, db_read, db_write
 
@@ -54,13 +55,12 @@ def read_page(type_name: str, after: int, search_prop: str | None, search: str, 
     optionally filtered; with the number of records the search matches."""
     from engine.steps.templates import display_value
     from models.store import records as store
-    from models.text import printable
     from models.timeutil import zone
 
     page = store.record_page(type_name, after=after, limit=PAGE, search=search, search_prop=search_prop,
                              tz_name=tz_name)
     tz = zone(tz_name)
-    rows = [(r["id"], tuple(printable(display_value(p, r.get(p.name), tz)) for p in page.columns))
+    rows = [(r["id"], tuple(safe_markup(display_value(p, r.get(p.name), tz)) for p in page.columns))
             for r in page.rows]
     total = store.count_records(type_name, search, search_prop, tz_name) if with_total else -1
     return RecordPage(page.type_name, [(p.name, p.label) for p in page.columns], rows, after, page.more, total)
@@ -100,7 +100,7 @@ class WorkflowPickScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(f"Enroll {self.record_label} in…", classes="title")
             if self.workflows:
-                yield OptionList(*[Option(name if status == "active" else f"{name} ({status})", id=name,
+                yield OptionList(*[Option(safe_markup(name if status == "active" else f"{name} ({status})"), id=name,
                                           disabled=status != "active") for name, status in self.workflows],
                                  id="pick")
             else:
@@ -506,6 +506,4 @@ class TimelineScreen(ModalScreen[None]):
 
 
 def _printable(text: str) -> str:
-    from models.text import printable
-
-    return printable(text)
+    return safe_markup(text)

@@ -32,6 +32,7 @@ from models.settings import load_settings
 from models.timeutil import zone
 from tui.screens.filter_dialog import FilterDialog
 from tui.screens.form_dialog import FormDialog
+from tui.text import safe_text
 from tui.widgets.criteria_editor import CriteriaEditor
 from tui.workers import WorkerReports, db_read
 
@@ -285,7 +286,7 @@ class StepDialog(WorkerReports, FormDialog[dict]):
 
     def _show_preview(self, line: str) -> None:
         if self.is_attached:
-            self.query_one("#sd-preview", Static).update(Text(line))  # record text, never markup
+            self.query_one("#sd-preview", Static).update(Text(safe_text(line)))  # record text: never markup, control characters escaped
 
     # ------------------------------------------------------------------ events
 

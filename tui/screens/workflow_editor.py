@@ -40,6 +40,7 @@ from tui.screens.activate_dialog import ActivateDialog
 from tui.screens.change_dialog import ChangeDialog
 from tui.screens.filter_dialog import FilterDialog
 from tui.screens.step_dialog import StepDialog
+from tui.text import safe_markup, safe_text
 from tui.widgets import WrappingFooter
 from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.criteria_editor import CriteriaEditor
@@ -137,7 +138,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         types = self.types or [(body["object_type"], body["object_type"])]
         with Horizontal(id="we-top"):
             yield Label("Name", classes="we-label")
-            yield Input(body.get("name") or "", placeholder="workflow name", compact=True, id="we-name")
+            # Control characters in a stored name show escaped (collect_body keeps the name).
+            yield Input(safe_text(body.get("name") or ""), placeholder="workflow name", compact=True, id="we-name")
             yield Label("Object", classes="we-label")
             yield Select(types, value=body["object_type"], allow_blank=False, compact=True,
                          disabled=self.original_name is not None, id="we-type")
@@ -183,7 +185,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         return {"active": "● active", "paused": "‖ paused"}.get(self.body.get("status"), "○ draft")
 
     def on_mount(self) -> None:
-        self.sub_title = f"Edit {self.original_name}" if self.original_name else "New workflow"
+        self.sub_title = f"Edit {safe_text(self.original_name)}" if self.original_name else "New workflow"
         if self.types is None:
             self.load_types()
         self._schedule_count()
@@ -203,7 +205,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         """The SPEC §9 body the widgets describe now (unvalidated)."""
         settings_form = self.query_one("#we-settings", SettingsForm)
         return {
-            "name": self.query_one("#we-name", Input).value.strip(),
+            "name": self._name_value(),
             "object_type": self.object_type,
             "status": self.body.get("status", "draft"),
             "schedule": self.query_one("#we-schedule", ScheduleForm).schedule_json(),
@@ -329,7 +331,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         self.original_name = self.saved_name = name
         self.query_one("#we-type", Select).disabled = True
         self.query_one("#we-status", Static).update(self._status_text())
-        self.sub_title = f"Edit {name}"
+        self.sub_title = f"Edit {safe_text(name)}"
         self._baseline = self.collect_body()
         self.notify(f"Saved “{name}”" + (" — active" if body["status"] == "active" else ""), title="Saved")
         self.refresh_bindings()
@@ -389,17 +391,22 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         if section:
             self.query_one("#we-tabs", TabbedContent).active = section
         self.call_after_refresh(self._focus_error, section, message)
-        self.notify(words, title="Not saved", severity="error", timeout=8)
+        self.notify(self.words(message, markup=False), title="Not saved", severity="error", timeout=8)
 
-    def words(self, message: str) -> str:
-        """A service-layer message in the screen's labels (``tui.labels``), markup-safe."""
-        from rich.markup import escape
-
+    def words(self, message: str, *, markup: bool = True) -> str:
+        """A service-layer message in the screen's labels (``tui.labels``), markup-safe
+        (plain text with ``markup=False``, for a toast)."""
         try:
             props = get_props(self.object_type)
         except RotaError:
             props = None
-        return escape(humanize(message, props))
+        return safe_markup(humanize(message, props)) if markup else humanize(message, props)
+
+    def _name_value(self) -> str:
+        """The name typed; the stored name itself while its escaped form is unchanged."""
+        typed = self.query_one("#we-name", Input).value.strip()
+        stored = self.body.get("name") or ""
+        return stored.strip() if stored and typed == safe_text(stored).strip() else typed
 
     @on(Input.Changed, "#we-name")
     def _name_changed(self) -> None:

@@ -22,6 +22,7 @@ from textual.worker import Worker
 from tui.messages import EngineMessage, WorkflowRunMessage, WorkflowsChanged
 from tui.screens.home_rows import Snapshot, WorkflowRow, detail_markup, layout, load_rows, row_cells
 from tui.screens.workflow_actions import WorkflowActions
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter
 from tui.workers import WorkerReports, db_read
 
@@ -137,7 +138,7 @@ class WorkflowsScreen(WorkflowActions, WorkerReports, Screen):
 
     def cells(self, row: WorkflowRow) -> tuple:
         """The cells of the columns shown now, in order, fitted to their widths."""
-        return row_cells(row, self.columns, self.app.clock.now(), self.app.local_time)
+        return tuple(safe_markup(c) for c in row_cells(row, self.columns, self.app.clock.now(), self.app.local_time))
 
     def show_rows(self) -> None:
         """Update cells in place when the visible rows are the same; else rebuild,

@@ -20,6 +20,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from engine.steps import describe_step
+from tui.text import safe_text
 from tui.widgets.criteria_editor import describe_filter
 
 Path = tuple  # (index,) or (index, "then"|"else", index, …)
@@ -109,9 +110,9 @@ class ActionsEditor(Tree):
     def _label(self, number: str, step: dict) -> Text:
         text = Text(f"{number} ", style="dim")
         if step.get("type") == "branch":
-            text.append(branch_words(step, self.object_type), style="bold")
+            text.append(safe_text(branch_words(step, self.object_type)), style="bold")
         else:
-            text.append(describe_step(step))
+            text.append(safe_text(describe_step(step)))
         return text
 
     def _add_steps(self, node: TreeNode, steps: list, parent: Path, prefix: str) -> None:

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from models.criteria import describe_criteria
 from models.errors import RotaError
+from tui.text import safe_text
 
 
 def describe_filter(f: dict, object_type: str) -> str:
@@ -117,7 +118,7 @@ class CriteriaEditor(OptionList):
             options.append(Option(heading))
             self._rows.append((gi, None))
             for fi, f in enumerate(group):
-                options.append(Option(Text("  • ") + Text(describe_filter(f, self.object_type))))
+                options.append(Option(Text("  • ") + Text(safe_text(describe_filter(f, self.object_type)))))
                 self._rows.append((gi, fi))
         self.add_options(options)
         if keep is not None and keep in self._rows:
