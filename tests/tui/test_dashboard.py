@@ -75,7 +75,7 @@ def rollup_totals(workflow_id=None) -> tuple[int, int, int]:
 async def test_dashboard_shows_the_rollup_runs_and_newest_enrollments_then_updates_live(seeded_db, make_app):
     build_activity()
     app = make_app(seeded_db)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 30)) as pilot:  # wide enough for every run column
         await settle(pilot, app)
         await pilot.press("g")
         await settle(pilot, app)
@@ -111,7 +111,7 @@ async def test_dashboard_shows_the_rollup_runs_and_newest_enrollments_then_updat
             duration_ms=3.0, lag_ms=0.0)))
         await settle(pilot, app)
         assert row_keys(app, "#dash-runs")[0] == str(run.id)
-        assert rows(app, "#dash-runs")[0][1:] == ("Lead watch", "sched", "succeeded", "2", "1", "1")
+        assert rows(app, "#dash-runs")[0][1:7] == ("Lead watch", "sched", "succeeded", "2", "1", "1")
         assert f"{rollup_totals()[0]} enrolled" in str(app.screen.query_one("#dash-totals", Static).render())
         today = EnrollmentDaily.select().where(EnrollmentDaily.day == FIXED_NOW.date())
         assert chart.data[-1][1] == sum(d.enrolled for d in today) == 4  # Friday 2 + manual 1 + Lead watch 1

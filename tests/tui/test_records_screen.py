@@ -12,7 +12,7 @@ from tests.tui.test_dashboard import build_activity, row_keys
 
 
 async def test_records_page_add_edit_and_refused_value(seeded_db, make_app, monkeypatch):
-    monkeypatch.setattr("tui.screens.records.PAGE", 3)
+    monkeypatch.setattr("tui.screens.record_page.PAGE", 3)
     app = make_app(seeded_db)
     model = record_model("contact")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -44,8 +44,9 @@ async def test_editor_preview_shows_per_run_counts_and_pause_marks(sqlite_db):
         runs = _text(app.screen, "#sf-runs")
         # "in the last 1 day" on run day D: created on D-1 or D. Only the contact of
         # 1 March qualifies on 2 March; none later (nothing was created after NOW).
-        assert "Mon 02 Mar 2026 10:00  1 enroll" in runs
-        assert "Tue 03 Mar 2026 10:00  0 enroll" in runs
+        # the year only for a run in another year; the count beside its run at 80 columns
+        assert "Mon 02 Mar 10:00  1 enroll" in runs
+        assert "Tue 03 Mar 10:00  0 enroll" in runs
         assert "pause day: enrolls; actions wait until Thu 05 Mar 2026 10:00" in runs
 
 
@@ -133,3 +134,19 @@ async def test_simulate_panel_from_the_review_screen(seeded_db, make_app):
         await pilot.press("escape")
         await pilot.pause()
         assert type(app.screen).__name__ == "ReviewScreen"
+
+
+async def test_editor_preview_at_60_columns_puts_a_count_under_its_run_not_cut(sqlite_db):
+    """At 60 columns the preview is narrow: a run and its count that do not fit one line
+    go on two, the count whole ("  1 enroll"), never wrapped away from its number."""
+    _seed_recent()
+    app = editor_host(_body(schedule={"kind": "yearly", "month": 3, "day": 2, "time": "10:00", "timezone": "UTC"}),
+                      None)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.5)
+        await settle(pilot)
+        runs = _text(app.screen, "#sf-runs")
+        width = app.screen.query_one("#sf-preview").content_region.width
+        assert "Mon 02 Mar 10:00" in runs and "Tue 02 Mar 2027 10:00\n  " in runs
+        assert all(len(line) <= width for line in runs.splitlines()), runs

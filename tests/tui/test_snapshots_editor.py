@@ -53,17 +53,16 @@ async def _steady(pilot) -> None:
 def _section(keys: tuple[str, ...]):
     async def run_before(pilot) -> None:
         await _steady(pilot)
-        await pilot.press("tab")                       # off the name, so 1–4 switch sections
-        await pilot.press(*keys)
+        await pilot.press(*keys)  # ctrl+n: the next section (1–4 only when no field has focus)
         await _steady(pilot)
     return run_before
 
 
 @pytest.mark.parametrize("section,keys", [
-    ("schedule", ("1",)),
-    ("criteria", ("2",)),
-    ("actions", ("3", "down", "down")),
-    ("settings", ("4",)),
+    ("schedule", ()),
+    ("criteria", ("ctrl+n",)),
+    ("actions", ("ctrl+n", "ctrl+n", "down", "down")),
+    ("settings", ("ctrl+n", "ctrl+n", "ctrl+n")),
 ])
 def test_editor_sections(snap_compare, demo_db, section, keys):
     assert snap_compare(editor_host(BODY, BODY["name"]), terminal_size=SIZE, run_before=_section(keys))

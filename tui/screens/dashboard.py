@@ -35,8 +35,9 @@ from tui.messages import (
     WorkflowsChanged,
 )
 from tui.text import safe_markup
-from tui.widgets import WrappingFooter, column_table, fit_columns, set_columns, sync_table
+from tui.widgets import WrappingFooter, column_table, cursor_key, fit_columns, set_columns, sync_table
 from tui.widgets.chart import BarChart
+from tui.widgets.fit import clip, compact_count, fit_parts
 from tui.workers import WorkerReports, db_read
 
 DAYS = 30
@@ -46,12 +47,16 @@ RUN_CAP = 50
 REFRESH_SECONDS = 30
 ENROLL_CAP = 30
 # Widths that fit 80 columns: content + 2 padding per column + 1 for the scrollbar.
-RUN_COLUMNS = (("when", "When", 12), ("workflow", "Workflow", 16), ("kind", "Kind", 6),
+# The workflow name gets at least 22 and what the numbers leave; a longer name ends in
+# "…" after a whole word and is shown whole in the detail line.
+RUN_COLUMNS = (("when", "When", 12), ("workflow", "Workflow", 22), ("kind", "Kind", 6),
                ("status", "Status", 9), ("matched", "Matched", 8), ("enrolled", "Enrolled", 8),
                ("suppressed", "Suppr.", 6), ("failed", "Failed", 6), ("in_progress", "In prog.", 8),
                ("completed", "Done", 8))
-ENROLL_COLUMNS = (("at", "Enrolled at", 12), ("workflow", "Workflow", 24), ("record", "Record", 10),
+ENROLL_COLUMNS = (("at", "Enrolled at", 12), ("workflow", "Workflow", 22), ("record", "Record", 10),
                   ("how", "How", 9))
+RUN_KEEP = ("when", "status", "enrolled", "in_progress", "matched", "suppressed", "kind", "failed", "completed")
+CHART_AXIS = 6  # the chart's scale takes 6 columns, each day 2
 
 
 def status_words(app) -> str:
@@ -104,26 +109,30 @@ class DashboardScreen(WorkerReports, Screen):
             yield column_table("dash-runs", RUN_COLUMNS)
             yield Static("Latest enrollments", classes="dash-caption")
             yield column_table("dash-latest", ENROLL_COLUMNS)
+            yield Static("", id="dash-detail")
         yield WrappingFooter(compact=True, show_command_palette=False)
 
     def on_resize(self) -> None:
         """Workflow names take the width; at 60 columns the lesser numbers go (whole
-        columns, never cut words)."""
+        columns, never cut words). A short terminal gets a lower chart, a narrow one
+        the days that fit (the newest)."""
+        chart = self.query_one(BarChart)
+        chart.bar_height = 2 if self.size.height < 24 else 4
+        chart.styles.height = chart.bar_height + 1
         zone = self.app.zone_abbreviation()
-        # The status column widens to the longest status shown ("succeeded, 3 steps failed").
+        # The status column widens to the longest status shown ("⚠ 3 failed").
         status_width = max([9, *(len(self.status_cell(r)) for r in self.runs)])
         runs = [(k, f"When ({zone})" if k == "when" else label, status_width if k == "status" else w)
                 for k, label, w in RUN_COLUMNS]
         enrolls = [(k, f"At ({zone})" if k == "at" else label, w) for k, label, w in ENROLL_COLUMNS]
         width = self.size.width
-        run_columns = fit_columns(runs, width, "workflow", ("when", "status", "enrolled", "matched", "suppressed",
-                                                            "kind", "failed", "in_progress", "completed"))
+        run_columns = fit_columns(runs, width, "workflow", RUN_KEEP)
         enroll_columns = fit_columns(enrolls, width, "workflow", ("at", "record", "how"))
         if run_columns != self.run_columns or enroll_columns != self.enroll_columns:
             self.run_columns, self.enroll_columns = run_columns, enroll_columns
             set_columns(self.query_one("#dash-runs", DataTable), run_columns)
             set_columns(self.query_one("#dash-latest", DataTable), enroll_columns)
-            self.show()
+        self.show()
 
     def on_mount(self) -> None:
         self.query_one("#dash-runs", DataTable).focus()
@@ -141,8 +150,7 @@ class DashboardScreen(WorkerReports, Screen):
         if worker.group == "dashboard-load":
             self.data = worker.result
             self.runs = list(self.data.runs)
-            self.on_resize()  # a longer status may need a wider column
-            self.show()
+            self.on_resize()  # a longer status may need a wider column; shows the data
 
     # ---------------------------------------------------------------- display
 
@@ -152,7 +160,8 @@ class DashboardScreen(WorkerReports, Screen):
             self.query_one("#dash-totals", Static).update(
                 f"Last {DAYS} days: [b]{data.enrolled:,}[/b] enrolled · {data.suppressed:,} suppressed · "
                 f"{data.runs_count:,} run{'' if data.runs_count == 1 else 's'}")
-            self.query_one(BarChart).set_data(data.days)
+            days = max(1, (self.size.width - CHART_AXIS - 1) // 2) if self.size.width else len(data.days)
+            self.query_one(BarChart).set_data(data.days[-days:])
             sync_table(self.query_one("#dash-latest", DataTable),
                        [(str(e.id), self.enroll_cells(e)) for e in data.enrollments],
                        [k for k, _, _ in self.enroll_columns])
@@ -161,9 +170,45 @@ class DashboardScreen(WorkerReports, Screen):
     def show_runs(self) -> None:
         sync_table(self.query_one("#dash-runs", DataTable), [(str(r.id), self.run_cells(r)) for r in self.runs],
                    [k for k, _, _ in self.run_columns])
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        """The highlighted row of the table in focus, in words, with the whole name."""
+        detail = self.query_one("#dash-detail", Static)
+        latest = self.query_one("#dash-latest", DataTable)
+        if self.focused is latest:
+            key = cursor_key(latest)
+            enrollment = next((e for e in (self.data.enrollments if self.data else []) if str(e.id) == key), None)
+            detail.update(self.enroll_words(enrollment) if enrollment else "")
+            return
+        key = cursor_key(self.query_one("#dash-runs", DataTable))
+        run = next((r for r in self.runs if str(r.id) == key), None)
+        detail.update(self.run_words(run) if run else "")
+
+    def detail_room(self) -> int:
+        """Cells in the detail line's two rows (a part that does not fit is left out)."""
+        return 2 * max(20, self.size.width - 2) - 4
+
+    def run_words(self, r: RunRow) -> str:
+        kind = "manual enrollment" if r.kind == "manual" else "run"
+        return fit_parts([f"[b]{_esc(r.workflow)}[/b]", _esc(r.status_text), f"{kind} {self.app.local_time(r.when)}",
+                          f"{r.enrolled:,} enrolled of {r.matched:,} matched", f"{r.suppressed:,} suppressed",
+                          f"{r.in_progress:,} in progress", f"{r.completed:,} done"], self.detail_room())
+
+    def enroll_words(self, e: EnrollRow) -> str:
+        how = "by hand" if e.manual else "by its schedule"
+        return fit_parts([f"[b]{_esc(e.workflow)}[/b]", f"record {e.record_id}",
+                          f"enrolled {self.app.local_time(e.at)} {how}"], self.detail_room())
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    def on_descendant_focus(self) -> None:
+        self.show_detail()
 
     def run_cells(self, r: RunRow) -> tuple:
-        cells = {"when": self.app.local_time(r.when), "workflow": r.workflow,
+        widths = {k: w for k, _, w in self.run_columns}
+        cells = {"when": self.app.local_time(r.when), "workflow": clip(r.workflow, widths.get("workflow", 22)),
                  "kind": "manual" if r.kind == "manual" else "sched",
                  "status": self.status_cell(r), "matched": f"{r.matched:,}",
                  "enrolled": f"{r.enrolled:,}", "suppressed": f"{r.suppressed:,}", "failed": f"{r.steps_failed:,}",
@@ -172,10 +217,16 @@ class DashboardScreen(WorkerReports, Screen):
 
     @staticmethod
     def status_cell(r: RunRow) -> str:
-        return "⚠ failed" if r.status == "failed" else r.status_text
+        """The run's outcome in a few cells: failed steps show ("⚠ 3 failed"); the
+        detail line says it in full ("succeeded, 3 steps failed")."""
+        if r.status == "failed":
+            return "⚠ failed"
+        return f"⚠ {compact_count(r.steps_failed, 5)} failed" if r.steps_failed else r.status
 
     def enroll_cells(self, e: EnrollRow) -> tuple:
-        cells = {"at": self.app.local_time(e.at), "workflow": e.workflow, "record": str(e.record_id),
+        widths = {k: w for k, _, w in self.enroll_columns}
+        cells = {"at": self.app.local_time(e.at), "workflow": clip(e.workflow, widths.get("workflow", 22)),
+                 "record": str(e.record_id),
                  "how": "manual" if e.manual else "scheduled"}
         return tuple(cells[k] for k, _, _ in self.enroll_columns)
 

@@ -29,14 +29,16 @@ from textual.worker import Worker
 from models.errors import RotaError
 from models.store import reads
 from tui.messages import WorkflowRunMessage
-from tui.text import safe_markup
+from tui.text import safe_markup, safe_text
 from tui.widgets import WrappingFooter, column_table, cursor_key
+from tui.widgets.fit import clip
 from tui.workers import WorkerReports, db_read
 
 PAGE = 100
 ROW_CAP = 2000
 COLUMNS = (("at", "At", 12), ("type", "Type", 15), ("record", "Record", 8), ("step", "Step", 4),
            ("detail", "Detail", 27))
+DETAIL_WIDTH = COLUMNS[-1][2]  # a longer detail ends in "…" after a word; the line below shows it whole
 
 
 @dataclass(frozen=True)
@@ -224,8 +226,8 @@ class HistoryScreen(WorkerReports, Screen):
             at = datetime.fromisoformat(row["at"].replace("Z", "+00:00"))
             table.add_row(self.app.local_time(at), row["type"].replace("_", " "),
                           "" if row["record_id"] is None else str(row["record_id"]),
-                          "" if row["step"] is None else str(row["step"]), safe_markup(self.detail_text(row)),
-                          key=row["cursor"])
+                          "" if row["step"] is None else str(row["step"]),
+                          safe_markup(clip(safe_text(self.detail_text(row)), DETAIL_WIDTH)), key=row["cursor"])
         self.show_detail()
         self.refresh_bindings()
 

@@ -5,114 +5,27 @@ read its timeline across workflows.
 The table is bounded: ``PAGE`` rows at a time, keyset-paged by id (``id > last`` for
 the next page, a stack of page starts for the previous one), so the millionth page
 costs what the first does. The columns are the operator's choice per type (``c``),
-remembered in the database, and share the terminal's width. Typing searches every text
-property of the type ("contains", ignoring case); a property can still be chosen. The
-status line shows how many records match. Data comes from ``models.store.records``.
+remembered in the database; each is as wide as its values on the page while they fit
+(``record_page.layout``), and a value the table cannot show whole ends in "…" and is
+shown whole in the detail line under it. Typing searches every text property of the
+type ("contains", ignoring case); a property can still be chosen. The status line
+shows how many records match. Data comes from ``models.store.records``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Header, Input, OptionList, Select, SelectionList, Static
-from textual.widgets.option_list import Option
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import Worker
 
 from models.errors import RotaError
 from tui.screens.enroll_dialog import EnrollCheckDialog
-from tui.text import safe_markup
+from tui.screens.record_dialogs import ColumnsScreen, TimelineScreen, WorkflowPickScreen
+from tui.screens.record_page import RecordPage, detail_markup, layout, read_page, row_cells, type_choices, workflows_for
 from tui.widgets import WrappingFooter, cursor_key
 from tui.workers import WorkerReports, db_read, db_write
-
-PAGE = 100
-ID_WIDTH = 7
-MIN_WIDTH = 10  # a column narrower than this shows too little to be worth it
-MAX_WIDTH = 40
-
-
-@dataclass(frozen=True)
-class RecordPage:
-    type_name: str
-    columns: list[tuple[str, str]]  # (property name, label)
-    rows: list[tuple[int, tuple[str, ...]]]
-    start_after: int  # the keyset bound this page was read with (0 = first page)
-    more: bool
-    total: int  # records matching the search (all records without one)
-
-
-def type_choices() -> list[tuple[str, str]]:
-    from models.objects import list_types
-
-    return [(t.label, t.name) for t in list_types()]
-
-
-def read_page(type_name: str, after: int, search_prop: str | None, search: str, tz_name: str,
-              with_total: bool = True) -> RecordPage:
-    """Up to PAGE records with id > ``after``, in id order, in the chosen columns,
-    optionally filtered; with the number of records the search matches."""
-    from engine.steps.templates import display_value
-    from models.store import records as store
-    from models.timeutil import zone
-
-    page = store.record_page(type_name, after=after, limit=PAGE, search=search, search_prop=search_prop,
-                             tz_name=tz_name)
-    tz = zone(tz_name)
-    rows = [(r["id"], tuple(safe_markup(display_value(p, r.get(p.name), tz)) for p in page.columns))
-            for r in page.rows]
-    total = store.count_records(type_name, search, search_prop, tz_name) if with_total else -1
-    return RecordPage(page.type_name, [(p.name, p.label) for p in page.columns], rows, after, page.more, total)
-
-
-def column_widths(count: int, available: int) -> tuple[int, int]:
-    """(columns shown, width of each) for ``count`` chosen columns in ``available`` cells:
-    as many as fit at MIN_WIDTH, sharing what is left, at most MAX_WIDTH each."""
-    room = max(available - ID_WIDTH - 2, MIN_WIDTH)
-    shown = max(1, min(count, room // (MIN_WIDTH + 2)))
-    return shown, max(MIN_WIDTH, min(MAX_WIDTH, room // shown - 2))
-
-
-def workflows_for(type_name: str) -> list[tuple[str, str]]:
-    """(name, status) of the workflows on this object type, active ones first."""
-    from models.objects import get_type
-    from models.schema import Workflow
-
-    otype = get_type(type_name)
-    rows = Workflow.select(Workflow.name, Workflow.status).where(Workflow.object_type == otype)
-    return sorted(((w.name, w.status) for w in rows), key=lambda t: (t[1] != "active", t[0].lower()))
-
-
-class WorkflowPickScreen(ModalScreen[str | None]):
-    """Choose the workflow to enroll a record in. Only active workflows can be chosen
-    (``enroll_manual`` refuses others); the rest are listed disabled, with their
-    status, so the operator sees why a workflow is missing from the choice."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, record_label: str, workflows: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self.record_label = record_label
-        self.workflows = workflows
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(f"Enroll {self.record_label} in…", classes="title")
-            if self.workflows:
-                yield OptionList(*[Option(safe_markup(name if status == "active" else f"{name} ({status})"), id=name,
-                                          disabled=status != "active") for name, status in self.workflows],
-                                 id="pick")
-            else:
-                yield Static("No workflow works on this object type yet.")
-            yield Static("Enter enrolls (asking first if the record would leave at once) · Escape cancels", classes="hint")
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class RecordsScreen(WorkerReports, Screen):
@@ -140,16 +53,18 @@ class RecordsScreen(WorkerReports, Screen):
         self.type_name = type_name
         self.page: RecordPage | None = None
         self.starts: list[int] = []  # keyset bounds of the pages before this one
-        self.columns_for: str | None = None
+        self.columns_for: tuple | None = None
+        self.columns: list[tuple[str, str, int]] = []
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◷")
         with Horizontal(id="rec-bar"):
-            yield Select([], prompt="object type", id="rec-type", allow_blank=True)
-            yield Select([], prompt="all text", id="rec-prop")
-            yield Input(placeholder="/ search", id="rec-search")
+            yield Select([], prompt="object type", id="rec-type", allow_blank=True, compact=True)
+            yield Select([], prompt="all text", id="rec-prop", compact=True)
+            yield Input(placeholder="/ search", id="rec-search", compact=True)
         table: DataTable = DataTable(id="rec-table", cursor_type="row", zebra_stripes=True)
         yield table
+        yield Static("", id="rec-detail")
         yield Static("", id="rec-status")
         yield WrappingFooter(compact=True, show_command_palette=False)
 
@@ -227,32 +142,40 @@ class RecordsScreen(WorkerReports, Screen):
 
     def show(self) -> None:
         page = self.page
+        if page is None:
+            return
         table = self.query_one("#rec-table", DataTable)
-        shown, width = column_widths(len(page.columns), self.size.width or 80)
-        layout = (page.type_name, tuple(page.columns[:shown]), width)
-        if self.columns_for != layout:
+        self.columns = layout(page, self.size.width or 80)
+        if self.columns_for != (page.type_name, tuple(self.columns)):
             table.clear(columns=True)
-            table.add_column("Id", width=ID_WIDTH, key="id")
-            for name, label in page.columns[:shown]:
-                table.add_column(label, width=width, key=name)
-            self.columns_for = layout
+            for key, label, width in self.columns:
+                table.add_column(label, width=width, key=key)
+            self.columns_for = (page.type_name, tuple(self.columns))
         selected = self.selected_id()
         table.clear()
         for rid, cells in page.rows:
-            table.add_row(str(rid), *cells[:shown], key=str(rid))
+            table.add_row(*row_cells(page, self.columns, rid, cells), key=str(rid))
         if selected is not None and str(selected) in table.rows:
             table.move_cursor(row=table.get_row_index(str(selected)))
         number = len(self.starts) + 1
         count = len(page.rows)
-        more = " · ] next page" if page.more else ""
-        prev = " · [ previous" if self.starts else ""
         searching = bool(self.query_one("#rec-search", Input).value.strip())
-        total = f"{page.total:,} {'match' if searching else 'in all'}" if page.total >= 0 else ""
-        hidden = f" · {len(page.columns) - shown} more columns (c)" if shown < len(page.columns) else ""
+        total = f"{page.total:,} {'match' if searching else 'in all'} · " if page.total >= 0 else ""
+        hidden = len(page.columns) - (len(self.columns) - 1)
+        more = f" · {hidden} more column{'s' if hidden != 1 else ''} (c)" if hidden else ""
         self.query_one("#rec-status", Static).update(
-            f"{total} · page {number}: {count} record{'s' if count != 1 else ''}{more}{prev}{hidden}" if count
+            f"{total}page {number}: {count} record{'s' if count != 1 else ''}{more}" if count
             else f"No records{' match' if searching else ''}." if not self.starts else "No more records.")
+        self.show_detail()
         self.refresh_bindings()
+
+    def show_detail(self) -> None:
+        """The highlighted record's values that the table does not show whole."""
+        page, rid = self.page, self.selected_id()
+        row = next((cells for r, cells in page.rows if r == rid), None) if page is not None else None
+        self.query_one("#rec-detail", Static).update(
+            "" if row is None or rid is None else
+            detail_markup(page, self.columns, rid, row, room=2 * max(20, self.size.width - 2) - 8))
 
     def on_resize(self) -> None:
         if self.page is not None:
@@ -284,6 +207,7 @@ class RecordsScreen(WorkerReports, Screen):
         self.query_one("#rec-table", DataTable).focus()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
         self.refresh_bindings()
 
     # ---------------------------------------------------------------- actions
@@ -441,69 +365,3 @@ class RecordsScreen(WorkerReports, Screen):
 def _impact_words(impact: dict) -> str:
     e, m = impact["enrollments"], impact["list_memberships"]
     return (f"{e:,} enrollment{'s' if e != 1 else ''} and {m:,} list membership{'s' if m != 1 else ''}")
-
-
-class ColumnsScreen(ModalScreen[tuple[str, list[str]] | None]):
-    """Tick the properties to show, in definition order; Enter saves, Escape cancels."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
-
-    def __init__(self, type_name: str, props: list[tuple[str, str]], chosen: list[str]) -> None:
-        super().__init__()
-        self.type_name = type_name
-        self.props = props
-        self.chosen = set(chosen)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(f"Columns for {self.type_name}", classes="title")
-            yield SelectionList(*[(label, name, name in self.chosen) for name, label in self.props], id="cols")
-            yield Static("Space ticks · ctrl+s saves · Escape cancels", classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#cols", SelectionList).focus()
-
-    def action_save(self) -> None:
-        chosen = list(self.query_one("#cols", SelectionList).selected)
-        if not chosen:
-            self.notify("Tick at least one column.", severity="warning")
-            return
-        order = [name for name, _ in self.props]
-        self.dismiss((self.type_name, sorted(chosen, key=order.index)))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class TimelineScreen(ModalScreen[None]):
-    """One record's story: every enrollment, step, list membership and task, newest first."""
-
-    BINDINGS = [Binding("escape", "close", "Close")]
-    CSS_PATH = "records.tcss"
-
-    def __init__(self, story: dict) -> None:
-        super().__init__()
-        self.story = story
-
-    def compose(self) -> ComposeResult:
-        from tui.widgets import column_table
-
-        story = self.story
-        with Vertical(classes="dialog", id="timeline"):
-            n = len(story["timeline"])
-            yield Static(f"{story['type']} {story['id']}: {n} entr{'y' if n == 1 else 'ies'}, newest first",
-                         classes="title")
-            table = column_table("timeline-table", [("at", "When (UTC)", 16), ("kind", "What", 15),
-                                                    ("text", "Detail", 22), ("wf", "Workflow", 16)])
-            for i, row in enumerate(story["timeline"]):
-                table.add_row((row["at"] or "")[:16].replace("T", " "), row["kind"], _printable(row["text"]),
-                              _printable(row["workflow"] or ""), key=str(i))
-            yield table
-            yield Static("Escape closes", classes="hint")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
-def _printable(text: str) -> str:
-    return safe_markup(text)

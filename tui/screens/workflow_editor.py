@@ -21,12 +21,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane
+from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane, Tree
 from textual.worker import Worker
 
 from engine.schedule import BusinessCalendar
@@ -90,6 +91,9 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
     CSS_PATH = "workflow_editor.tcss"
     HELP_TITLE = "Workflow editor"
     AUTO_FOCUS = "#we-name"
+    # Below 72 columns the top row drops its "Object" label and the schedule preview
+    # narrows; from 110 the preview widens (workflow_editor.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (72, "-normal"), (110, "-wide")]
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, tooltip="Save the workflow (its status unchanged)"),
@@ -140,7 +144,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
             yield Label("Name", classes="we-label")
             # Control characters in a stored name show escaped (collect_body keeps the name).
             yield Input(safe_text(body.get("name") or ""), placeholder="workflow name", compact=True, id="we-name")
-            yield Label("Object", classes="we-label")
+            yield Label("Object", classes="we-label", id="we-type-label")
             yield Select(types, value=body["object_type"], allow_blank=False, compact=True,
                          disabled=self.original_name is not None, id="we-type")
             yield Static(self._status_text(), id="we-status")
@@ -162,6 +166,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
             with TabPane("3 Actions", id="tab-actions"):
                 with VerticalScroll(can_focus=False):
                     yield ActionsEditor(body.get("actions"), body["object_type"], id="we-actions")
+                    yield Static("", id="we-step-detail")
                     yield Static("", classes="we-error", id="err-actions")
             with TabPane("4 Settings", id="tab-settings"):
                 yield SettingsForm(body, body["object_type"], id="we-settings")
@@ -430,6 +435,40 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
     def _step_wanted(self, message: ActionsEditor.StepWanted) -> None:
         message.stop()
         self.app.push_screen(StepDialog(message.object_type, message.step, target=message.target), message.done)
+
+    @on(Tree.NodeHighlighted, "#we-actions")
+    def _step_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        """A step too long for its line in the tree is shown whole under it."""
+        self._show_step_detail(event.node)
+
+    def on_resize(self) -> None:
+        self._relayout_step_detail()
+
+    @on(TabbedContent.TabActivated)
+    @on(ActionsEditor.Changed)
+    def _relayout_step_detail(self) -> None:
+        """Once laid out anew (a resize, the Actions section shown, a step edited)."""
+        tree = self.query_one("#we-actions", ActionsEditor)
+        self.call_after_refresh(lambda: self._show_step_detail(tree.cursor_node))
+
+    def _show_step_detail(self, node) -> None:
+        """Show ``node``'s whole label when the tree cuts it; with no step highlighted
+        yet, the first one the tree cuts."""
+        tree = self.query_one("#we-actions", ActionsEditor)
+        detail = self.query_one("#we-step-detail", Static)
+        room = tree.content_region.width
+        nodes = [node] if node is not None else [tree.get_node_at_line(i) for i in range(tree.last_line + 1)]
+        cut = [n for n in nodes if n is not None and room and self._line_width(tree, n) > room]
+        detail.display = bool(cut)
+        detail.update(cut[0].label if cut else "")
+
+    @staticmethod
+    def _line_width(tree: ActionsEditor, node) -> int:
+        """Cells a tree line takes: its guides (4 a level) and its label."""
+        depth, parent = 0, node.parent
+        while parent is not None and parent is not tree.root:
+            parent, depth = parent.parent, depth + 1
+        return 4 * depth + cell_len(node.label.plain)
 
     def worker_succeeded(self, worker: Worker) -> None:
         if worker.name == "save_body":

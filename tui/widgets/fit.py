@@ -19,7 +19,7 @@ def clip(text: str, width: int) -> str:
     cut = text
     while cut and cell_len(cut) > room:
         cut = cut[:-1]
-    if not text[len(cut)].isspace():  # mid-word: back to the previous space if it is not too far
+    if not (text[len(cut)].isspace() or cut[-1:].isspace()):  # mid-word: back to the previous space
         space = cut.rstrip().rfind(" ")
         if space >= room // 2:
             cut = cut[:space]
@@ -34,3 +34,20 @@ def compact_count(n: int, width: int = 6) -> str:
     if n < 1_000_000:
         return f"{n // 1000:,}k"
     return f"{n // 1_000_000:,}M"
+
+
+def fit_parts(parts: list[str], room: int, sep: str = " · ") -> str:
+    """The leading ``parts`` (console markup) joined by ``sep`` that fit in ``room``
+    cells, so a detail line of two rows ends after a whole part, not in the middle of
+    one. The first part is always kept."""
+    from rich.text import Text
+
+    out: list[str] = []
+    used = 0
+    for part in parts:
+        size = Text.from_markup(part).cell_len + (len(sep) if out else 0)
+        if out and used + size > room:
+            break
+        out.append(part)
+        used += size
+    return sep.join(out)

@@ -397,13 +397,19 @@ class ScheduleForm(WorkerReports, Widget):
         relative = False
         if self._counts is not None and self._counts[0] == self.schedule:
             _, counts, relative = self._counts
-        self._set("#sf-runs", self._runs_text(self._runs, self.schedule.timezone, counts, relative))
+        width = self.query_one("#sf-preview").content_region.width or 31
+        self._set("#sf-runs", self._runs_text(self._runs, self.schedule.timezone, counts, relative, width))
+
+    def on_resize(self) -> None:
+        self._render_runs()  # the preview's width decides where each run's count goes
 
     def _runs_text(self, runs: list[tuple[datetime, list[str]]], tz_name: str,
-                   counts: dict[datetime, int] | None = None, relative: bool = False) -> Text:
-        """Next runs as 'Fri 04 Dec 08:00', with the operator's wall time after it when the
-        zones differ, the projected count (per run when the criteria use relative dates,
-        else once), and each run's notes."""
+                   counts: dict[datetime, int] | None = None, relative: bool = False, width: int = 31) -> Text:
+        """Next runs as 'Fri 04 Dec 08:00' (with the year for a run in another year),
+        with the operator's wall time after it when the zones differ, the
+        projected count (per run when the criteria use relative dates, else once), and
+        each run's notes. A count that does not fit beside its run goes under it,
+        whole, rather than being wrapped away from its number."""
         text = Text()
         wf_tz, op_tz = zone(tz_name), zone(self._operator_tz)
         same = tz_name == self._operator_tz
@@ -414,16 +420,21 @@ class ScheduleForm(WorkerReports, Widget):
             text.append(f"each would enroll {first:,} (today's data)\n", style="dim")
         if not runs:
             text.append("no run in the next 400 years")
+        this_year = self._clock().astimezone(wf_tz).year
         for at, notes in runs:
             local = at.astimezone(wf_tz)
-            line = local.strftime("%a %d %b %Y %H:%M")
+            line = local.strftime("%a %d %b %H:%M" if local.year == this_year else "%a %d %b %Y %H:%M")
             if not same:
                 mine = at.astimezone(op_tz)
                 line += " → " + (mine.strftime("%H:%M") if mine.date() == local.date()
                                   else mine.strftime("%a %d %H:%M"))
             text.append(line)
             if counts and relative and at in counts:
-                text.append(f"  {counts[at]:,} enroll", style="dim")
+                count = f"{counts[at]:,} enroll"
+                if len(line) + 2 + len(count) <= width:
+                    text.append(f"  {count}", style="dim")
+                else:
+                    text.append(f"\n  {count}", style="dim")
             text.append("\n")
             for note in notes:
                 text.append(f"  {note}\n", style="yellow")

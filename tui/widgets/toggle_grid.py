@@ -17,7 +17,9 @@ from textual.widget import Widget
 
 
 class ToggleGrid(Widget, can_focus=True):
-    """Cells laid out ``columns`` to a row; each cell is a (value, label) pair."""
+    """Cells laid out ``columns`` to a row (fewer when the width it has does not take
+    them all: a narrow terminal wraps the week onto two rows rather than cutting
+    Saturday and Sunday off); each cell is a (value, label) pair."""
 
     DEFAULT_CSS = """
     ToggleGrid {
@@ -74,10 +76,20 @@ class ToggleGrid(Widget, can_focus=True):
         self._selected = {v for v, _ in self._cells if v in wanted}
         self.refresh()
 
+    @property
+    def columns(self) -> int:
+        """Cells per row now: as many of ``columns`` as the content width takes."""
+        width = self.content_region.width if self.is_mounted else 0
+        return self._fit(width) if width else self._columns
+
+    def _fit(self, width: int) -> int:
+        return max(1, min(self._columns, width // self._width))
+
     def render(self) -> Text:
         text = Text(no_wrap=True)
+        columns = self.columns
         for i, (value, label) in enumerate(self._cells):
-            if i and i % self._columns == 0:
+            if i and i % columns == 0:
                 text.append("\n")
             on = value in self._selected
             mark = "■" if on else "·"
@@ -87,13 +99,15 @@ class ToggleGrid(Widget, can_focus=True):
         return text
 
     def get_content_width(self, container, viewport) -> int:
-        return min(len(self._cells), self._columns) * self._width
+        room = container.width - self.styles.gutter.width
+        columns = self._fit(room) if room > 0 else self._columns
+        return min(len(self._cells), columns) * self._width
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        return -(-len(self._cells) // self._columns)
+        return -(-len(self._cells) // self._fit(width))
 
     def action_move(self, dx: int, dy: int) -> None:
-        target = self.cursor + dx + dy * self._columns
+        target = self.cursor + dx + dy * self.columns
         if 0 <= target < len(self._cells):
             self.cursor = target
 
