@@ -311,18 +311,18 @@ def test_one_engine_holds_the_sqlite_store_lease_and_another_takes_over_when_it_
     clock = FakeClock(datetime(2026, 3, 2, 7, tzinfo=UTC))
     a = Engine(clock=clock, engine_id="a", lease_seconds=15)
     b = Engine(clock=clock, engine_id="b", lease_seconds=15)
-    assert a._hold_lease(clock.now()) is True
-    assert b._hold_lease(clock.now()) is False
-    assert b._renew_at == datetime(2026, 3, 2, 7, 0, 5, tzinfo=UTC)  # its next look, before a's expiry
+    assert a._lease.hold(clock.now()) is True
+    assert b._lease.hold(clock.now()) is False
+    assert b._lease.renew_at == datetime(2026, 3, 2, 7, 0, 5, tzinfo=UTC)  # its next look, before a's expiry
     clock.advance(10)
-    assert a._hold_lease(clock.now()) is True  # renewed while alive
+    assert a._lease.hold(clock.now()) is True  # renewed while alive
     clock.advance(14)
-    assert b._hold_lease(clock.now()) is False  # a renewed at +10 s: valid until +25 s
+    assert b._lease.hold(clock.now()) is False  # a renewed at +10 s: valid until +25 s
     clock.advance(2)  # a died after its renewal at +10 s: the lease expired at +25 s
-    assert b._hold_lease(clock.now()) is True
-    assert a._hold_lease(clock.now()) is False  # a came back: b holds it now
-    b._release_lease()
-    assert a._hold_lease(clock.now()) is True  # released on clean stop: taken at once
+    assert b._lease.hold(clock.now()) is True
+    assert a._lease.hold(clock.now()) is False  # a came back: b holds it now
+    b._lease.release()
+    assert a._lease.hold(clock.now()) is True  # released on clean stop: taken at once
 
 
 def test_engine_module_does_not_import_textual():
