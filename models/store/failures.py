@@ -1,6 +1,6 @@
 """A run that could not be evaluated: written down, announced, and moved past.
 
-The engine (engine/engine.py) calls these inside one write transaction when a run
+The engine (engine/run_failure.py) calls these inside one write transaction when a run
 fails for a reason of its own (criteria the database cannot run, a schedule that no
 longer parses, …), never for the database's state (locked, full, read-only), which
 every workflow shares and the engine retries:

@@ -181,7 +181,7 @@ def _insert_select(target: str, columns: list[str], constants: list[str], model:
 def enroll_matching(run_id: int, workflow_id: int, now_us: int, model: type[pw.Model], where: pw.Node, *,
                     has_actions: bool) -> int:
     """Enroll every record of ``model`` that ``where`` matches in this run: one
-    ``INSERT … SELECT``, no ``ON CONFLICT`` clause (engine/runner.py says why). With
+    ``INSERT … SELECT``, no ``ON CONFLICT`` clause (engine/run.py says why). With
     actions an enrollment is active and its first step due now, else it is done.
     Returns how many."""
     state, next_step = ("'active'", str(int(now_us))) if has_actions else ("'done'", NULL_INSTANT)
