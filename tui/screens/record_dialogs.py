@@ -9,6 +9,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
+from tui.text import safe_markup
+
 
 class WorkflowPickScreen(ModalScreen[str | None]):
     """Choose the workflow to enroll a record in. Only active workflows can be chosen
@@ -26,7 +28,7 @@ class WorkflowPickScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(f"Enroll {self.record_label} in…", classes="title")
             if self.workflows:
-                yield OptionList(*[Option(name if status == "active" else f"{name} ({status})", id=name,
+                yield OptionList(*[Option(safe_markup(name if status == "active" else f"{name} ({status})"), id=name,
                                           disabled=status != "active") for name, status in self.workflows],
                                  id="pick")
             else:
@@ -104,6 +106,4 @@ class TimelineScreen(ModalScreen[None]):
 
 
 def _printable(text: str) -> str:
-    from models.text import printable
-
-    return printable(text)
+    return safe_markup(text)

@@ -39,6 +39,9 @@ from models.timeutil import utcnow
 from tui.labels import humanize
 from tui.screens.activate_dialog import ActivateDialog
 from tui.screens.change_dialog import ChangeDialog
+from tui.screens.filter_dialog import FilterDialog
+from tui.screens.step_dialog import StepDialog
+from tui.text import safe_markup, safe_text
 from tui.widgets import WrappingFooter
 from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.criteria_editor import CriteriaEditor
@@ -62,9 +65,10 @@ def new_workflow_body(object_type: str = "contact", timezone: str | None = None)
     }
 
 
-def section_for_error(message: str) -> str | None:
-    """The section (tab id) a save_workflow message is about, from its leading words."""
-    head = message.split(":", 1)[0].lower()
+def section_for_error(message: str, field_section: str | None = None) -> str | None:
+    """The section (tab id) a save_workflow refusal is about: from the error's ``field``
+    (``RotaError.section``) when it names one, else from the message's leading words."""
+    head = (field_section or message.split(":", 1)[0]).lower()
     if head.startswith("schedule"):
         return "tab-schedule"
     if head.startswith("criteria"):
@@ -138,7 +142,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         types = self.types or [(body["object_type"], body["object_type"])]
         with Horizontal(id="we-top"):
             yield Label("Name", classes="we-label")
-            yield Input(body.get("name") or "", placeholder="workflow name", compact=True, id="we-name")
+            # Control characters in a stored name show escaped (collect_body keeps the name).
+            yield Input(safe_text(body.get("name") or ""), placeholder="workflow name", compact=True, id="we-name")
             yield Label("Object", classes="we-label", id="we-type-label")
             yield Select(types, value=body["object_type"], allow_blank=False, compact=True,
                          disabled=self.original_name is not None, id="we-type")
@@ -185,7 +190,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         return {"active": "● active", "paused": "‖ paused"}.get(self.body.get("status"), "○ draft")
 
     def on_mount(self) -> None:
-        self.sub_title = f"Edit {self.original_name}" if self.original_name else "New workflow"
+        self.sub_title = f"Edit {safe_text(self.original_name)}" if self.original_name else "New workflow"
         if self.types is None:
             self.load_types()
         self._schedule_count()
@@ -205,7 +210,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         """The SPEC §9 body the widgets describe now (unvalidated)."""
         settings_form = self.query_one("#we-settings", SettingsForm)
         return {
-            "name": self.query_one("#we-name", Input).value.strip(),
+            "name": self._name_value(),
             "object_type": self.object_type,
             "status": self.body.get("status", "draft"),
             "schedule": self.query_one("#we-schedule", ScheduleForm).schedule_json(),
@@ -279,7 +284,9 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
 
     def action_activate(self) -> None:
         body = {**self.collect_body(), "status": "active"}  # issue 11 §6: ask first
-        self.app.push_screen(ActivateDialog(body, clock=self.now), lambda ok: ok and self._save(status="active"))
+        self._clear_errors()
+        self.app.push_screen(ActivateDialog(body, clock=self.now, refused=self.show_save_error),
+                             lambda ok: ok and self._save(status="active"))
 
     def action_review(self) -> None:
         self._save(then="review")
@@ -310,7 +317,8 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
                 self.save_body(body, self.original_name)
 
         if self.original_name and self.body.get("status") == "active" and self.dirty:  # live edit: show it first
-            self.app.push_screen(ChangeDialog(self.original_name, body, clock=self.now), write)
+            self.app.push_screen(ChangeDialog(self.original_name, body, clock=self.now, refused=self.show_save_error),
+                                 write)
             return
         write()
 
@@ -328,7 +336,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         self.original_name = self.saved_name = name
         self.query_one("#we-type", Select).disabled = True
         self.query_one("#we-status", Static).update(self._status_text())
-        self.sub_title = f"Edit {name}"
+        self.sub_title = f"Edit {safe_text(name)}"
         self._baseline = self.collect_body()
         self.notify(f"Saved “{name}”" + (" — active" if body["status"] == "active" else ""), title="Saved")
         self.refresh_bindings()
@@ -361,14 +369,17 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
             self.query_one(f"#{err_id}", Static).update("")
         self.query_one("#we-settings", SettingsForm).show_error(None)
 
-    def show_save_error(self, message: str) -> None:
-        """Put a service-layer message on its field and section, and toast it."""
+    def show_save_error(self, error: RotaError | str) -> None:
+        """Put a service-layer refusal on its field and section, focus it, and toast it.
+        Saving (ctrl+s), activating (ctrl+t) and a live edit's preview all come here."""
         self._after_save = None
-        section = section_for_error(message)
+        message = str(error)
+        section = section_for_error(message, getattr(error, "section", None))
         raw_detail = message.split(":", 1)[1].strip() if ":" in message else message
         words = self.words(message)  # what is shown: labels, not the file's names
         detail = self.words(raw_detail)
-        if message.startswith(("name:", "object_type:")) or "exists already" in message:
+        if (message.startswith(("name:", "object_type:")) or "exists already" in message
+                or getattr(error, "section", None) in ("name", "object_type")):
             self.query_one("#we-name-error", Static).update(words)
             self.query_one("#we-name-error").display = True
             self.query_one("#we-name", Input).add_class("-invalid")
@@ -385,17 +396,22 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         if section:
             self.query_one("#we-tabs", TabbedContent).active = section
         self.call_after_refresh(self._focus_error, section, message)
-        self.notify(words, title="Not saved", severity="error", timeout=8)
+        self.notify(self.words(message, markup=False), title="Not saved", severity="error", timeout=8)
 
-    def words(self, message: str) -> str:
-        """A service-layer message in the screen's labels (``tui.labels``), markup-safe."""
-        from rich.markup import escape
-
+    def words(self, message: str, *, markup: bool = True) -> str:
+        """A service-layer message in the screen's labels (``tui.labels``), markup-safe
+        (plain text with ``markup=False``, for a toast)."""
         try:
             props = get_props(self.object_type)
         except RotaError:
             props = None
-        return escape(humanize(message, props))
+        return safe_markup(humanize(message, props)) if markup else humanize(message, props)
+
+    def _name_value(self) -> str:
+        """The name typed; the stored name itself while its escaped form is unchanged."""
+        typed = self.query_one("#we-name", Input).value.strip()
+        stored = self.body.get("name") or ""
+        return stored.strip() if stored and typed == safe_text(stored).strip() else typed
 
     @on(Input.Changed, "#we-name")
     def _name_changed(self) -> None:
@@ -408,6 +424,17 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
     @on(ActionsEditor.Changed)
     def _actions_changed(self) -> None:
         self.query_one("#err-actions", Static).update("")
+
+    @on(CriteriaEditor.FilterWanted)
+    def _filter_wanted(self, message: CriteriaEditor.FilterWanted) -> None:
+        """The criteria editors (criteria, suppression, unenrollment) ask for a filter."""
+        message.stop()
+        self.app.push_screen(FilterDialog(message.object_type, message.filter, target=message.target), message.done)
+
+    @on(ActionsEditor.StepWanted)
+    def _step_wanted(self, message: ActionsEditor.StepWanted) -> None:
+        message.stop()
+        self.app.push_screen(StepDialog(message.object_type, message.step, target=message.target), message.done)
 
     @on(Tree.NodeHighlighted, "#we-actions")
     def _step_highlighted(self, event: Tree.NodeHighlighted) -> None:
@@ -464,7 +491,7 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         if worker.name == "save_body":
             self._saving = False
         if worker.name == "save_body" and isinstance(error, RotaError):
-            self.show_save_error(str(error))
+            self.show_save_error(error)
             return True
         if worker.name == "count_records":
             text = str(error) if isinstance(error, RotaError) else "could not count (see the log)"
