@@ -83,6 +83,7 @@ log = logging.getLogger("rota.engine")
 
 DEFAULT_LEASE_SECONDS = 15.0
 DEFAULT_LEAD = timedelta(milliseconds=25)
+HELD_RETRY = timedelta(milliseconds=250)  # a due workflow another engine holds: look again after this
 # The engine's own SQLite connection: a run appends in key order and scans records once,
 # so a small page cache and no memory map serve it as well as the app's 256 MiB cache
 # and 1 GiB map would, and keep the engine's memory flat during a 1,000,000-record run.
@@ -293,6 +294,12 @@ class Engine:
             if next_run is not None and next_run <= now + self.lead:
                 self._process_due(None)
                 next_run = claims.next_due_at()
+                again = self.clock.now()
+                if next_run is not None and next_run <= again + self.lead and not self._stopping.is_set():
+                    # Still due: another engine holds it (PostgreSQL: its row lock; or a
+                    # killed engine's session that has not noticed yet). Look again
+                    # shortly rather than spin on the database until it commits.
+                    next_run = again + self.lead + HELD_RETRY
             next_step = executor.next_step_due(self.engine_id)
             if (next_step is not None and next_step <= self.clock.now()) or run_network.has_results(self.engine_id):
                 self._run_steps(self.clock.now())

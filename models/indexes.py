@@ -12,7 +12,8 @@ from models.associations import associations_of
 from models.criteria import DATE_OPERATORS, validate_criteria
 from models.db import db
 from models.objects import Prop, get_props, get_type
-from models.store.criteria_sql import fold_index_expression, table_indexes
+from models.store.criteria_sql import fold_index_expression
+from models.store.dialect import dialect
 
 MAX_INDEX_COLUMNS = 6  # an advisor index wider than this costs more on writes than it saves
 
@@ -21,7 +22,7 @@ def existing_indexes(type_name) -> list[str]:
     """The advisor's indexes on the type's table (names start ``rota_crit_<table>_``)."""
     otype = get_type(type_name)
     prefix = f"rota_crit_{otype.table_name}_"
-    return sorted(n for n in table_indexes(otype.table_name) if n.startswith(prefix))
+    return sorted(n for n, _ in dialect().indexes(otype.table_name) if n.startswith(prefix))
 
 
 _EQUALITY = frozenset({"eq", "is_any_of", "is_true", "is_false", "unknown"})

@@ -1,7 +1,7 @@
 """The few places criteria SQL differs between SQLite and PostgreSQL, in one module:
-folding text, substring tests, a JSON array bound as one parameter, reading the index
-catalog and asking the planner for a plan. ``models/criteria.py`` and
-``models/indexes.py`` call these and never test the dialect themselves.
+folding text, substring tests, a JSON array bound as one parameter and asking the
+planner for a plan (the index catalog is ``Dialect.indexes``). ``models/criteria.py``
+and ``models/indexes.py`` call these and never test the dialect themselves.
 """
 from __future__ import annotations
 
@@ -38,17 +38,6 @@ def json_values(values: list) -> pw.Node:
                           (text,))
         return pw.SQL("(SELECT value FROM jsonb_array_elements_text(CAST(%s AS jsonb)))", (text,))
     return pw.SQL("(SELECT value FROM json_each(?))", (text,))
-
-
-def table_indexes(table: str) -> dict[str, str]:
-    """{index name: its definition} for a table, from the catalog."""
-    if is_postgres():
-        rows = db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-                              "AND tablename = %s", (table,)).fetchall()
-    else:
-        rows = db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
-                              (table,)).fetchall()
-    return {name: sql or "" for name, sql in rows}
 
 
 def explain(query) -> None:

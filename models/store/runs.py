@@ -105,11 +105,13 @@ def not_skipped(workflow_id: int, record_id: pw.Field) -> pw.Node:
     """The condition on the run's records (``record_id``: the record model's id) that
     leaves out those :func:`note_skipped` has just noted, in the same transaction.
 
-    PostgreSQL: an anti-join against the partial index of enrollments in progress
-    (``NOT IN`` of a non-null column, hashed once); SQLite: a rowid probe of the
-    temporary table :func:`note_skipped` filled."""
+    PostgreSQL: ``NOT EXISTS`` against the partial index of enrollments in progress,
+    planned as a hash anti-join (which spills to disk in batches when the records in
+    progress outgrow ``work_mem``; a ``NOT IN`` sub-plan is hashed only while it fits,
+    and beyond that is rescanned once per matching record). SQLite: a rowid probe of
+    the temporary table :func:`note_skipped` filled."""
     if dialect().postgres:
         prev = Enrollment.alias("prev")
-        return record_id.not_in(prev.select(prev.record_id).where(
-            (prev.workflow == workflow_id) & pw.SQL(f'"prev".{IN_PROGRESS_SQL}')))
+        return ~pw.fn.EXISTS(prev.select(pw.SQL("1")).where(
+            (prev.workflow == workflow_id) & (prev.record_id == record_id) & pw.SQL(f'"prev".{IN_PROGRESS_SQL}')))
     return record_id.not_in(pw.SQL(f'(SELECT "id" FROM temp."{SKIP}")'))

@@ -203,7 +203,9 @@ def claim_batch(now_us: int, limit: int, states: tuple[str, ...]) -> list[tuple]
         # would stay in it. The batch's sorts and hashes fit in memory (the default
         # 4 MB spilled the claim's sort to disk).
         _exec(f"TRUNCATE {BATCH}")
-        _exec("SET LOCAL work_mem = '64MB'")
+        # The batch's statements are simple and big: compiling them (JIT) costs more
+        # than it saves.
+        _exec("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
     else:
         _exec(f"DELETE FROM {BATCH}")
     forget_shapes()
@@ -228,9 +230,16 @@ def claim_batch(now_us: int, limit: int, states: tuple[str, ...]) -> list[tuple]
             # ELSE NULL: a row outside the keys (impossible under the write lock) fails loudly
             _exec(f"{insert}SELECT CASE {whens} ELSE NULL END, {cols} FROM ({due}) AS c", params)
             return [(g, *k) for g, k in enumerate(keys, 1)]
+    if is_postgres():
+        # Only the due-step index gives the rows in due order without sorting them all.
+        # Right after a big run enrolled, the statistics still say few enrollments are
+        # active, and the planner would rather sort every due one (a million) than
+        # walk that index: no sort below the numbering, then sorts allowed again.
+        _exec("SET LOCAL enable_sort = off")
     _exec(f"{insert}SELECT DENSE_RANK() OVER (ORDER BY c.workflow_id, c.step, c.path), {cols} "
           f"FROM ({due}{lock}) AS c", params)
     if is_postgres():
+        _exec("SET LOCAL enable_sort = on")
         _exec(f"ANALYZE {BATCH}")
     return list(_exec(f"SELECT g, MIN(wf), MIN(step), MIN(path) FROM {BATCH} GROUP BY g ORDER BY g").fetchall())
 

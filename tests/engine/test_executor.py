@@ -1,5 +1,6 @@
-"""Claiming and crash safety: a killed executor never runs a step twice or skips one;
-engines sharing a database never run the same enrollment's step twice."""
+"""Claiming and crash safety: a killed executor never runs a step twice or skips one
+(on SQLite and on PostgreSQL); engines sharing a database never run the same
+enrollment's step twice."""
 from __future__ import annotations
 
 import os
@@ -9,17 +10,21 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import peewee as pw
+import psycopg2
 
 from engine import executor, runner
 from engine.workflows import get_workflow, set_status
 from models.bootstrap import open_database
-from models.db import close_database
+from models.db import close_database, is_postgres
 from models.objects import record_model
 from models.schema import Enrollment, HistoryEvent, Notification, Task
+from tests.dbutil import pg_base_url
 from tests.engine.historyutil import all_events
 from tests.engine.test_actions import T0, make_workflow
 
@@ -59,11 +64,33 @@ def crash_worker(url: str) -> None:
     print("finished", flush=True)
 
 
-def test_sigkill_at_random_moments_never_repeats_or_skips_a_step(sqlite_db, sqlite_url):
+def _bury(url: str) -> None:
+    """PostgreSQL: end the killed worker's server session, as the server does when it
+    notices the dead client (its transaction rolls back), and wait until it is gone;
+    until then its row locks would make the next worker skip those enrollments."""
+    tag = parse_qs(urlparse(url).query)["application_name"][0]
+    conn = psycopg2.connect(pg_base_url())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (tag,))
+            for _ in range(200):
+                cur.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = %s", (tag,))
+                if cur.fetchone()[0] == 0:
+                    return
+                time.sleep(0.05)
+        raise AssertionError("the killed worker's PostgreSQL session did not end")
+    finally:
+        conn.close()
+
+
+def test_sigkill_at_random_moments_never_repeats_or_skips_a_step(any_db, db_url):
     n = 800
     _enroll(CRASH_STEPS, n)
+    pg = is_postgres()
+    url = f"{db_url}&application_name=rota_crash_{uuid.uuid4().hex[:10]}" if pg else db_url
     rng = random.Random(7)
-    code = f"from tests.engine.test_executor import crash_worker; crash_worker({sqlite_url!r})"
+    code = f"from tests.engine.test_executor import crash_worker; crash_worker({url!r})"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     interrupted = 0
     for attempt in range(4):
@@ -73,15 +100,17 @@ def test_sigkill_at_random_moments_never_repeats_or_skips_a_step(sqlite_db, sqli
             time.sleep(rng.uniform(0.05, 0.4))
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
+            if pg:
+                _bury(url)
             done = Enrollment.select().where(Enrollment.state == "done").count()
             if proc.returncode == -signal.SIGKILL and 0 < done < n:
                 interrupted += 1
             if done == n:
                 break
         else:
-            assert proc.wait(120) == 0
+            assert proc.wait(300) == 0
     if Enrollment.select().where(Enrollment.state != "done").exists():  # the last kill came too late: finish
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
     assert interrupted >= 1, "no kill landed in the middle of the work; the test proved nothing"
     assert Enrollment.select().where(Enrollment.state == "done").count() == n
     per_record = pw.fn.COUNT(Task.id)

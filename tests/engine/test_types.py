@@ -139,3 +139,27 @@ def test_a_custom_type_works_like_a_built_in_one(any_db, tmp_path):
     assert wf.object_type.name == "invoice"
     out = load_demo(contacts=20, companies=5, deals=5, tickets=5, workflows=True)  # no invoice data
     assert out["contacts"] == 20 and record_model("invoice").select().count() == 3
+
+
+
+def test_a_property_with_criteria_indexes_changes_type_and_is_removed(any_db):
+    """The advisor's indexes on a column are dropped with it (the catalog read is the
+    store's, Dialect.indexes): SQLite refuses to drop a column an index still uses."""
+    import_type(INVOICE)
+    a = create_record("invoice", {"number": "A-1", "total": "12"})
+    save_workflow({"name": "Totals", "object_type": "invoice", "schedule": {"kind": "daily", "time": "08:00"},
+                   "criteria": [[{"property": "total", "operator": "known"}]]}, actor="t", now=NOW)
+    made = set(indexes.existing_indexes("invoice"))
+    assert made  # the advisor indexed total
+    to_number = {"name": "invoice", "properties": [{"name": "total", "label": "Total", "type": "number"}]}
+    assert import_type(to_number) == ["changed property total from string to number"]
+    assert get_record("invoice", a)["total"] == 12.0
+    assert not made & set(indexes.existing_indexes("invoice"))  # dropped with the old column
+    # an advisor index left on a column no workflow uses goes with the column
+    on_due = indexes.criteria_index_plan("invoice", [[{"property": "due", "operator": "known"}]])
+    for _, sql in on_due:
+        db.execute_sql(sql)
+    assert {n for n, _ in on_due} <= set(indexes.existing_indexes("invoice"))
+    remove_property("invoice", "due")
+    assert "due" not in _columns("rec_invoice")
+    assert not {n for n, _ in on_due} & set(indexes.existing_indexes("invoice"))
