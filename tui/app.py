@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from textual import events
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.widgets import Input
@@ -22,7 +22,8 @@ from models.db import describe
 from models.errors import RotaError
 from models.settings import Settings, load_settings
 from tui.commands import ScreenCommands
-from tui.messages import EngineEventMessage, WorkflowsChanged
+from tui.messages import EngineErrorMessage, EngineMessage, EngineStatusMessage, WorkflowsChanged, engine_message
+from tui.text import safe_text
 from tui.workers import close_write_queue, friendly, show_failure
 
 log = logging.getLogger("rota.tui")
@@ -58,7 +59,7 @@ class RotaApp(App[int]):
         self.internal_error: str | None = None
         self._last_engine_error: str | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self.sub_title = describe(db_url)
+        self.sub_title = safe_text(describe(db_url))
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
 
@@ -115,30 +116,46 @@ class RotaApp(App[int]):
 
     def _engine_event(self, event: Any) -> None:
         """Called on the engine thread: hand over and return at once."""
-        self.post_message(EngineEventMessage(event))
+        self.post_message(engine_message(event))
 
-    def on_engine_event_message(self, message: EngineEventMessage) -> None:
-        event = message.event
-        kind = type(event).__name__
-        if kind == "EngineStatus":
-            self.engine_status = event
-            if not event.last_error:
+    @on(EngineMessage)
+    def handle_engine_message(self, message: EngineMessage) -> None:
+        """The app's own part (the latest status, an error toast), then a copy of the
+        message to each screen in the stack (a screen below the top one keeps its data
+        current too; each screen handles the kinds it shows)."""
+        if isinstance(message, EngineStatusMessage):
+            self.engine_status = message.event
+            if not message.event.last_error:
                 self._last_engine_error = None
-        elif kind == "EngineError":
-            text = getattr(event, "message", "engine error")
+        elif isinstance(message, EngineErrorMessage):
+            text = message.event.message or "engine error"
             if text != self._last_engine_error:  # a retrying engine repeats itself; toast once
                 self._last_engine_error = text
                 self.notify(f"{text} (retrying)", title="Engine", severity="error")
         for screen in self.screen_stack:
-            screen.post_message(EngineEventMessage(event))
+            screen.post_message(message.copy())
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """A field that gets the focus puts the cursor after its text, so the first key
         adds to the value instead of replacing it. Fields where replacing is the point
-        (a proposed name) carry the ``-replace`` class and keep Textual's select-all."""
+        (a proposed name) carry the ``-replace`` class and keep Textual's select-all.
+
+        This one hook covers every Input of every screen, modal dialogs included: the
+        focused widget posts ``DescendantFocus`` to its parent after its own focus
+        handler (Textual's select-all) ran, and it bubbles up to the screen and then here
+        (tests/tui/test_cursor_at_end.py: editor, step dialog, record form, clone)."""
         widget = event.widget
         if isinstance(widget, Input) and not widget.has_class("-replace") and widget.value:
             widget.action_end()
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast (screens' ``self.notify`` come here too) is plain text with control
+        characters escaped (``tui.text.safe_text``): a notification names workflows and
+        echoes values, which must neither send escape sequences to the terminal nor be
+        read as markup (a name with ``[/b]`` would not even render)."""
+        super().notify(safe_text(message, keep_lines=True), title=safe_text(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     def on_workflows_changed(self, message: WorkflowsChanged) -> None:
         for screen in self.screen_stack:

@@ -63,6 +63,9 @@ def main() -> int:
     parser.add_argument("--pg", action="store_true", help="a fresh schema on $ROTA_TEST_PG_URL")
     parser.add_argument("--in-progress-pct", type=float, default=0.0,
                         help="share of records with an enrollment in progress before the run")
+    parser.add_argument("--with-step", action="store_true",
+                        help="the workflow has a step (a delay), so its enrollments are in progress after the run "
+                             "(only such workflows ever have records in progress); default: no steps")
     parser.add_argument("--spread", action="store_true",
                         help="records in progress spread over the table (every n-th) instead of the first ones")
     parser.add_argument("--engine-run", metavar="URL", help=argparse.SUPPRESS)
@@ -104,8 +107,11 @@ def bench(args, db_url: str | None) -> int:
     if is_postgres():
         db.execute_sql("ANALYZE")
     # Every record matches: empty criteria, no suppression (the "1,000,000 matching").
+    steps = [{"type": "delay", "days": 2}] if args.with_step else []
     wf = workflows.save_workflow(workflow_body("Bench", {"kind": "daily", "time": "08:00", "timezone": "UTC"},
-                                                criteria=[], suppression=[]), now=t0, actor="bench")
+                                                criteria=[], suppression=[], actions=steps), now=t0, actor="bench")
+    if steps:
+        print("the workflow has one step (a delay): its enrollments stay in progress, as overlap presumes")
 
     # 1. The raw ceiling, on the empty table, then removed again — in a fresh process
     # with the engine's connection settings, exactly as the engine's run below.

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static
 from engine.events import EngineStatus, RunFinished
 from models.schema import Run, Workflow
 from tests.tui.conftest import FIXED_NOW, settle
-from tui.messages import EngineEventMessage, WorkflowsChanged
+from tui.messages import EngineStatusMessage, RunFinishedMessage, WorkflowsChanged, engine_message
 
 
 async def test_opens_on_the_workflows_table_keyed_by_id(seeded_db, make_app):
@@ -47,9 +47,9 @@ async def test_engine_status_messages_replace_each_other_but_runs_do_not():
     status = EngineStatus(at=FIXED_NOW, engine_id="e", running=True, active=True, next_wake_at=None, lag_ms=None)
     run = RunFinished(at=FIXED_NOW, workflow_id=1, workflow_name="w", run_id=1, scheduled_for=FIXED_NOW,
                       status="succeeded", matched=1, enrolled=1, suppressed=0, duration_ms=1, lag_ms=1)
-    assert EngineEventMessage(status).can_replace(EngineEventMessage(status))
-    assert not EngineEventMessage(run).can_replace(EngineEventMessage(run))
-    assert not EngineEventMessage(status).can_replace(EngineEventMessage(run))
+    assert EngineStatusMessage(status).can_replace(EngineStatusMessage(status))
+    assert not RunFinishedMessage(run).can_replace(RunFinishedMessage(run))
+    assert not engine_message(status).can_replace(engine_message(run))
     assert WorkflowsChanged(1).can_replace(WorkflowsChanged(2))
 
 
@@ -64,7 +64,7 @@ async def test_run_finished_event_updates_the_row_in_place(seeded_db, make_app, 
         run_at = FIXED_NOW - timedelta(hours=3)
         Run.create(workflow=wf, scheduled_for=run_at, status="succeeded", started_at=run_at, finished_at=run_at,
                    matched=1234, enrolled=1200, suppressed=34)
-        app.post_message(EngineEventMessage(RunFinished(
+        app.post_message(engine_message(RunFinished(
             at=FIXED_NOW, workflow_id=wf.id, workflow_name=wf.name, run_id=1, scheduled_for=run_at,
             status="succeeded", matched=1234, enrolled=1200, suppressed=34, duration_ms=5, lag_ms=1)))
         await settle(pilot, app)

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 from engine.events import EngineStatus, RunFinished
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Notification, Run, Task, Workflow
 from tests.tui.conftest import FIXED_NOW, settle
-from tui.messages import EngineEventMessage
+from tui.messages import engine_message
 from tui.widgets.chart import BarChart
 
 LEAD_WATCH = {
@@ -105,7 +105,7 @@ async def test_dashboard_shows_the_rollup_runs_and_newest_enrollments_then_updat
 
         now = FIXED_NOW
         run = execute_run(get_workflow("Lead watch"), now, now=now)
-        app.post_message(EngineEventMessage(RunFinished(
+        app.post_message(engine_message(RunFinished(
             at=now, workflow_id=run.workflow_id, workflow_name="Lead watch", run_id=run.id, scheduled_for=now,
             status="succeeded", matched=run.matched, enrolled=run.enrolled, suppressed=run.suppressed,
             duration_ms=3.0, lag_ms=0.0)))
@@ -116,7 +116,7 @@ async def test_dashboard_shows_the_rollup_runs_and_newest_enrollments_then_updat
         today = EnrollmentDaily.select().where(EnrollmentDaily.day == FIXED_NOW.date())
         assert chart.data[-1][1] == sum(d.enrolled for d in today) == 4  # Friday 2 + manual 1 + Lead watch 1
 
-        app.post_message(EngineEventMessage(EngineStatus(
+        app.post_message(engine_message(EngineStatus(
             at=now, engine_id="e1", running=True, active=False, next_wake_at=now + timedelta(hours=1),
             lag_ms=1500.0)))
         await settle(pilot, app)
@@ -145,7 +145,7 @@ async def test_workflow_dashboard_shows_only_that_workflow(seeded_db, make_app):
         assert "1 enrolled · 1 suppressed · 1 run" in str(app.screen.query_one("#dash-totals", Static).render())
         # A run of another workflow does not appear here.
         other = Run.select().where(Run.workflow != wf).first()
-        app.post_message(EngineEventMessage(RunFinished(
+        app.post_message(engine_message(RunFinished(
             at=FIXED_NOW, workflow_id=other.workflow_id, workflow_name="x", run_id=other.id, scheduled_for=None,
             status="succeeded", matched=1, enrolled=1, suppressed=0, duration_ms=1.0, lag_ms=0.0)))
         await settle(pilot, app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from models.errors import RotaError
-from tui.cli import db_option, open_db, whole_number
+from tui.cli.common import db_option, open_db, whole_number
 from tui.cli.output import TIME_WIDTH, local_time, operator_zone, say, say_json
 
 

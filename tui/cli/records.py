@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from tui.cli import db_option, open_db, whole_number
+from tui.cli.common import db_option, open_db, whole_number
 from tui.cli.output import say
 from tui.cli.progress import TerminalProgress
 

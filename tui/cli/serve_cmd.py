@@ -23,7 +23,7 @@ import shlex
 import sys
 
 from models.errors import RotaError
-from tui.cli import db_option, open_db, whole_number
+from tui.cli.common import db_option, open_db, whole_number
 from tui.cli.output import say
 
 COOKIE = "rota_token"

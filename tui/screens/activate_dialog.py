@@ -7,6 +7,10 @@ workflow's where it differs) and the actions, one line each.
 in a worker, and until it has arrived the confirm key does nothing — a second key
 press while the counts load never confirms something the operator has not seen.
 Escape (or "n") cancels: the dialog dismisses False and the caller writes nothing.
+
+A caller that can show a refusal better than the dialog can (the workflow editor puts
+it on the offending field and focuses it, as a save does) passes ``refused``: on a
+``RotaError`` the dialog dismisses False and hands the error to it.
 """
 from __future__ import annotations
 
@@ -21,8 +25,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 from textual.worker import Worker
 
+from models.errors import RotaError
 from models.settings import load_settings
 from models.timeutil import utcnow
+from tui.text import safe_markup
 from tui.workers import WorkerReports, db_read, friendly
 
 log = logging.getLogger("rota.tui")
@@ -41,11 +47,13 @@ class PreviewDialog(WorkerReports, ModalScreen[bool]):
     CONFIRM_LABEL = "Confirm"
     LOADING = "Counting the records meeting the criteria…"
 
-    def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, *, clock: Callable[[], datetime] | None = None,
+                 refused: Callable[[RotaError], None] | None = None) -> None:
         super().__init__()
         self.ready = False
         self.result_value = None
         self._clock = clock
+        self._refused = refused
 
     def now(self) -> datetime:
         """The caller's clock, else the app's (tests move it), else the real time."""
@@ -97,6 +105,11 @@ class PreviewDialog(WorkerReports, ModalScreen[bool]):
         if worker.group != "preview":
             return False
         log.info("preview failed", exc_info=worker.error)
+        if self._refused is not None and isinstance(worker.error, RotaError):
+            refused, error = self._refused, worker.error
+            self.dismiss(False)
+            self.app.call_later(refused, error)  # once the dialog is gone, so the focus stays put
+            return True
         self.query_one("#pd-body", Static).update(f"[b]Cannot go on:[/b] {_esc(friendly(worker.error))}")
         self.query_one("#pd-hint", Static).update("Escape: back")
         return True
@@ -127,8 +140,9 @@ class ActivateDialog(PreviewDialog):
     TITLE_TEXT = "Activate workflow"
     CONFIRM_LABEL = "Activate"
 
-    def __init__(self, workflow: str | dict, *, clock: Callable[[], datetime] | None = None) -> None:
-        super().__init__(clock=clock)
+    def __init__(self, workflow: str | dict, *, clock: Callable[[], datetime] | None = None,
+                 refused: Callable[[RotaError], None] | None = None) -> None:
+        super().__init__(clock=clock, refused=refused)
         self.workflow = workflow
 
     def compute(self):
@@ -159,7 +173,5 @@ class ActivateDialog(PreviewDialog):
         return "\n".join(lines)
 
 
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+def _esc(text) -> str:
+    return safe_markup(text, keep_lines=True)

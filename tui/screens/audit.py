@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from tui.messages import WorkflowsChanged
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 from tui.workers import WorkerReports, db_read, db_write
 
@@ -161,7 +162,5 @@ class AuditScreen(WorkerReports, Screen):
         self.dismiss()
 
 
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+def _esc(text) -> str:
+    return safe_markup(text, keep_lines=True)

@@ -15,8 +15,8 @@ class ChangeDialog(PreviewDialog):
     CONFIRM_LABEL = "Apply"
     LOADING = "Working out what changes…"
 
-    def __init__(self, original_name: str, body: dict, *, clock=None) -> None:
-        super().__init__(clock=clock)
+    def __init__(self, original_name: str, body: dict, *, clock=None, refused=None) -> None:
+        super().__init__(clock=clock, refused=refused)
         self.original_name = original_name
         self.body = body
 

@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from tui.text import safe_markup
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Yes / no. Escape or "n" answers no; "y" answers yes. Focus starts on the safe
@@ -32,7 +34,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="title")
-            yield Label(self.question, id="question")
+            yield Label(safe_markup(self.question, keep_lines=True), id="question")
             with Horizontal(classes="buttons"):
                 yield Button(self.no, id="no")
                 yield Button(self.yes, id="yes", variant="error")
@@ -65,7 +67,7 @@ class AskScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             if self.title_text:
                 yield Static(self.title_text, classes="title")
-            yield Label(self.question)
+            yield Label(safe_markup(self.question, keep_lines=True))
             # A proposal: typing replaces it (selected, and the hint says so); End edits it.
             yield Input(self.value, placeholder=self.placeholder, id="answer", classes="-replace")
             hint = "Typing replaces the proposal (End to edit it) · " if self.value else ""

@@ -17,6 +17,7 @@ so a burst of runs costs one query set); an ``EngineStatus`` rewrites the status
 """
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -25,7 +26,15 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from models.store.reads import DashboardData, EnrollRow, RunRow, dashboard
-from tui.messages import EngineEventMessage, WorkflowsChanged
+from tui.messages import (
+    EngineMessage,
+    MisfireMessage,
+    RunFailedMessage,
+    RunFinishedMessage,
+    StepsRanMessage,
+    WorkflowsChanged,
+)
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter, column_table, cursor_key, fit_columns, set_columns, sync_table
 from tui.widgets.chart import BarChart
 from tui.widgets.fit import clip, compact_count, fit_parts
@@ -223,21 +232,29 @@ class DashboardScreen(WorkerReports, Screen):
 
     # ---------------------------------------------------------------- live
 
-    def on_engine_event_message(self, message: EngineEventMessage) -> None:
-        event = message.event
-        kind = type(event).__name__
+    @on(EngineMessage)
+    def engine_message(self, message: EngineMessage) -> None:
         self.query_one("#dash-engine", Static).update(status_words(self.app))
-        if kind == "RunFinished" and (self.workflow_id is None or event.workflow_id == self.workflow_id):
+
+    @on(RunFinishedMessage)
+    @on(RunFailedMessage)
+    def run_finished(self, message: RunFinishedMessage | RunFailedMessage) -> None:
+        """A run of what this dashboard shows: its row at the top at once, then a reload."""
+        event = message.event
+        if self.workflow_id is None or event.workflow_id == self.workflow_id:
             if event.run_id is not None and all(r.id != event.run_id for r in self.runs):
                 self.runs = [RunRow(id=event.run_id, workflow=event.workflow_name, kind=event.kind,
                                     status=event.status, when=event.at, matched=event.matched,
                                     enrolled=event.enrolled, suppressed=event.suppressed)] + self.runs[:RUN_CAP - 1]
                 self.show_runs()
             self.reload()
-        elif kind == "Misfire" and (self.workflow_id is None or event.workflow_id == self.workflow_id):
+
+    def on_misfire_message(self, message: MisfireMessage) -> None:
+        if self.workflow_id is None or message.workflow_id == self.workflow_id:
             self.reload()
-        elif kind == "StepsRan":  # e.g. a manual enrollment from the command line woke this engine
-            self.reload()
+
+    def on_steps_ran_message(self, message: StepsRanMessage) -> None:
+        self.reload()  # e.g. a manual enrollment from the command line woke this engine
 
     def on_workflows_changed(self, message: WorkflowsChanged) -> None:
         """A manual enrollment in this process (records screen) reports here."""
@@ -256,7 +273,5 @@ class DashboardScreen(WorkerReports, Screen):
         self.dismiss()
 
 
-def _esc(text: str | None) -> str:
-    from rich.markup import escape
-
-    return escape(text or "")
+def _esc(text) -> str:
+    return safe_markup(text, keep_lines=True)

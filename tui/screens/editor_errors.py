@@ -13,13 +13,15 @@ from textual.widgets import Input, Static, TabbedContent
 from models.errors import RotaError
 from models.objects import get_props
 from tui.labels import humanize
+from tui.text import safe_markup
 from tui.widgets.schedule_form import ScheduleForm
 from tui.widgets.settings_form import SettingsForm
 
 
-def section_for_error(message: str) -> str | None:
-    """The section (tab id) a save_workflow message is about, from its leading words."""
-    head = message.split(":", 1)[0].lower()
+def section_for_error(message: str, field_section: str | None = None) -> str | None:
+    """The section (tab id) a save_workflow refusal is about: from the error's ``field``
+    (``RotaError.section``) when it names one, else from the message's leading words."""
+    head = (field_section or message.split(":", 1)[0]).lower()
     if head.startswith("schedule"):
         return "tab-schedule"
     if head.startswith("criteria"):
@@ -45,14 +47,17 @@ class EditorErrors:
             self.query_one(f"#{err_id}", Static).update("")
         self.query_one("#we-settings", SettingsForm).show_error(None)
 
-    def show_save_error(self, message: str) -> None:
-        """Put a service-layer message on its field and section, and toast it."""
+    def show_save_error(self, error: RotaError | str) -> None:
+        """Put a service-layer refusal on its field and section, focus it, and toast it.
+        Saving (ctrl+s), activating (ctrl+t) and a live edit's preview all come here."""
         self._after_save = None
-        section = section_for_error(message)
+        message = str(error)
+        section = section_for_error(message, getattr(error, "section", None))
         raw_detail = message.split(":", 1)[1].strip() if ":" in message else message
         words = self.words(message)  # what is shown: labels, not the file's names
         detail = self.words(raw_detail)
-        if message.startswith(("name:", "object_type:")) or "exists already" in message:
+        if (message.startswith(("name:", "object_type:")) or "exists already" in message
+                or getattr(error, "section", None) in ("name", "object_type")):
             self.query_one("#we-name-error", Static).update(words)
             self.query_one("#we-name-error").display = True
             self.query_one("#we-name", Input).add_class("-invalid")
@@ -69,17 +74,16 @@ class EditorErrors:
         if section:
             self.query_one("#we-tabs", TabbedContent).active = section
         self.call_after_refresh(self._focus_error, section, message)
-        self.notify(words, title="Not saved", severity="error", timeout=8)
+        self.notify(self.words(message, markup=False), title="Not saved", severity="error", timeout=8)
 
-    def words(self, message: str) -> str:
-        """A service-layer message in the screen's labels (``tui.labels``), markup-safe."""
-        from rich.markup import escape
-
+    def words(self, message: str, *, markup: bool = True) -> str:
+        """A service-layer message in the screen's labels (``tui.labels``), markup-safe
+        (plain text with ``markup=False``, for a toast)."""
         try:
             props = get_props(self.object_type)
         except RotaError:
             props = None
-        return escape(humanize(message, props))
+        return safe_markup(humanize(message, props)) if markup else humanize(message, props)
 
     def _focus_error(self, section: str | None, message: str) -> None:
         """Focus the marked field, so fixing it is the next keystroke."""

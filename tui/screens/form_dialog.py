@@ -20,6 +20,7 @@ from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from models.errors import RotaError
 from tui.labels import humanize
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter
 
 T = TypeVar("T")
@@ -106,9 +107,7 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
         self.dismiss(value)
 
     def show_error(self, message: str) -> None:
-        from rich.markup import escape
-
-        self.query_one(f"#{self.PREFIX}-error", Static).update(escape(humanize(message, getattr(self, "props", None))))
+        self.query_one(f"#{self.PREFIX}-error", Static).update(safe_markup(humanize(message, getattr(self, "props", None))))
         self.app.bell()
 
     def on_mount(self) -> None:

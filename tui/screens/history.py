@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -27,7 +28,8 @@ from textual.worker import Worker
 
 from models.errors import RotaError
 from models.store import reads
-from tui.messages import EngineEventMessage
+from tui.messages import WorkflowRunMessage
+from tui.text import safe_markup, safe_text
 from tui.widgets import WrappingFooter, column_table, cursor_key
 from tui.widgets.fit import clip
 from tui.workers import WorkerReports, db_read
@@ -225,7 +227,7 @@ class HistoryScreen(WorkerReports, Screen):
             table.add_row(self.app.local_time(at), row["type"].replace("_", " "),
                           "" if row["record_id"] is None else str(row["record_id"]),
                           "" if row["step"] is None else str(row["step"]),
-                          clip(self.detail_text(row), DETAIL_WIDTH), key=row["cursor"])
+                          safe_markup(clip(safe_text(self.detail_text(row)), DETAIL_WIDTH)), key=row["cursor"])
         self.show_detail()
         self.refresh_bindings()
 
@@ -254,10 +256,10 @@ class HistoryScreen(WorkerReports, Screen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
 
-    def on_engine_event_message(self, message: EngineEventMessage) -> None:
+    @on(WorkflowRunMessage)
+    def workflow_run_message(self, message: WorkflowRunMessage) -> None:
         """New runs of this workflow show at the top, unless the operator is paging."""
-        event = message.event
-        if getattr(event, "workflow_name", None) == self.workflow_name and len(self.rows) <= PAGE:
+        if message.workflow_name == self.workflow_name and len(self.rows) <= PAGE:
             self.apply_filters()
 
     # ---------------------------------------------------------------- actions
@@ -281,7 +283,5 @@ class HistoryScreen(WorkerReports, Screen):
         self.dismiss()
 
 
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+def _esc(text) -> str:
+    return safe_markup(text, keep_lines=True)

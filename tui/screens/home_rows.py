@@ -13,12 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from rich.markup import escape
-
 from engine.schedule import parse_schedule
 from models.errors import RotaError
 from models.store import reads
 from models.timeutil import utcnow, zone
+from tui.text import safe_markup, safe_text
 from tui.widgets.fit import clip, compact_count
 
 ROW_CAP = 1000
@@ -227,7 +226,7 @@ def row_cells(row: WorkflowRow, columns: list[tuple[str, str, int]], now: dateti
     if "name" in widths:
         # the marker goes on the name when no Last run column shows the failure
         name = f"⚠ {row.name}" if row.failing and "last" not in widths else row.name
-        cells["name"] = clip(name, widths["name"])
+        cells["name"] = clip(safe_text(name), widths["name"])  # escaped first, so the clip is what shows
     cells["status"] = row.status
     cells["type"] = clip(row.object_type, widths.get("type", 7))
     schedule = row.schedule_short
@@ -239,6 +238,10 @@ def row_cells(row: WorkflowRow, columns: list[tuple[str, str, int]], now: dateti
     cells["in_progress"] = "—" if row.in_progress is None else compact_count(row.in_progress, 8)
     cells["enrolled"] = "—" if row.enrolled is None else compact_count(row.enrolled, 8)
     return tuple(cells[key] for key, _, _ in columns)
+
+
+def escape(text: str | None) -> str:
+    return safe_markup(text)
 
 
 def detail_markup(row: WorkflowRow, local_time: Callable[[datetime], str], zone_abbr: str) -> str:

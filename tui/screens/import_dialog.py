@@ -22,6 +22,7 @@ from textual.worker import Worker
 
 from models.errors import RotaError
 from models.importer import ImportCancelled, ImportProgress, import_csv
+from tui.text import safe_markup
 from tui.workers import WorkerReports, db_write
 
 
@@ -125,7 +126,7 @@ class ImportDialog(WorkerReports, ModalScreen[int | None]):
     def status(self, text: str, *, error: bool = False) -> None:
         box = self.query_one("#import-status", Static)
         box.set_class(error, "-error")
-        box.update(text)
+        box.update(safe_markup(text))  # an error echoes the file's values
 
     def action_cancel(self) -> None:
         """Before the start: close. While importing: stop it; the dialog closes once the

@@ -19,7 +19,8 @@ from textual.worker import Worker
 
 from engine.identity import EVERYONE, Identity, current_identity
 from models.store.inbox import CAP, NoteRow, TaskRow, load_inbox
-from tui.messages import EngineEventMessage
+from tui.messages import RunFailedMessage, StepsRanMessage
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 from tui.workers import WorkerReports, db_read, db_write
 
@@ -147,9 +148,11 @@ class InboxScreen(WorkerReports, Screen):
                 table._clear_caches()  # cells were rendered at the old width (no public way)
                 table.refresh(layout=True)
 
-    def on_engine_event_message(self, message: EngineEventMessage) -> None:
-        if type(message.event).__name__ == "StepsRan":  # steps write tasks and notifications
-            self.reload()
+    def on_steps_ran_message(self, message: StepsRanMessage) -> None:
+        self.reload()  # steps write tasks and notifications
+
+    def on_run_failed_message(self, message: RunFailedMessage) -> None:
+        self.reload()  # a failed run writes a notification
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "mark_read":
@@ -180,7 +183,5 @@ class InboxScreen(WorkerReports, Screen):
         self.dismiss()
 
 
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+def _esc(text) -> str:
+    return safe_markup(text, keep_lines=True)

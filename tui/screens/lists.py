@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
 from models.errors import RotaError
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 from tui.workers import WorkerReports, db_read, db_write
 
@@ -135,7 +136,7 @@ class ListsScreen(WorkerReports, Screen):
             text = "No static lists yet: save one from the review screen, or use an add_to_list step."
         else:
             page = len(self.starts) + 1
-            text = (f'"{info["name"]}": {info["count"]:,} {info["object_type"]} members · page {page}'
+            text = (f'"{safe_markup(info["name"])}": {info["count"]:,} {info["object_type"]} members · page {page}'
                     + (" · ] next" if self.more else "") + (" · [ previous" if self.starts else ""))
         self.query_one("#lists-status", Static).update(text)
         self.refresh_bindings()

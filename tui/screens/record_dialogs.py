@@ -9,6 +9,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
+from tui.text import safe_markup, safe_text
+
 
 class WorkflowPickScreen(ModalScreen[str | None]):
     """Choose the workflow to enroll a record in. Only active workflows can be chosen
@@ -26,7 +28,7 @@ class WorkflowPickScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(f"Enroll {self.record_label} in…", classes="title")
             if self.workflows:
-                yield OptionList(*[Option(name if status == "active" else f"{name} ({status})", id=name,
+                yield OptionList(*[Option(safe_markup(name if status == "active" else f"{name} ({status})"), id=name,
                                           disabled=status != "active") for name, status in self.workflows],
                                  id="pick")
             else:
@@ -105,10 +107,14 @@ class TimelineScreen(ModalScreen[None]):
             yield Static("Escape closes", classes="hint")
 
     def cells(self, row: dict) -> dict[str, str]:
+        """The entry's values as plain text (control characters escaped); markup-escaped
+        where they are shown, after clipping, so the clip counts what shows."""
         return {"at": (row["at"] or "")[:16].replace("T", " "), "kind": row["kind"].replace("_", " "),
-                "text": _printable(row["text"]), "wf": _printable(row["workflow"] or "")}
+                "text": safe_text(row["text"]), "wf": safe_text(row["workflow"] or "")}
 
     def on_resize(self) -> None:
+        from rich.markup import escape
+
         from tui.widgets import fit_columns, set_columns
         from tui.widgets.fit import clip
 
@@ -120,7 +126,7 @@ class TimelineScreen(ModalScreen[None]):
         set_columns(table, columns)
         for i, row in enumerate(self.story["timeline"]):
             cells = self.cells(row)
-            table.add_row(*(clip(cells[key], width) for key, _, width in columns), key=str(i))
+            table.add_row(*(escape(clip(cells[key], width)) for key, _, width in columns), key=str(i))
         self.show_detail()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -140,8 +146,3 @@ class TimelineScreen(ModalScreen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
-
-def _printable(text: str) -> str:
-    from models.text import printable
-
-    return printable(text)

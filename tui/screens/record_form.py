@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker
 
 from models.errors import RotaError
+from tui.text import safe_markup, safe_text
 from tui.workers import WorkerReports, db_write
 
 HINTS = {"number": "a number, e.g. 1200.50", "date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM",
@@ -65,7 +66,7 @@ class RecordFormScreen(WorkerReports, ModalScreen[int | None]):
             yield Static(title, classes="title")
             with VerticalScroll(id="record-fields"):
                 for prop in self.props:
-                    yield Label(prop.label + (" *" if prop.required else ""))
+                    yield Label(safe_markup(prop.label) + (" *" if prop.required else ""))
                     yield self.field_for(prop)
             yield Static("", id="form-error")
             with Horizontal(classes="buttons"):
@@ -77,12 +78,14 @@ class RecordFormScreen(WorkerReports, ModalScreen[int | None]):
         value = self.values.get(prop.name)
         fid = f"f-{prop.name}"
         if prop.type == "enumeration":
-            return Select([(label, name) for name, label in prop.options], id=fid, prompt="(none)",
+            return Select([(safe_markup(label), name) for name, label in prop.options], id=fid, prompt="(none)",
                           value=value if value in prop.option_names else Select.NULL)
         if prop.type == "bool":
             return Select([("yes", "true"), ("no", "false")], id=fid, prompt="(unknown)",
                           value=Select.NULL if value is None else ("true" if value else "false"))
-        return Input(field_text(prop, value, self.tz_name), placeholder=HINTS.get(prop.type, ""), id=fid)
+        # Control characters in a stored value show escaped (\x1b), never raw; left as
+        # shown, the field keeps the stored value (read_values).
+        return Input(safe_text(field_text(prop, value, self.tz_name)), placeholder=HINTS.get(prop.type, ""), id=fid)
 
     def on_mount(self) -> None:
         self.query_one("#form-error", Static).display = False
@@ -98,7 +101,8 @@ class RecordFormScreen(WorkerReports, ModalScreen[int | None]):
             if isinstance(widget, Select):
                 out[prop.name] = None if widget.value is Select.NULL else widget.value
             else:
-                out[prop.name] = widget.value
+                stored = field_text(prop, self.values.get(prop.name), self.tz_name)
+                out[prop.name] = stored if widget.value == safe_text(stored) else widget.value
         return out
 
     def action_save(self) -> None:
@@ -126,10 +130,8 @@ class RecordFormScreen(WorkerReports, ModalScreen[int | None]):
         return False
 
     def show_error(self, text: str) -> None:
-        from rich.markup import escape
-
         box = self.query_one("#form-error", Static)
-        box.update(escape(text))
+        box.update(safe_markup(text))
         box.display = True
         for prop in self.props:  # mark the field the message names, when it names one
             widget = self.query_one(f"#f-{prop.name}")

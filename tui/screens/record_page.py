@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.cells import cell_len
-from rich.markup import escape
 
+from tui.text import safe_markup, safe_text
 from tui.widgets.fit import clip
 
 PAGE = 100
@@ -41,13 +41,12 @@ def read_page(type_name: str, after: int, search_prop: str | None, search: str, 
     optionally filtered; with the number of records the search matches."""
     from engine.steps.templates import display_value
     from models.store import records as store
-    from models.text import printable
     from models.timeutil import zone
 
     page = store.record_page(type_name, after=after, limit=PAGE, search=search, search_prop=search_prop,
                              tz_name=tz_name)
     tz = zone(tz_name)
-    rows = [(r["id"], tuple(printable(display_value(p, r.get(p.name), tz)) for p in page.columns))
+    rows = [(r["id"], tuple(safe_text(display_value(p, r.get(p.name), tz)) for p in page.columns))
             for r in page.rows]
     total = store.count_records(type_name, search, search_prop, tz_name) if with_total else -1
     return RecordPage(page.type_name, [(p.name, p.label) for p in page.columns], rows, after, page.more, total)
@@ -126,7 +125,7 @@ def row_cells(page: RecordPage, columns: list[tuple[str, str, int]], rid: int, c
     index = {key: i for i, (key, _) in enumerate(page.columns)}
     out = [str(rid)]
     for key, _, width in columns[1:]:
-        out.append(clip(cells[index[key]], width))
+        out.append(safe_markup(clip(cells[index[key]], width)))
     return tuple(out)
 
 
@@ -153,6 +152,6 @@ def detail_markup(page: RecordPage, columns: list[tuple[str, str, int]], rid: in
         if parts and used + size + tail > room:
             parts.append(f"{len(pending) - i} more: e shows all")
             break
-        parts.append(f"[b]{escape(label)}[/b] {escape(value)}")
+        parts.append(f"[b]{safe_markup(label)}[/b] {safe_markup(value)}")
         used += size
-    return " · ".join([escape(head), *parts])
+    return " · ".join([safe_markup(head), *parts])

@@ -24,6 +24,7 @@ from engine.identity import format_instant
 from engine.preview_change import ReviewSummary
 from tui.messages import WorkflowsChanged
 from tui.screens.activate_dialog import ActivateDialog
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter
 from tui.workers import WorkerReports, db_read, db_write
 
@@ -187,7 +188,5 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
             event.button.id]()
 
 
-def _esc(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+def _esc(text) -> str:
+    return safe_markup(text, keep_lines=True)

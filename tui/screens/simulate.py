@@ -23,6 +23,7 @@ from textual.worker import Worker
 from engine.simulate import Occurrence, parse_day, simulate, simulate_spec
 from models.errors import RotaError
 from models.settings import load_settings
+from tui.text import safe_markup
 from tui.widgets import column_table
 from tui.workers import WorkerReports, db_read, friendly
 
@@ -154,4 +155,4 @@ class SimulateScreen(WorkerReports, ModalScreen[None]):
 
 
 def _esc(text: str) -> str:
-    return text.replace("[", r"\[")
+    return safe_markup(text, keep_lines=True)

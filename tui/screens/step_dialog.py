@@ -30,7 +30,9 @@ from models.errors import RotaError
 from models.objects import get_props
 from models.settings import load_settings
 from models.timeutil import zone
+from tui.screens.filter_dialog import FilterDialog
 from tui.screens.form_dialog import FormDialog
+from tui.text import safe_text
 from tui.widgets.criteria_editor import CriteriaEditor
 from tui.workers import WorkerReports, db_read
 
@@ -284,7 +286,7 @@ class StepDialog(WorkerReports, FormDialog[dict]):
 
     def _show_preview(self, line: str) -> None:
         if self.is_attached:
-            self.query_one("#sd-preview", Static).update(Text(line))  # record text, never markup
+            self.query_one("#sd-preview", Static).update(Text(safe_text(line)))  # record text: never markup, control characters escaped
 
     # ------------------------------------------------------------------ events
 
@@ -300,6 +302,12 @@ class StepDialog(WorkerReports, FormDialog[dict]):
     @on(Select.Changed, "#f-unit")
     def _unit_changed(self) -> None:
         self._show_delay_rows()
+
+    @on(CriteriaEditor.FilterWanted)
+    def _filter_wanted(self, message: CriteriaEditor.FilterWanted) -> None:
+        """A branch's condition editor asks for a filter."""
+        message.stop()
+        self.app.push_screen(FilterDialog(message.object_type, message.filter, target=message.target), message.done)
 
     def validated(self) -> dict:
         """The step in its normal form, checked as saving checks it."""

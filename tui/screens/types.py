@@ -21,6 +21,7 @@ from textual.worker import Worker
 from models.errors import RotaError
 from models.objects import NAME_RE, PROPERTY_TYPES
 from tui.screens.form_dialog import FormDialog
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter, column_table, cursor_key, sync_table
 from tui.workers import WorkerReports, db_read, db_write
 
@@ -193,7 +194,7 @@ class TypesScreen(WorkerReports, Screen):
         sync_table(self.query_one("#props-table", DataTable), rows, ["name", "label", "type", "req", "options"])
         kind = "built in" if info and info["builtin"] else "custom"
         self.query_one("#types-status", Static).update(
-            f"{info['label']} ({info['name']}, {kind}): {len(props)} properties, {info['records']:,} records"
+            f"{safe_markup(info['label'])} ({safe_markup(info['name'])}, {kind}): {len(props)} properties, {info['records']:,} records"
             if info else "No object types.")
         self.refresh_bindings()
 

@@ -39,6 +39,9 @@ from models.timeutil import utcnow
 from tui.screens.activate_dialog import ActivateDialog
 from tui.screens.change_dialog import ChangeDialog
 from tui.screens.editor_errors import EditorErrors
+from tui.screens.filter_dialog import FilterDialog
+from tui.screens.step_dialog import StepDialog
+from tui.text import safe_text
 from tui.widgets import WrappingFooter
 from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.criteria_editor import CriteriaEditor
@@ -124,7 +127,8 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
         types = self.types or [(body["object_type"], body["object_type"])]
         with Horizontal(id="we-top"):
             yield Label("Name", classes="we-label")
-            yield Input(body.get("name") or "", placeholder="workflow name", compact=True, id="we-name")
+            # Control characters in a stored name show escaped (collect_body keeps the name).
+            yield Input(safe_text(body.get("name") or ""), placeholder="workflow name", compact=True, id="we-name")
             yield Label("Object", classes="we-label", id="we-type-label")
             yield Select(types, value=body["object_type"], allow_blank=False, compact=True,
                          disabled=self.original_name is not None, id="we-type")
@@ -171,7 +175,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
         return {"active": "● active", "paused": "‖ paused"}.get(self.body.get("status"), "○ draft")
 
     def on_mount(self) -> None:
-        self.sub_title = f"Edit {self.original_name}" if self.original_name else "New workflow"
+        self.sub_title = f"Edit {safe_text(self.original_name)}" if self.original_name else "New workflow"
         if self.types is None:
             self.load_types()
         self._schedule_count()
@@ -191,7 +195,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
         """The SPEC §9 body the widgets describe now (unvalidated)."""
         settings_form = self.query_one("#we-settings", SettingsForm)
         return {
-            "name": self.query_one("#we-name", Input).value.strip(),
+            "name": self._name_value(),
             "object_type": self.object_type,
             "status": self.body.get("status", "draft"),
             "schedule": self.query_one("#we-schedule", ScheduleForm).schedule_json(),
@@ -265,7 +269,9 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
 
     def action_activate(self) -> None:
         body = {**self.collect_body(), "status": "active"}  # issue 11 §6: ask first
-        self.app.push_screen(ActivateDialog(body, clock=self.now), lambda ok: ok and self._save(status="active"))
+        self._clear_errors()
+        self.app.push_screen(ActivateDialog(body, clock=self.now, refused=self.show_save_error),
+                             lambda ok: ok and self._save(status="active"))
 
     def action_review(self) -> None:
         self._save(then="review")
@@ -296,7 +302,8 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
                 self.save_body(body, self.original_name)
 
         if self.original_name and self.body.get("status") == "active" and self.dirty:  # live edit: show it first
-            self.app.push_screen(ChangeDialog(self.original_name, body, clock=self.now), write)
+            self.app.push_screen(ChangeDialog(self.original_name, body, clock=self.now, refused=self.show_save_error),
+                                 write)
             return
         write()
 
@@ -314,7 +321,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
         self.original_name = self.saved_name = name
         self.query_one("#we-type", Select).disabled = True
         self.query_one("#we-status", Static).update(self._status_text())
-        self.sub_title = f"Edit {name}"
+        self.sub_title = f"Edit {safe_text(name)}"
         self._baseline = self.collect_body()
         self.notify(f"Saved “{name}”" + (" — active" if body["status"] == "active" else ""), title="Saved")
         self.refresh_bindings()
@@ -339,6 +346,12 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
             self._baseline = {**(self._baseline or self.collect_body()), "status": status}
             self.refresh_bindings()
 
+    def _name_value(self) -> str:
+        """The name typed; the stored name itself while its escaped form is unchanged."""
+        typed = self.query_one("#we-name", Input).value.strip()
+        stored = self.body.get("name") or ""
+        return stored.strip() if stored and typed == safe_text(stored).strip() else typed
+
     @on(Input.Changed, "#we-name")
     def _name_changed(self) -> None:
         """A name error goes as soon as the name is edited (saving checks it again)."""
@@ -350,6 +363,17 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
     @on(ActionsEditor.Changed)
     def _actions_changed(self) -> None:
         self.query_one("#err-actions", Static).update("")
+
+    @on(CriteriaEditor.FilterWanted)
+    def _filter_wanted(self, message: CriteriaEditor.FilterWanted) -> None:
+        """The criteria editors (criteria, suppression, unenrollment) ask for a filter."""
+        message.stop()
+        self.app.push_screen(FilterDialog(message.object_type, message.filter, target=message.target), message.done)
+
+    @on(ActionsEditor.StepWanted)
+    def _step_wanted(self, message: ActionsEditor.StepWanted) -> None:
+        message.stop()
+        self.app.push_screen(StepDialog(message.object_type, message.step, target=message.target), message.done)
 
     @on(Tree.NodeHighlighted, "#we-actions")
     def _step_highlighted(self, event: Tree.NodeHighlighted) -> None:
@@ -406,7 +430,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
         if worker.name == "save_body":
             self._saving = False
         if worker.name == "save_body" and isinstance(error, RotaError):
-            self.show_save_error(str(error))
+            self.show_save_error(error)
             return True
         if worker.name == "count_records":
             text = str(error) if isinstance(error, RotaError) else "could not count (see the log)"

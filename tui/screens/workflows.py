@@ -11,6 +11,7 @@ What a row says lives in ``tui.screens.home_rows``; what the keys do, in
 """
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -18,9 +19,10 @@ from textual.widgets import DataTable, Header, Input, Static
 from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker
 
-from tui.messages import EngineEventMessage, WorkflowsChanged
+from tui.messages import EngineMessage, WorkflowRunMessage, WorkflowsChanged
 from tui.screens.home_rows import Snapshot, WorkflowRow, detail_markup, layout, load_rows, row_cells
 from tui.screens.workflow_actions import WorkflowActions
+from tui.text import safe_markup
 from tui.widgets import WrappingFooter
 from tui.workers import WorkerReports, db_read
 
@@ -136,7 +138,7 @@ class WorkflowsScreen(WorkflowActions, WorkerReports, Screen):
 
     def cells(self, row: WorkflowRow) -> tuple:
         """The cells of the columns shown now, in order, fitted to their widths."""
-        return row_cells(row, self.columns, self.app.clock.now(), self.app.local_time)
+        return tuple(safe_markup(c) for c in row_cells(row, self.columns, self.app.clock.now(), self.app.local_time))
 
     def show_rows(self) -> None:
         """Update cells in place when the visible rows are the same; else rebuild,
@@ -187,9 +189,12 @@ class WorkflowsScreen(WorkflowActions, WorkerReports, Screen):
 
     # ------------------------------------------------------------ events in
 
-    def on_engine_event_message(self, message: EngineEventMessage) -> None:
+    @on(EngineMessage)
+    def engine_message(self, message: EngineMessage) -> None:
+        """Any engine message: the status line; a run started, finished, failed or
+        missed: the rows too."""
         self.refresh_status()
-        if type(message.event).__name__ in ("RunFinished", "Misfire", "RunStarted"):
+        if isinstance(message, WorkflowRunMessage):
             self.reload()
 
     def on_workflows_changed(self, message: WorkflowsChanged) -> None:

@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer
 from textual.widgets.data_table import CellDoesNotExist
 
+from tui.text import safe_markup
+
 
 class WrappingFooter(Footer):
     """A footer that wraps onto more rows instead of cutting keys off.
@@ -95,7 +97,11 @@ def sync_table(table, rows: list[tuple[str, tuple]], column_keys: list[str]) -> 
     ``update_cell`` (the cursor and scroll stay put while live data refreshes); only a
     changed set or order of rows rebuilds the table, keeping the cursor on the same
     row key when it is still there.
+
+    Text cells are stored text (names, values, messages): they go through
+    ``tui.text.safe_markup``, so control characters show escaped and brackets literal.
     """
+    rows = [(key, tuple(safe_markup(c) if isinstance(c, str) else c for c in cells)) for key, cells in rows]
     current = [rk.value for rk in table.rows]
     if current == [key for key, _ in rows]:
         for key, cells in rows:

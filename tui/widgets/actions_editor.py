@@ -4,10 +4,13 @@ A step is addressed by its path: ``(2,)`` is the third top-level step, ``(2, "th
 the first step in that branch's then-arm. Every edit changes the plain list of step
 dicts and redraws the tree, putting the cursor back on the step that moved or was
 added, so the tree never holds state of its own that could drift from the list saved.
+Steps are written by ``StepDialog``; the widget posts ``StepWanted`` and the screen that
+holds it pushes the dialog (widgets never import screens).
 """
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -17,6 +20,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from engine.steps import describe_step
+from tui.text import safe_text
 from tui.widgets.criteria_editor import describe_filter
 
 Path = tuple  # (index,) or (index, "then"|"else", index, …)
@@ -61,6 +65,23 @@ class ActionsEditor(Tree):
         def control(self) -> ActionsEditor:
             return self.editor
 
+    class StepWanted(Message):
+        """Asks the screen for ``StepDialog`` (``step`` None: a new one), titled for
+        ``target``; the screen pushes it with ``done`` as its result callback."""
+
+        def __init__(self, editor: ActionsEditor, step: dict | None, target: str,
+                     done: Callable[[dict | None], None]) -> None:
+            super().__init__()
+            self.editor = editor
+            self.object_type = editor.object_type
+            self.step = step
+            self.target = target
+            self.done = done
+
+        @property
+        def control(self) -> ActionsEditor:
+            return self.editor
+
     def __init__(self, actions: list | None, object_type: str, *, id: str | None = None) -> None:
         super().__init__("Actions", id=id)
         self.show_root = False
@@ -89,9 +110,9 @@ class ActionsEditor(Tree):
     def _label(self, number: str, step: dict) -> Text:
         text = Text(f"{number} ", style="dim")
         if step.get("type") == "branch":
-            text.append(branch_words(step, self.object_type), style="bold")
+            text.append(safe_text(branch_words(step, self.object_type)), style="bold")
         else:
-            text.append(describe_step(step))
+            text.append(safe_text(describe_step(step)))
         return text
 
     def _add_steps(self, node: TreeNode, steps: list, parent: Path, prefix: str) -> None:
@@ -140,8 +161,6 @@ class ActionsEditor(Tree):
 
     def action_add(self) -> None:
         """Add after the highlighted step, or at the end of the highlighted then/else arm."""
-        from tui.screens.step_dialog import StepDialog
-
         current = self._current()
         if isinstance(current, tuple) and current and current[0] == "arm":
             parent, index = current[1] + (current[2],), None
@@ -158,11 +177,9 @@ class ActionsEditor(Tree):
             steps.insert(at, step)
             self._changed(parent + (at,))
 
-        self.app.push_screen(StepDialog(self.object_type, target=place_words(parent)), done)
+        self.post_message(self.StepWanted(self, None, place_words(parent), done))
 
     def action_edit(self) -> None:
-        from tui.screens.step_dialog import StepDialog
-
         current = self._current()
         if not (isinstance(current, tuple) and current and current[0] != "arm"):
             self.action_add()
@@ -178,7 +195,7 @@ class ActionsEditor(Tree):
             steps[current[-1]] = step
             self._changed(current)
 
-        self.app.push_screen(StepDialog(self.object_type, original, target=place_words(current[:-1])), done)
+        self.post_message(self.StepWanted(self, original, place_words(current[:-1]), done))
 
     def action_move(self, delta: int) -> None:
         """Swap the highlighted step with its neighbour in the same list."""

@@ -5,11 +5,14 @@ in Settings and the condition of an if/then branch, so all four read and behave 
 same. It is an OptionList of rows — a heading per group, a line per filter in plain
 words — with keys to add a filter (to the highlighted group), add an OR group, edit and
 delete. Filters are written by ``FilterDialog``, which validates them, so the list only
-ever holds filters in normal form.
+ever holds filters in normal form. The widget does not open the dialog itself (widgets
+never import screens): it posts ``FilterWanted`` and the screen that holds it pushes
+the dialog, calling ``done`` with the result.
 """
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.binding import Binding
@@ -19,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from models.criteria import describe_criteria
 from models.errors import RotaError
+from tui.text import safe_text
 
 
 def describe_filter(f: dict, object_type: str) -> str:
@@ -50,6 +54,23 @@ class CriteriaEditor(OptionList):
         def __init__(self, editor: CriteriaEditor) -> None:
             super().__init__()
             self.editor = editor
+
+        @property
+        def control(self) -> CriteriaEditor:
+            return self.editor
+
+    class FilterWanted(Message):
+        """Asks the screen for ``FilterDialog`` (``filter`` None: a new one), titled for
+        ``target``; the screen pushes it with ``done`` as its result callback."""
+
+        def __init__(self, editor: CriteriaEditor, filter: dict | None, target: str,
+                     done: Callable[[dict | None], None]) -> None:
+            super().__init__()
+            self.editor = editor
+            self.object_type = editor.object_type
+            self.filter = filter
+            self.target = target
+            self.done = done
 
         @property
         def control(self) -> CriteriaEditor:
@@ -97,7 +118,7 @@ class CriteriaEditor(OptionList):
             options.append(Option(heading))
             self._rows.append((gi, None))
             for fi, f in enumerate(group):
-                options.append(Option(Text("  • ") + Text(describe_filter(f, self.object_type))))
+                options.append(Option(Text("  • ") + Text(safe_text(describe_filter(f, self.object_type)))))
                 self._rows.append((gi, fi))
         self.add_options(options)
         if keep is not None and keep in self._rows:
@@ -118,8 +139,6 @@ class CriteriaEditor(OptionList):
 
     def action_add_filter(self) -> None:
         """Add a filter to the highlighted group (the first group if there is none yet)."""
-        from tui.screens.filter_dialog import FilterDialog
-
         gi, _ = self._current()
         if not 0 <= gi < len(self._groups):
             if not self._groups:
@@ -134,7 +153,7 @@ class CriteriaEditor(OptionList):
             self._groups[gi].append(result)
             self._changed((gi, len(self._groups[gi]) - 1))
 
-        self.app.push_screen(FilterDialog(self.object_type, target=self.target_words(gi)), done)
+        self.post_message(self.FilterWanted(self, None, self.target_words(gi), done))
 
     def action_add_group(self) -> None:
         """Start a new OR group and ask for its first filter at once (a group is never empty)."""
@@ -143,8 +162,6 @@ class CriteriaEditor(OptionList):
         self.action_add_filter()
 
     def action_edit(self) -> None:
-        from tui.screens.filter_dialog import FilterDialog
-
         gi, fi = self._current()
         if gi < 0:
             self.action_add_filter()
@@ -158,8 +175,7 @@ class CriteriaEditor(OptionList):
                 self._groups[gi][fi] = result
                 self._changed((gi, fi))
 
-        self.app.push_screen(FilterDialog(self.object_type, self._groups[gi][fi], target=self.target_words(gi)),
-                             done)
+        self.post_message(self.FilterWanted(self, self._groups[gi][fi], self.target_words(gi), done))
 
     def target_words(self, group: int) -> str:
         """Where a filter goes, for its dialog's title: "to suppression, group 2"."""
