@@ -93,6 +93,34 @@ async def test_an_escape_sequence_in_a_name_and_a_value_shows_escaped_everywhere
             await pilot.press(key)
             await settle(pilot, app)
             assert_clean(app, shown_value)
+        # The step dialog's fields (actions showing): escaped, and the stored text kept.
+        app.screen.query_one("#we-actions").focus()
+        app.screen.query_one("#we-actions").cursor_line = 0
+        await pilot.pause()
+        await pilot.press("e")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "StepDialog"
+        assert_clean(app, "Call " + shown_value)
+        assert app.screen.validated()["title"] == "Call " + EVIL_VALUE
+        await pilot.press("escape")
+        await settle(pilot, app)
+        # The filter dialog's value (criteria showing).
+        app.screen.query_one("#we-tabs Tabs").focus()
+        await pilot.pause()
+        await pilot.press("2")
+        await settle(pilot, app)
+        criteria = app.screen.query_one("#we-criteria")
+        criteria.focus()
+        criteria.highlighted = 1  # the filter under the group's heading
+        await pilot.pause()
+        await pilot.press("e")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "FilterDialog"
+        assert_clean(app, shown_value)
+        assert app.screen.filter_value()["value"] == EVIL_VALUE
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "WorkflowEditorScreen"
         # Saved unchanged, the stored name is kept, not its escaped form.
         assert app.screen.collect_body()["name"] == EVIL_NAME
         await pilot.press("escape")
