@@ -28,31 +28,19 @@ claims the workflow and plans the misfires, then starts the run on the instant i
 a run never starts before its instant. A wake-up with nothing due costs two indexed
 reads; the lease row is written only every third of its term.
 
-Several engines, one database (the mechanism is models/store/claims.py)
-* Every engine keeps a heartbeat row ``engine:<id>`` (``claimed_by``, ``claimed_until``,
-  ``heartbeat``), renewed every third of its lease term; a clean stop deletes it. Work
-  claimed by an engine whose heartbeat expired is taken back by the others.
-* SQLite: one engine at a time also holds the ``store`` lease (same columns), renews it
-  while alive, and the others stand by and take it over when it expires. Only the
-  holder runs workflows and steps.
-* PostgreSQL: every engine takes part; each due workflow row is claimed with
-  ``SELECT … FOR UPDATE SKIP LOCKED`` inside its run transaction, so engines on
-  different machines share the due runs.
-* Either way the unique keys (one run per (workflow, instant), one enrollment per (run,
-  record)) make duplicates impossible, not merely unlikely.
-* The lease is renewed between runs. One SQLite run longer than the lease term holds the
-  write lock throughout, so no one can take the lease during it; a stand-by may take it
-  right after the commit, which the in-transaction re-read and the unique keys make
-  harmless (the old holder finds nothing due and steps down at its next renewal).
+Several engines, one database: each keeps a heartbeat; on SQLite one holds the store
+lease and the others stand by; on PostgreSQL all share the due runs by row locks; the
+unique keys make duplicates impossible (engine/lease.py tells it whole).
 
 Errors: a database error (locked, read-only, disk full, lost connection) rolls the run
 transaction back whole; the loop reports it, backs off exponentially (0.5 s … 30 s,
 in clock time) and retries. Nothing is half-written because every run is one
-transaction.
+transaction. A run that fails for a reason of its own is recorded ``failed`` and its
+workflow backs off alone (engine/run_failure.py).
+What one pass runs is engine/runner.py's (runs) and engine/executor.py's (steps).
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import signal
@@ -65,18 +53,19 @@ from datetime import datetime, timedelta
 
 import peewee as pw
 
-from engine import changes, executor, runner
+from engine import changes, executor
 from engine.clock import Clock, SystemClock
 from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFailed, RunFinished, RunStarted, StepsRan
+from engine.lease import Lease, stop_network
+from engine.run_failure import write_failure
+from engine.runner import Outcome, process_next_due
 from engine.steps import run_network
 from models.bootstrap import open_database
 from models.db import db
 from models.enums import RunStatus
-from models.errors import RotaError
-from models.schema import Workflow
 from models.settings import Settings, load_settings
-from models.store import claims, failures
-from models.store.dialect import classify_error, dialect, write_transaction
+from models.store import claims
+from models.store.dialect import classify_error, dialect
 from models.timeutil import iso_z
 
 log = logging.getLogger("rota.engine")
@@ -90,9 +79,6 @@ HELD_RETRY = timedelta(milliseconds=250)  # a due workflow another engine holds:
 ENGINE_SQLITE_PRAGMAS = {"cache_size": -32768, "mmap_size": 0}
 BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 30.0
-FAILURE_BACKOFF_FIRST = timedelta(minutes=1)  # a workflow's second failure in a row
-FAILURE_BACKOFF_MAX = timedelta(hours=1)
-MAX_SKIPPED = 2000  # instants recorded as missed in one failure transaction
 
 
 def new_engine_id() -> str:
@@ -137,10 +123,9 @@ class Engine:
         self._unsubscribe: Callable[[], None] | None = None
         self._status = Status()
         self._status_lock = threading.Lock()
-        self._lease_until: datetime | None = None
-        self._renew_at: datetime | None = None
+        self._lease = Lease(self.engine_id, self.lease_seconds)
         self._pass_lock = threading.Lock()  # run_pending from another thread never overlaps the loop's pass
-        self._attempt: runner.Outcome | None = None  # the run being started (for failures)
+        self._attempt: Outcome | None = None  # the run being started (for failures)
         # Network calls (webhooks, e-mail) go to this engine's pool; one coming back wakes
         # the loop, and their claims last one heartbeat lease (renewed while alive).
         run_network.attach(self.engine_id, on_done=self.wake, hold=timedelta(seconds=self.lease_seconds))
@@ -253,9 +238,9 @@ class Engine:
                 self._emit_status()
                 self.clock.wait(self._wake, deadline)
         finally:
-            self._stop_network()
+            stop_network(self.engine_id, self.clock.now(), self.stop_grace)
             try:
-                self._release_lease()
+                self._lease.release()
             except (pw.DatabaseError, pw.InterfaceError):
                 pass
             self._set_status(running=False, active=False)
@@ -265,18 +250,6 @@ class Engine:
             except (pw.DatabaseError, pw.InterfaceError):
                 pass
 
-    def _stop_network(self) -> None:
-        """Give network calls in flight ``stop_grace`` seconds, record what came back,
-        and record the rest as retries with their claims released."""
-        try:
-            db.connect(reuse_if_open=True)
-            recorded, interrupted = executor.stop_network(self.engine_id, self.clock.now(), self.stop_grace)
-            if recorded or interrupted:
-                log.info("stopping: %d network calls recorded, %d interrupted and released as retries",
-                         recorded, interrupted)
-        except (pw.DatabaseError, pw.InterfaceError) as exc:
-            log.warning("stopping: could not record network calls in flight (their leases run out): %s", exc)
-
     def _one_pass(self) -> datetime | None:
         """Renew the lease if it is time, process what is due, return when to wake next.
 
@@ -284,11 +257,11 @@ class Engine:
         earliest due step); the lease is written only every ``lease_seconds / 3``.
         """
         now = self.clock.now()
-        if self._renew_at is None or now >= self._renew_at or not self.status.active:
-            self._set_status(active=self._hold_lease(now))
+        if self._lease.renew_at is None or now >= self._lease.renew_at or not self.status.active:
+            self._set_status(active=self._lease.hold(now))
             executor.renew_network_claims(self.engine_id, now)  # the heartbeat of calls in flight
         if not self.status.active or self._stopping.is_set():
-            return self._renew_at
+            return self._lease.renew_at
         with self._pass_lock:
             next_run = claims.next_due_at()
             if next_run is not None and next_run <= now + self.lead:
@@ -305,7 +278,7 @@ class Engine:
                 self._run_steps(self.clock.now())
                 next_step = executor.next_step_due(self.engine_id)
         wake_for_run = next_run - self.lead if next_run is not None else None
-        present = [d for d in (self._renew_at, wake_for_run, next_step) if d is not None]
+        present = [d for d in (self._lease.renew_at, wake_for_run, next_step) if d is not None]
         return min(present) if present else None
 
     def _process_due(self, now: datetime | None) -> int:
@@ -314,7 +287,7 @@ class Engine:
             at = now or self.clock.now()
             self._attempt = None
             try:
-                outcome = runner.process_next_due(
+                outcome = process_next_due(
                     at, self.engine_id, settings=self.settings,
                     clock_now=(lambda at=at: at) if now else self.clock.now,
                     lead=timedelta(0) if now else self.lead, sleep_until=self._sleep_until,
@@ -335,9 +308,9 @@ class Engine:
             if outcome is None:
                 break
             handled += self._report_outcome(outcome, at)
-            if now is None and self._renew_at is not None and self.clock.now() >= self._renew_at:
+            if now is None and self._lease.renew_at is not None and self.clock.now() >= self._lease.renew_at:
                 # A batch of long runs must not let the lease lapse: renew between runs.
-                self._set_status(active=self._hold_lease(self.clock.now()))
+                self._set_status(active=self._lease.hold(self.clock.now()))
                 if not self.status.active:
                     break
         return handled
@@ -360,40 +333,14 @@ class Engine:
             self._emit(StepsRan(at=now, count=count))
         return count
 
-    # ------------------------------------------------------------------ leases
-
-    def _hold_lease(self, now: datetime) -> bool:
-        """Renew the heartbeat and (SQLite) hold or take over the store lease; True if
-        this engine may run work (models/store/claims.py describes the mechanism).
-
-        Sets ``_renew_at`` (a third of the lease) so the loop wakes to renew in time; a
-        stand-by wakes when the holder's lease would expire, to take it over.
-        """
-        renew = timedelta(seconds=self.lease_seconds / 3)
-        until = now + timedelta(seconds=self.lease_seconds)
-        self._renew_at = now + renew
-        retry_at = claims.take_part(self.engine_id, now, until)
-        if retry_at is None:
-            self._lease_until = until
-            return True
-        self._lease_until = None
-        self._renew_at = min(self._renew_at, retry_at + timedelta(milliseconds=1))
-        return False
-
-    def _release_lease(self) -> None:
-        if db.obj is None:
-            return
-        claims.release(self.engine_id)
-        self._lease_until = None
-
     # ------------------------------------------------------------------ reporting
 
-    def _report_start(self, outcome: runner.Outcome, started: datetime) -> None:
+    def _report_start(self, outcome: Outcome, started: datetime) -> None:
         self._attempt = outcome
         self._emit(RunStarted(at=started, workflow_id=outcome.workflow_id, workflow_name=outcome.workflow_name,
                               scheduled_for=outcome.scheduled_for, lag_ms=outcome.lag_ms or 0.0))
 
-    def _report_outcome(self, outcome: runner.Outcome, now: datetime) -> int:
+    def _report_outcome(self, outcome: Outcome, now: datetime) -> int:
         handled = len(outcome.missed) + len(outcome.coalesced)
         for status, instants in ((RunStatus.MISSED, outcome.missed), (RunStatus.COALESCED, outcome.coalesced)):
             if instants:
@@ -425,62 +372,20 @@ class Engine:
 
     def _fail_run(self, workflow_id: int, workflow_name: str, at: datetime | None, message: str, now: datetime,
                   *, horizon: datetime | None) -> None:
-        """A run of this workflow cannot be evaluated: record it and move the workflow on.
-
-        In one write transaction (models/store/failures.py): the ``failed`` run for its
-        instant (unless the runner wrote it already), a ``run_failed`` history event and
-        an inbox notification, and the workflow's next run — after a back-off that grows
-        with the failures in a row (``failure_backoff``), for this workflow alone.
-        ``horizon`` is set when the run transaction rolled back: the workflow must still
-        be due (re-read), and the instants before ``at`` that it would have recorded as
-        misfires are recorded as missed here. Then a ``RunFailed`` event.
-        """
-        in_a_row, nxt, run_id = 1, None, None
-        with write_transaction():
-            if horizon is not None:
-                wf = failures.due_workflow(workflow_id, horizon)
-            else:
-                wf = failures.workflow_row(workflow_id) if at is not None else None
-            if wf is not None:
-                run = failures.write_failed_run(wf, at, message, now=now, engine_id=self.engine_id)
-                run_id = run.id if run is not None else None
-                in_a_row = max(failures.consecutive_failures(wf.id), 1)
-                nxt, last, skipped = self._after_failure(wf, at, in_a_row, now, rolled_back=horizon is not None)
-                failures.move_on(wf, nxt, last, skipped, now=now, engine_id=self.engine_id)
-                failures.announce_failure(wf, run, at, message, now=now, in_a_row=in_a_row, next_run_at=nxt)
+        """A run of this workflow cannot be evaluated: record it and move the workflow on
+        (engine/run_failure.py says what is written), then a ``RunFailed`` event.
+        ``horizon`` is set when the run transaction rolled back."""
+        written = write_failure(workflow_id, at, message, now, horizon=horizon, engine_id=self.engine_id,
+                                settings=self.settings)
+        in_a_row, nxt = written.in_a_row, written.next_run_at
         log.error("run of %s for %s failed (%d in a row; next run %s): %s", workflow_name, iso_z(at) or "?",
                   in_a_row, iso_z(nxt) or "none", message)
         with self._status_lock:
             self._status = replace(self._status, runs=self._status.runs + 1)
         self._emit(RunFailed(at=self.clock.now(), workflow_id=workflow_id, workflow_name=workflow_name,
-                             run_id=run_id, scheduled_for=at, status=RunStatus.FAILED, matched=0, enrolled=0,
+                             run_id=written.run_id, scheduled_for=at, status=RunStatus.FAILED, matched=0, enrolled=0,
                              suppressed=0, duration_ms=0.0, lag_ms=0.0, detail=message, in_a_row=in_a_row,
                              next_run_at=nxt))
-
-    def _after_failure(self, wf: Workflow, at: datetime | None, in_a_row: int, now: datetime, *,
-                       rolled_back: bool) -> tuple[datetime | None, datetime | None, list[tuple[datetime, str]]]:
-        """(next_run_at, last_scheduled_for, skipped instants with the reason) after a failure."""
-        known = [x for x in (at, wf.last_scheduled_for) if x is not None]
-        last = max(known) if known else None
-        try:
-            schedule = runner.workflow_schedule(wf, self.settings)
-        except RotaError:
-            return None, last, []  # a schedule that does not parse waits for an edit (which sets next_run_at)
-        calendar = runner.calendar_of(self.settings)
-        skipped: list[tuple[datetime, str]] = []
-        start = wf.next_run_at
-        if rolled_back and at is not None and start is not None and start < at:
-            why = "not run: the run transaction that covered it failed and was rolled back"
-            earlier = [start, *itertools.islice(schedule.between(start, at, calendar=calendar), MAX_SKIPPED)]
-            skipped += [(x, why) for x in earlier if x < at and (wf.last_scheduled_for is None
-                                                                  or x > wf.last_scheduled_for)]
-        # Back-off: the first instant at or after now + the back-off (the next one after
-        # a single failure). Instants inside it are not written ahead; see failures.py.
-        not_before = max(now, at or now, now + failure_backoff(in_a_row) - timedelta(microseconds=1))
-        nxt = schedule.next_after(not_before, calendar=calendar)
-        if skipped:
-            last = max([x for x, _ in skipped] + ([last] if last else []))
-        return nxt, last, skipped
 
     def _report_error(self, exc: BaseException, retry_in: float) -> None:
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
@@ -514,15 +419,6 @@ class Engine:
             self.on_event(event)
         except Exception:  # a broken listener must not stop the engine
             log.exception("engine event callback failed")
-
-
-def failure_backoff(in_a_row: int) -> timedelta:
-    """How long a workflow that failed ``in_a_row`` times waits before its next run:
-    nothing after one failure (the next instant), then 1, 2, 4 … minutes, at most an
-    hour. A saved change to the workflow ends the wait."""
-    if in_a_row <= 1:
-        return timedelta(0)
-    return min(FAILURE_BACKOFF_FIRST * (2 ** min(in_a_row - 2, 16)), FAILURE_BACKOFF_MAX)
 
 
 def tune_connection() -> None:

@@ -3,14 +3,14 @@
 ``check_manual`` looks at one record and one workflow and returns findings:
 
 - ``suppressed``: the record meets the suppression criteria. Manual enrollment refuses
-  it as it always has (``engine.runner.enroll_manual`` records the refusal).
+  it as it always has (``engine.run.enroll_manual`` records the refusal).
 - ``unenrolls``: the record meets the unenrollment criteria, so it would leave the
   workflow before its first step runs.
 - ``in_progress``: the record has an enrollment in this workflow that has not finished
   (waiting on a delay or a pause day, or with steps still to run).
 
 The CLI refuses the last two without ``--force``; the app asks. The enrollment itself
-stays in ``engine.runner.enroll_manual``: this module only reads.
+stays in ``engine.run.enroll_manual``: this module only reads.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from engine.runner import workflow_timezone
+from engine.due import workflow_timezone
 from engine.workflows import get_workflow
 from models import criteria as crit
 from models.errors import RotaError

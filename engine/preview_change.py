@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from engine import audit
+from engine.due import calendar_of
 from engine.identity import format_instant
-from engine.runner import calendar_of
 from engine.schedule.describe import pause_note
 from engine.schedule.model import parse_schedule
 from engine.steps.shapes import describe_step, mask_actions, unmask_actions

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.runner import calendar_of, workflow_schedule, workflow_timezone
+from engine.due import calendar_of, workflow_schedule, workflow_timezone
 from engine.workflows import ACTION_TIMES_REASON, get_workflow
 from models import criteria as crit
 from models.errors import RotaError

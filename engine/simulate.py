@@ -31,7 +31,7 @@ from typing import Any
 
 import peewee as pw
 
-from engine.runner import calendar_of, workflow_schedule, workflow_timezone
+from engine.due import calendar_of, workflow_schedule, workflow_timezone
 from engine.schedule.base import DEFAULT_CALENDAR, BusinessCalendar, transitions
 from engine.schedule.describe import occurrence_notes, skipped_days
 from engine.schedule.model import Schedule

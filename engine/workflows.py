@@ -39,7 +39,7 @@ STATUSES = tuple(WorkflowStatus)
 BODY_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppression", "unenrollment", "actions",
              "settings")
 SETTING_KEYS = ("pause_dates", "campaign", "misfire_policy", "grace_seconds", "on_step_failure", "overlap")
-OVERLAP_POLICIES = ("skip_in_progress", "allow", "replace")  # engine/runner.py applies them
+OVERLAP_POLICIES = ("skip_in_progress", "allow", "replace")  # engine/run.py applies them
 STEP_FAILURE_POLICIES = ("stop", "continue")
 log = logging.getLogger("rota.workflows")
 

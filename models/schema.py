@@ -141,7 +141,7 @@ class Enrollment(Base):
 # index keeps finished ones (the vast majority) out of it and speeds up bulk enrollment.
 Enrollment.add_index(Enrollment.index(Enrollment.next_step_at, where=Enrollment.next_step_at.is_null(False)))
 # Enrollments in progress (active or waiting), by workflow and record: the overlap test of
-# a run (engine/runner.py) probes it once per matching record; finished rows stay out of it.
+# a run (engine/run.py) probes it once per matching record; finished rows stay out of it.
 IN_PROGRESS_SQL = "\"state\" IN ('active', 'waiting')"  # literal: SQLite matches a partial index textually
 IN_PROGRESS_WHERE = pw.SQL(IN_PROGRESS_SQL)
 Enrollment.add_index(Enrollment.index(Enrollment.workflow, Enrollment.record_id, where=IN_PROGRESS_WHERE))

@@ -1,6 +1,6 @@
 """A run that could not be evaluated: written down, announced, and moved past.
 
-The engine (engine/engine.py) calls these inside one write transaction when a run
+The engine (engine/run_failure.py) calls these inside one write transaction when a run
 fails for a reason of its own (criteria the database cannot run, a schedule that no
 longer parses, …), never for the database's state (locked, full, read-only), which
 every workflow shares and the engine retries:
@@ -64,6 +64,16 @@ def write_failed_run(wf: Workflow, at: datetime | None, message: str, *, now: da
     Run.insert(workflow=wf.id, scheduled_for=at, kind=RunKind.SCHEDULED, status=RunStatus.FAILED, started_at=now,
                finished_at=now, engine_id=engine_id, detail=message[:MAX_DETAIL]).on_conflict_ignore().execute()
     return Run.get_or_none((Run.workflow == wf.id) & (Run.scheduled_for == at))
+
+
+def create_failed_run(workflow_id: int, at: datetime, message: str, *, now: datetime,
+                      engine_id: str | None) -> Run | None:
+    """The failed run for ``at``, unless that instant has a run already (then None):
+    the runner's own record of a run that could not start (engine/runner.py)."""
+    if Run.select().where((Run.workflow == workflow_id) & (Run.scheduled_for == at)).exists():
+        return None
+    return Run.create(workflow=workflow_id, scheduled_for=at, kind=RunKind.SCHEDULED, status=RunStatus.FAILED,
+                      started_at=now, finished_at=now, engine_id=engine_id, detail=message[:MAX_DETAIL])
 
 
 def announce_failure(wf: Workflow, run: Run | None, at: datetime | None, message: str, *, now: datetime,

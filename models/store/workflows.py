@@ -43,6 +43,12 @@ def has_runs(workflow_id: int) -> bool:
     return Run.select().where(Run.workflow == workflow_id).exists()
 
 
+def set_next_run(workflow_id: int, next_run_at: datetime | None, last_scheduled_for: datetime | None) -> None:
+    """Move the workflow's schedule on: its next run time and the newest instant handled."""
+    Workflow.update(next_run_at=next_run_at, last_scheduled_for=last_scheduled_for).where(
+        Workflow.id == workflow_id).execute()
+
+
 def workflows_of_type(object_type: ObjectType) -> list[Workflow]:
     return list(Workflow.select().where(Workflow.object_type == object_type))
 

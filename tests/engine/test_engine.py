@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 import peewee as pw
 import pytest
 
-from engine import runner, workflows
+from engine import workflows
 from engine.clock import FakeClock
 from engine.engine import Engine
 from engine.events import EngineError, EngineStatus, Misfire, RunFinished, RunStarted
 from engine.schedule import parse_schedule
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run, Workflow
+from models.store import claims
+from models.store import runs as store_runs
 from models.timeutil import UTC
 from tests.engine.engine_proc import expected_counts, seed_contacts, workflow_body
 
@@ -76,7 +78,7 @@ def test_a_month_of_every_schedule_kind_on_a_fake_clock(seeded, month_start, dst
     end = month_start + timedelta(days=32)
     wakes = 0
     while True:
-        nxt = runner.next_due_at()
+        nxt = claims.next_due_at()
         if nxt is None or nxt > end:
             break
         clock.set(nxt + timedelta(milliseconds=2))  # the engine wakes 2 ms after the instant
@@ -272,7 +274,7 @@ def test_thread_sleeps_until_the_earliest_run_and_wakes_on_changes(seeded):
 def test_a_database_error_rolls_the_run_back_whole_and_is_retried(seeded, monkeypatch):
     clock = FakeClock(datetime(2026, 3, 2, 7, tzinfo=UTC))
     _save("W", DAILY8, clock.now())
-    real = runner._rollup
+    real = store_runs.add_to_rollup
     calls = {"n": 0}
 
     def full_disk(*args, **kwargs):
@@ -281,7 +283,7 @@ def test_a_database_error_rolls_the_run_back_whole_and_is_retried(seeded, monkey
             raise pw.OperationalError("database or disk is full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "_rollup", full_disk)
+    monkeypatch.setattr(store_runs, "add_to_rollup", full_disk)
     events = []
     engine = Engine(clock=clock, on_event=events.append).start()
     try:
@@ -309,18 +311,18 @@ def test_one_engine_holds_the_sqlite_store_lease_and_another_takes_over_when_it_
     clock = FakeClock(datetime(2026, 3, 2, 7, tzinfo=UTC))
     a = Engine(clock=clock, engine_id="a", lease_seconds=15)
     b = Engine(clock=clock, engine_id="b", lease_seconds=15)
-    assert a._hold_lease(clock.now()) is True
-    assert b._hold_lease(clock.now()) is False
-    assert b._renew_at == datetime(2026, 3, 2, 7, 0, 5, tzinfo=UTC)  # its next look, before a's expiry
+    assert a._lease.hold(clock.now()) is True
+    assert b._lease.hold(clock.now()) is False
+    assert b._lease.renew_at == datetime(2026, 3, 2, 7, 0, 5, tzinfo=UTC)  # its next look, before a's expiry
     clock.advance(10)
-    assert a._hold_lease(clock.now()) is True  # renewed while alive
+    assert a._lease.hold(clock.now()) is True  # renewed while alive
     clock.advance(14)
-    assert b._hold_lease(clock.now()) is False  # a renewed at +10 s: valid until +25 s
+    assert b._lease.hold(clock.now()) is False  # a renewed at +10 s: valid until +25 s
     clock.advance(2)  # a died after its renewal at +10 s: the lease expired at +25 s
-    assert b._hold_lease(clock.now()) is True
-    assert a._hold_lease(clock.now()) is False  # a came back: b holds it now
-    b._release_lease()
-    assert a._hold_lease(clock.now()) is True  # released on clean stop: taken at once
+    assert b._lease.hold(clock.now()) is True
+    assert a._lease.hold(clock.now()) is False  # a came back: b holds it now
+    b._lease.release()
+    assert a._lease.hold(clock.now()) is True  # released on clean stop: taken at once
 
 
 def test_engine_module_does_not_import_textual():

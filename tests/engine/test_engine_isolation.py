@@ -10,8 +10,9 @@ import pytest
 
 from engine import workflows
 from engine.clock import FakeClock
-from engine.engine import Engine, failure_backoff
+from engine.engine import Engine
 from engine.events import EngineError, RunFailed, RunFinished
+from engine.run_failure import failure_backoff
 from models.db import db
 from models.enums import EventType, RunStatus
 from models.schema import HistoryEvent, Notification, Run, Workflow

@@ -234,3 +234,23 @@ def test_a_database_failure_mid_round_commits_nothing_and_the_step_runs_later(sq
     monkeypatch.setitem(actions._RUNNERS, "create_task", real)
     assert executor.run_due_steps(RUN_AT, "e") == 3
     assert Task.select().count() == 3
+
+
+def test_a_batch_of_many_groups_runs_each_group_once(any_db):
+    """More (workflow, step) groups in one batch than the claim tags by a CASE
+    (models/store/steps.py _CASE_KEYS): the window numbering takes over, with the same
+    outcome as a batch of few groups."""
+    from models.store.steps import _CASE_KEYS
+
+    _records(3)
+    count = _CASE_KEYS + 4
+    for i in range(count):
+        wf = make_workflow([{"type": "create_task", "title": f"T{i} {{firstname}}", "due_in_days": 0},
+                            {"type": "set_property", "property": "jobtitle", "value": f"J{i}"}], name=f"wf{i}")
+        runner.execute_run(get_workflow(wf.id), RUN_AT, now=RUN_AT)
+    assert executor.run_due_steps(RUN_AT, "e") == 2 * 3 * count
+    assert Task.select().count() == 3 * count
+    assert {t.title for t in Task.select()} == {f"T{i} P{j}" for i in range(count) for j in range(3)}
+    assert {e.state for e in Enrollment.select()} == {"done"}
+    ok = all_events("step_succeeded")
+    assert len(ok) == 2 * 3 * count and len({(e.enrollment_id, e.step) for e in ok}) == 2 * 3 * count

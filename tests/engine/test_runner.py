@@ -9,11 +9,14 @@ import pytest
 
 from engine import runner, workflows
 from engine.clock import FakeClock
+from engine.due import plan_misfires
 from engine.engine import Engine
-from engine.runner import enroll_manual, execute_run, plan_misfires
+from engine.run import RunExists, enroll_manual, execute_run
+from models import criteria as crit
 from models.errors import RotaError
 from models.objects import record_model
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run, Workflow
+from models.store.dialect import write_transaction
 from models.timeutil import UTC
 from tests.engine.engine_proc import expected_counts, seed_contacts, workflow_body
 from tui.cli import main as cli_main
@@ -82,9 +85,9 @@ def test_a_second_run_row_is_refused_without_a_failed_statement(seeded):
     the enclosing transaction goes on (on PostgreSQL a failed statement would abort it)."""
     wf = Workflow.get_by_id(_wf().id)
     at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    with runner.write_transaction():
+    with write_transaction():
         execute_run(wf, at, now=at)
-        with pytest.raises(runner.RunExists):
+        with pytest.raises(RunExists):
             execute_run(wf, at, now=at + timedelta(seconds=1))
         assert Run.select().where(Run.workflow == wf.id).count() == 1  # still usable
     assert Enrollment.select().count() == expected_counts(N)[0]
@@ -137,7 +140,7 @@ def test_a_failing_run_is_recorded_failed_and_the_workflow_moves_on(seeded, monk
     def broken(*a, **k):
         raise RotaError('property "gone" does not exist')
 
-    monkeypatch.setattr(runner.crit, "compile_criteria", broken)
+    monkeypatch.setattr(crit, "compile_criteria", broken)
     at = datetime(2026, 3, 2, 8, 0, 0, 5000, tzinfo=UTC)
     out = runner.process_next_due(at, "e1")
     assert out.failed and "gone" in out.failed
