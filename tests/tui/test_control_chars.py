@@ -55,7 +55,8 @@ async def test_an_escape_sequence_in_a_name_and_a_value_shows_escaped_everywhere
     save_workflow({"name": EVIL_NAME, "object_type": "contact", "status": "active",
                    "schedule": {"kind": "daily", "time": "07:00", "timezone": "UTC"},
                    "criteria": [[{"property": "firstname", "operator": "eq", "value": EVIL_VALUE}]],
-                   "actions": [{"type": "create_task", "title": "Call " + EVIL_VALUE, "due_in_days": 1}]},
+                   "actions": [{"type": "create_task", "title": "Call " + EVIL_VALUE, "due_in_days": 1}],
+                   "settings": {"campaign": "Q4\x1b[5m"}},
                   now=FIXED_NOW, actor="test")
     record_id = create_record("contact", {"firstname": EVIL_VALUE, "lastname": "Zed"}, now=FIXED_NOW)
     wf = Workflow.get(Workflow.name == EVIL_NAME)
@@ -87,12 +88,41 @@ async def test_an_escape_sequence_in_a_name_and_a_value_shows_escaped_everywhere
         name_field = app.screen.query_one("#we-name", Input)
         assert name_field.value == safe_text(EVIL_NAME)
         assert_clean(app, shown_name)
-        for key in ("2", "3"):  # criteria, actions (focus off the name field first)
-            app.screen.query_one("#we-tabs Tabs").focus()
+        for key, shown in (("4", "Q4\\x1b[5m"), ("2", shown_value), ("3", shown_value)):  # settings, criteria, actions
+            app.screen.query_one("#we-tabs Tabs").focus()  # focus off the name field first
             await pilot.pause()
             await pilot.press(key)
             await settle(pilot, app)
-            assert_clean(app, shown_value)
+            assert_clean(app, shown)
+        assert app.screen.collect_body()["settings"]["campaign"] == "Q4\x1b[5m"
+        # The step dialog's fields (actions showing): escaped, and the stored text kept.
+        app.screen.query_one("#we-actions").focus()
+        app.screen.query_one("#we-actions").cursor_line = 0
+        await pilot.pause()
+        await pilot.press("e")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "StepDialog"
+        assert_clean(app, "Call " + shown_value)
+        assert app.screen.validated()["title"] == "Call " + EVIL_VALUE
+        await pilot.press("escape")
+        await settle(pilot, app)
+        # The filter dialog's value (criteria showing).
+        app.screen.query_one("#we-tabs Tabs").focus()
+        await pilot.pause()
+        await pilot.press("2")
+        await settle(pilot, app)
+        criteria = app.screen.query_one("#we-criteria")
+        criteria.focus()
+        criteria.highlighted = 1  # the filter under the group's heading
+        await pilot.pause()
+        await pilot.press("e")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "FilterDialog"
+        assert_clean(app, shown_value)
+        assert app.screen.filter_value()["value"] == EVIL_VALUE
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "WorkflowEditorScreen"
         # Saved unchanged, the stored name is kept, not its escaped form.
         assert app.screen.collect_body()["name"] == EVIL_NAME
         await pilot.press("escape")

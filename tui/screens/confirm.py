@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from tui.text import safe_markup
+from tui.text import safe_markup, safe_text
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -69,7 +69,8 @@ class AskScreen(ModalScreen[str | None]):
                 yield Static(self.title_text, classes="title")
             yield Label(safe_markup(self.question, keep_lines=True))
             # A proposal: typing replaces it (selected, and the hint says so); End edits it.
-            yield Input(self.value, placeholder=self.placeholder, id="answer", classes="-replace")
+            # Shown as saved: control characters in a proposal (a stored name) escaped.
+            yield Input(safe_text(self.value), placeholder=self.placeholder, id="answer", classes="-replace")
             hint = "Typing replaces the proposal (End to edit it) · " if self.value else ""
             yield Static(f"{hint}Enter to accept · Escape to cancel", classes="hint")
 

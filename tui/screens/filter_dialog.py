@@ -127,18 +127,18 @@ class FilterDialog(FormDialog[dict]):
                                  type="integer", compact=True, id="fd-v1"))
         elif kind == "pair":
             lo, hi = (value if isinstance(value, list) and len(value) == 2 else ["", ""])
-            widgets.append(Input(str(lo), placeholder=f"from {hint}".strip(), compact=True, id="fd-v1"))
-            widgets.append(Input(str(hi), placeholder=f"to {hint}".strip(), compact=True, id="fd-v2"))
+            widgets.append(self.stored_input(str(lo), placeholder=f"from {hint}".strip(), compact=True, id="fd-v1"))
+            widgets.append(self.stored_input(str(hi), placeholder=f"to {hint}".strip(), compact=True, id="fd-v2"))
         elif kind == "options":
             chosen = set(value or [])
             widgets.append(SelectionList(*[(label, name, name in chosen) for name, label in prop.options],
                                          id="fd-options"))
         elif kind == "list":
             text = ", ".join(value) if isinstance(value, list) else ""
-            widgets.append(Input(text, placeholder="values separated by commas", compact=True, id="fd-v1"))
+            widgets.append(self.stored_input(text, placeholder="values separated by commas", compact=True, id="fd-v1"))
         else:
-            widgets.append(Input("" if value is None else str(value), placeholder=hint or "value",
-                                 compact=True, id="fd-v1"))
+            widgets.append(self.stored_input("" if value is None else str(value), placeholder=hint or "value",
+                                             compact=True, id="fd-v1"))
         if hint and kind in ("single", "pair"):
             widgets.append(Static(f"format: {hint}", classes="fd-hint"))
         await box.mount_all(widgets)
@@ -155,11 +155,11 @@ class FilterDialog(FormDialog[dict]):
         if kind == "options":
             out["value"] = list(self.query_one("#fd-options", SelectionList).selected)
         elif kind == "pair":
-            out["value"] = [self.query_one("#fd-v1", Input).value, self.query_one("#fd-v2", Input).value]
+            out["value"] = [self.input_text("fd-v1"), self.input_text("fd-v2")]
         elif kind == "list":
-            out["value"] = [v.strip() for v in self.query_one("#fd-v1", Input).value.split(",") if v.strip()]
+            out["value"] = [v.strip() for v in self.input_text("fd-v1").split(",") if v.strip()]
         else:
-            out["value"] = self.query_one("#fd-v1", Input).value
+            out["value"] = self.input_text("fd-v1")
         return out
 
     # ------------------------------------------------------------------ events
@@ -175,7 +175,7 @@ class FilterDialog(FormDialog[dict]):
             return
         # Keep a single typed value when switching between, say, "is" and "contains".
         first = self.query("#fd-v1")
-        previous = first.first(Input).value if first and not self.query("#fd-v2") else None
+        previous = self.input_text("fd-v1") if first and isinstance(first.first(), Input) and not self.query("#fd-v2") else None
         await self._build_value_editor(previous or None)
 
     def validated(self) -> dict:

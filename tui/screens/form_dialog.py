@@ -20,7 +20,7 @@ from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from models.errors import RotaError
 from tui.labels import humanize
-from tui.text import safe_markup
+from tui.text import safe_markup, safe_text
 from tui.widgets import WrappingFooter
 
 T = TypeVar("T")
@@ -55,6 +55,20 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
         super().__init__()
         self.initial = dict(initial or {})
         self.target = target
+        self._stored_text: dict[str, str] = {}
+
+    def stored_input(self, raw: str, **kw) -> Input:
+        """An Input for stored text: control characters show escaped (``\\x1b``, never raw
+        to the terminal), and ``input_text`` gives the stored text back while the field
+        still shows it unchanged."""
+        self._stored_text[kw["id"]] = raw
+        return Input(safe_text(raw), **kw)
+
+    def input_text(self, id: str) -> str:
+        """The text of Input ``#id``: as typed, or the stored text if it is unchanged."""
+        value = self.query_one(f"#{id}", Input).value
+        raw = self._stored_text.get(id)
+        return raw if raw is not None and value == safe_text(raw) else value
 
     def title_text(self) -> str:
         """ "Add filter to suppression", "Edit step in branch 3 · then"."""

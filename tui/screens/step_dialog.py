@@ -128,7 +128,7 @@ class StepDialog(WorkerReports, FormDialog[dict]):
                       compact=True, id=id)
 
     def _input(self, id: str, value, placeholder: str = "", **kw) -> Input:
-        return Input("" if value is None else str(value), placeholder=placeholder, compact=True, id=id, **kw)
+        return self.stored_input("" if value is None else str(value), placeholder=placeholder, compact=True, id=id, **kw)
 
     async def _build_form(self) -> None:
         """The fields of the chosen step type, filled from the step being edited."""
@@ -206,7 +206,7 @@ class StepDialog(WorkerReports, FormDialog[dict]):
         self.query_one("#f-time").parent.display = until
 
     def _value(self, id: str) -> str:
-        return self.query_one(f"#{id}", Input).value
+        return self.input_text(id)
 
     def _select(self, id: str):
         value = self.query_one(f"#{id}", Select).value
@@ -264,7 +264,7 @@ class StepDialog(WorkerReports, FormDialog[dict]):
         if input_id is None:
             self._show_preview("")
             return
-        self._render_preview(self.query_one(f"#{input_id}", Input).value, TEMPLATE_INPUTS[input_id])
+        self._render_preview(self.input_text(input_id), TEMPLATE_INPUTS[input_id])
 
     @db_read("sd-preview")
     def _render_preview(self, text: str, url: bool) -> str:

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Checkbox, Input, Label, Static
 
+from tui.text import safe_text
 from tui.widgets.criteria_editor import CriteriaEditor
 
 TIMES_REASON = ("Not available for scheduled workflows: they run at the scheduled time. "
@@ -44,7 +45,8 @@ class SettingsForm(VerticalScroll):
         yield Static("", classes="st-error", id="err-pause")
         with Horizontal(classes="st-row"):
             yield Label("Campaign", classes="st-label")
-            yield Input(settings.get("campaign") or "", placeholder="optional campaign name", compact=True,
+            # Stored text, shown with control characters escaped (settings_value keeps it).
+            yield Input(safe_text(settings.get("campaign") or ""), placeholder="optional campaign name", compact=True,
                         id="st-campaign")
         yield Checkbox("Run actions only at certain times", False, disabled=True, compact=True, id="st-times")
         yield Static(TIMES_REASON, classes="st-reason")
@@ -61,7 +63,9 @@ class SettingsForm(VerticalScroll):
         out = dict(previous or {})
         out["pause_dates"] = [d.strip() for d in self.query_one("#st-pause", Input).value.replace(";", ",").split(",")
                               if d.strip()]
-        out["campaign"] = self.query_one("#st-campaign", Input).value.strip()
+        typed = self.query_one("#st-campaign", Input).value.strip()
+        stored = (self._body.get("settings") or {}).get("campaign") or ""
+        out["campaign"] = stored.strip() if stored and typed == safe_text(stored).strip() else typed
         return out
 
     @property
