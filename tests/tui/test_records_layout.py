@@ -74,3 +74,24 @@ async def test_a_wide_terminal_shows_every_column_whole(contacts, make_app):
         row = table.get_row("1")
         assert EMAIL in row and PHONE in row and "Turin" in row
         assert not any(cell.endswith("…") for cell in row)
+
+
+async def test_the_timeline_at_60_columns_keeps_what_and_shows_the_entry_whole(seeded_db, make_app):
+    from engine.runner import enroll_manual
+    from tests.tui.conftest import FIXED_NOW
+
+    enroll_manual("Friday check-in", 1, now=FIXED_NOW)
+    app = make_app(seeded_db)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await _records(app, pilot, (60, 20))
+        await pilot.press("t")
+        await settle(pilot, app)
+        await pilot.pause(0.2)
+        table = app.screen.query_one("#timeline-table", DataTable)
+        widths = {c.key.value: c.width for c in table.columns.values()}
+        assert "kind" in widths and "text" in widths  # what happened stays; the workflow goes first
+        assert sum(w + 2 for w in widths.values()) <= table.size.width
+        row = dict(zip(widths, table.get_row_at(0)))
+        assert all(cell_len(v) <= widths[k] for k, v in row.items())
+        assert row["kind"] == "manual enrolled"
+        assert "Friday check-in" in str(app.screen.query_one("#timeline-detail", Static).render())

@@ -65,7 +65,7 @@ async def test_columns_search_count_delete_and_timeline(seeded_db, make_app):
         assert type(app.screen).__name__ == "TimelineScreen"
         kinds = [app.screen.query_one("#timeline-table", DataTable).get_row_at(i)[1]
                  for i in range(app.screen.query_one("#timeline-table", DataTable).row_count)]
-        assert "manual_enrolled" in kinds and "list_member" in kinds
+        assert "manual enrolled" in kinds and "list member" in kinds
         await pilot.press("escape")
         await settle(pilot, app)
         await pilot.press("d")

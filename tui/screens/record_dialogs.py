@@ -6,10 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, SelectionList, Static
+from textual.widgets import DataTable, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
-from tui.text import safe_markup
+from tui.text import safe_markup, safe_text
 
 
 class WorkflowPickScreen(ModalScreen[str | None]):
@@ -75,8 +75,16 @@ class ColumnsScreen(ModalScreen[tuple[str, list[str]] | None]):
         self.dismiss(None)
 
 
+TIMELINE_COLUMNS = (("at", "When (UTC)", 16), ("kind", "What", 15), ("text", "Detail", 22),
+                    ("wf", "Workflow", 16))
+
+
 class TimelineScreen(ModalScreen[None]):
-    """One record's story: every enrollment, step, list membership and task, newest first."""
+    """One record's story: every enrollment, step, list membership and task, newest first.
+
+    The detail takes the width the others leave (the workflow goes first at a narrow
+    width; what happened, then when, go last); a cell longer than its column ends in "…" after a word and the highlighted
+    entry is shown whole under the table."""
 
     BINDINGS = [Binding("escape", "close", "Close")]
     CSS_PATH = "records.tcss"
@@ -84,6 +92,7 @@ class TimelineScreen(ModalScreen[None]):
     def __init__(self, story: dict) -> None:
         super().__init__()
         self.story = story
+        self.columns: list[tuple[str, str, int]] = []
 
     def compose(self) -> ComposeResult:
         from tui.widgets import column_table
@@ -93,17 +102,47 @@ class TimelineScreen(ModalScreen[None]):
             n = len(story["timeline"])
             yield Static(f"{story['type']} {story['id']}: {n} entr{'y' if n == 1 else 'ies'}, newest first",
                          classes="title")
-            table = column_table("timeline-table", [("at", "When (UTC)", 16), ("kind", "What", 15),
-                                                    ("text", "Detail", 22), ("wf", "Workflow", 16)])
-            for i, row in enumerate(story["timeline"]):
-                table.add_row((row["at"] or "")[:16].replace("T", " "), row["kind"], _printable(row["text"]),
-                              _printable(row["workflow"] or ""), key=str(i))
-            yield table
+            yield column_table("timeline-table", TIMELINE_COLUMNS)
+            yield Static("", id="timeline-detail")
             yield Static("Escape closes", classes="hint")
+
+    def cells(self, row: dict) -> dict[str, str]:
+        """The entry's values as plain text (control characters escaped); markup-escaped
+        where they are shown, after clipping, so the clip counts what shows."""
+        return {"at": (row["at"] or "")[:16].replace("T", " "), "kind": row["kind"].replace("_", " "),
+                "text": safe_text(row["text"]), "wf": safe_text(row["workflow"] or "")}
+
+    def on_resize(self) -> None:
+        from rich.markup import escape
+
+        from tui.widgets import fit_columns, set_columns
+        from tui.widgets.fit import clip
+
+        table = self.query_one("#timeline-table", DataTable)
+        columns = fit_columns(TIMELINE_COLUMNS, table.size.width or 76, "text", ("kind", "at", "wf"))
+        if columns == self.columns:
+            return
+        self.columns = columns
+        set_columns(table, columns)
+        for i, row in enumerate(self.story["timeline"]):
+            cells = self.cells(row)
+            table.add_row(*(escape(clip(cells[key], width)) for key, _, width in columns), key=str(i))
+        self.show_detail()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        from rich.markup import escape
+
+        from tui.widgets import cursor_key
+
+        key = cursor_key(self.query_one("#timeline-table", DataTable))
+        entries = self.story["timeline"]
+        row = entries[int(key)] if key is not None and int(key) < len(entries) else None
+        text = "" if row is None else " · ".join(escape(v) for v in self.cells(row).values() if v)
+        self.query_one("#timeline-detail", Static).update(text)
 
     def action_close(self) -> None:
         self.dismiss(None)
 
-
-def _printable(text: str) -> str:
-    return safe_markup(text)

@@ -36,12 +36,12 @@ from models.objects import get_props
 from models.settings import load_settings
 from models.store import reads
 from models.timeutil import utcnow
-from tui.labels import humanize
 from tui.screens.activate_dialog import ActivateDialog
 from tui.screens.change_dialog import ChangeDialog
+from tui.screens.editor_errors import EditorErrors
 from tui.screens.filter_dialog import FilterDialog
 from tui.screens.step_dialog import StepDialog
-from tui.text import safe_markup, safe_text
+from tui.text import safe_text
 from tui.widgets import WrappingFooter
 from tui.widgets.actions_editor import ActionsEditor
 from tui.widgets.criteria_editor import CriteriaEditor
@@ -65,22 +65,7 @@ def new_workflow_body(object_type: str = "contact", timezone: str | None = None)
     }
 
 
-def section_for_error(message: str, field_section: str | None = None) -> str | None:
-    """The section (tab id) a save_workflow refusal is about: from the error's ``field``
-    (``RotaError.section``) when it names one, else from the message's leading words."""
-    head = (field_section or message.split(":", 1)[0]).lower()
-    if head.startswith("schedule"):
-        return "tab-schedule"
-    if head.startswith("criteria"):
-        return "tab-criteria"
-    if head.startswith("actions"):
-        return "tab-actions"
-    if head.startswith(("suppression", "unenrollment", "settings")):
-        return "tab-settings"
-    return None
-
-
-class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
+class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
     """Create (``original_name`` None) or edit a workflow given as a SPEC §9 body.
 
     ``types`` are the object types to offer as (label, name) pairs, read by the caller
@@ -361,52 +346,6 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
             self._baseline = {**(self._baseline or self.collect_body()), "status": status}
             self.refresh_bindings()
 
-    def _clear_errors(self) -> None:
-        self.query_one("#we-name-error", Static).update("")
-        self.query_one("#we-name-error").display = False
-        self.query_one("#we-name", Input).remove_class("-invalid")
-        for err_id in ("err-criteria", "err-actions", "err-settings"):
-            self.query_one(f"#{err_id}", Static).update("")
-        self.query_one("#we-settings", SettingsForm).show_error(None)
-
-    def show_save_error(self, error: RotaError | str) -> None:
-        """Put a service-layer refusal on its field and section, focus it, and toast it.
-        Saving (ctrl+s), activating (ctrl+t) and a live edit's preview all come here."""
-        self._after_save = None
-        message = str(error)
-        section = section_for_error(message, getattr(error, "section", None))
-        raw_detail = message.split(":", 1)[1].strip() if ":" in message else message
-        words = self.words(message)  # what is shown: labels, not the file's names
-        detail = self.words(raw_detail)
-        if (message.startswith(("name:", "object_type:")) or "exists already" in message
-                or getattr(error, "section", None) in ("name", "object_type")):
-            self.query_one("#we-name-error", Static).update(words)
-            self.query_one("#we-name-error").display = True
-            self.query_one("#we-name", Input).add_class("-invalid")
-        elif section == "tab-schedule":
-            self.query_one("#we-schedule", ScheduleForm).show_error(detail)
-        elif section == "tab-criteria":
-            self.query_one("#err-criteria", Static).update(words)
-        elif section == "tab-actions":
-            self.query_one("#err-actions", Static).update(words)
-        elif section == "tab-settings":
-            self.query_one("#err-settings", Static).update(words)
-            if message.startswith("settings"):
-                self.query_one("#we-settings", SettingsForm).show_error(detail)
-        if section:
-            self.query_one("#we-tabs", TabbedContent).active = section
-        self.call_after_refresh(self._focus_error, section, message)
-        self.notify(self.words(message, markup=False), title="Not saved", severity="error", timeout=8)
-
-    def words(self, message: str, *, markup: bool = True) -> str:
-        """A service-layer message in the screen's labels (``tui.labels``), markup-safe
-        (plain text with ``markup=False``, for a toast)."""
-        try:
-            props = get_props(self.object_type)
-        except RotaError:
-            props = None
-        return safe_markup(humanize(message, props)) if markup else humanize(message, props)
-
     def _name_value(self) -> str:
         """The name typed; the stored name itself while its escaped form is unchanged."""
         typed = self.query_one("#we-name", Input).value.strip()
@@ -519,20 +458,6 @@ class WorkflowEditorScreen(WorkerReports, Screen[str | None]):
         target = {"tab-schedule": "#sf-freq", "tab-criteria": "#we-criteria", "tab-actions": "#we-actions",
                   "tab-settings": "#st-pause"}[active]
         self.call_after_refresh(self.query_one(target).focus)
-
-    def _focus_error(self, section: str | None, message: str) -> None:
-        """Focus the marked field, so fixing it is the next keystroke."""
-        if section is None:
-            self.query_one("#we-name").focus()
-        elif section == "tab-schedule":
-            self.query_one("#we-schedule", ScheduleForm).focus_error()
-        elif section == "tab-settings" and message.startswith("settings"):
-            self.query_one("#st-pause").focus()
-        elif section == "tab-settings":
-            which = "#st-suppression" if message.startswith("suppression") else "#st-unenrollment"
-            self.query_one(which).focus()
-        else:
-            self._focus_section()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "section" and isinstance(self.focused, (Input, Select)):
