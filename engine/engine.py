@@ -53,7 +53,7 @@ from datetime import datetime, timedelta
 
 import peewee as pw
 
-from engine import changes, executor
+from engine import changes, executor, network_pass
 from engine.clock import Clock, SystemClock
 from engine.events import EngineError, EngineEvent, EngineStatus, Misfire, RunFailed, RunFinished, RunStarted, StepsRan
 from engine.lease import Lease, stop_network
@@ -259,7 +259,7 @@ class Engine:
         now = self.clock.now()
         if self._lease.renew_at is None or now >= self._lease.renew_at or not self.status.active:
             self._set_status(active=self._lease.hold(now))
-            executor.renew_network_claims(self.engine_id, now)  # the heartbeat of calls in flight
+            network_pass.renew_network_claims(self.engine_id, now)  # the heartbeat of calls in flight
         if not self.status.active or self._stopping.is_set():
             return self._lease.renew_at
         with self._pass_lock:

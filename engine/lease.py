@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 import peewee as pw
 
-from engine import executor
+from engine import network_pass
 from models.db import db
 from models.store import claims
 
@@ -75,7 +75,7 @@ def stop_network(engine_id: str, now: datetime, grace: float) -> None:
     record the rest as retries with their claims released."""
     try:
         db.connect(reuse_if_open=True)
-        recorded, interrupted = executor.stop_network(engine_id, now, grace)
+        recorded, interrupted = network_pass.stop_network(engine_id, now, grace)
         if recorded or interrupted:
             log.info("stopping: %d network calls recorded, %d interrupted and released as retries",
                      recorded, interrupted)

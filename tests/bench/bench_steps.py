@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ROTA_CONFIG", str(Path(tempfile.gettempdir()) / "rota-bench-none.toml"))
 os.environ.setdefault("ROTA_TIMEZONE", "UTC")
 
-from engine import executor, runner, workflows  # noqa: E402
+from engine import executor, runner, step_claims, workflows  # noqa: E402
 from engine.engine import tune_connection  # noqa: E402
 from models.bootstrap import open_database  # noqa: E402
 from models.db import close_database, db, is_postgres  # noqa: E402
@@ -232,7 +232,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--limit", type=int, default=executor.BATCH)
+    parser.add_argument("--limit", type=int, default=step_claims.BATCH)
     parser.add_argument("--pg", action="store_true", help="also PostgreSQL, a fresh schema on $ROTA_TEST_PG_URL")
     parser.add_argument("--no-engine", action="store_true", help="skip the rota engine case")
     args = parser.parse_args()

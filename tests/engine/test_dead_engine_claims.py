@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine import executor, runner
+from engine import database_pass, executor, runner, step_claims
 from engine.steps import run_network
 from engine.workflows import get_workflow
 from models.objects import record_model
@@ -50,10 +50,10 @@ def test_a_dead_engines_claims_come_back_when_its_heartbeat_expires(any_db):
 
         # Engine A: alive (a heartbeat), one database pass, then it dies.
         claims.heartbeat("engine-a", RUN_AT, RUN_AT + HEARTBEAT)
-        count, network = executor._database_pass(RUN_AT, "engine-a", executor.BATCH)
+        count, network = database_pass.database_pass(RUN_AT, "engine-a", step_claims.BATCH)
         assert network and _tasks("A ") == ids
         held = list(Enrollment.select())
-        assert {(e.claimed_by, e.claimed_until) for e in held} == {("engine-a", RUN_AT + executor.LEASE)}
+        assert {(e.claimed_by, e.claimed_until) for e in held} == {("engine-a", RUN_AT + step_claims.LEASE)}
 
         # Engine B while A's heartbeat is alive: nothing to take; it wakes at the expiry.
         alive = RUN_AT + timedelta(seconds=5)
@@ -87,11 +87,11 @@ def test_a_live_engines_network_claims_are_left_alone(any_db):
     with HTTPServer() as hook:
         wf = make_workflow([{"type": "webhook", "url": hook.url}])
         runner.execute_run(get_workflow(wf.id), RUN_AT, now=RUN_AT)
-        claims.heartbeat("engine-a", RUN_AT, RUN_AT + executor.LEASE * 2)  # alive throughout
-        executor._database_pass(RUN_AT, "engine-a", executor.BATCH)
+        claims.heartbeat("engine-a", RUN_AT, RUN_AT + step_claims.LEASE * 2)  # alive throughout
+        database_pass.database_pass(RUN_AT, "engine-a", step_claims.BATCH)
         for minutes in (1, 9):
             t = RUN_AT + timedelta(minutes=minutes)
             assert executor.run_due_steps(t, "engine-b") == 0
-        assert executor.next_step_due("engine-b") == RUN_AT + executor.LEASE
+        assert executor.next_step_due("engine-b") == RUN_AT + step_claims.LEASE
         assert hook.requests == []
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 import peewee as pw
 import psycopg2
 
-from engine import executor, runner
+from engine import executor, runner, step_claims
 from engine.workflows import get_workflow, set_status
 from models.bootstrap import open_database
 from models.db import close_database, is_postgres
@@ -165,11 +165,11 @@ def test_two_engines_share_the_work_without_duplicates_on_postgresql(pg_db, pg_u
 
 def test_a_claimed_enrollment_waits_for_its_lease(sqlite_db):
     _enroll([{"type": "set_property", "property": "city", "value": "X"}], 3)
-    held = executor._claim(RUN_AT, "engine-a", 2)
+    held = step_claims.claim(RUN_AT, "engine-a", 2)
     assert len(held) == 2
     assert executor.run_due_steps(RUN_AT, "engine-b") == 1  # only the unclaimed one
-    later = RUN_AT + executor.LEASE + timedelta(seconds=1)
-    assert executor.next_step_due() == RUN_AT + executor.LEASE
+    later = RUN_AT + step_claims.LEASE + timedelta(seconds=1)
+    assert executor.next_step_due() == RUN_AT + step_claims.LEASE
     assert executor.run_due_steps(later, "engine-b") == 2  # engine-a's lease ran out
     assert executor.next_step_due() is None
 
@@ -180,9 +180,9 @@ def test_a_paused_workflow_parks_its_enrollments_until_resumed(sqlite_db):
     assert executor.run_due_steps(RUN_AT, "e") == 2  # looked at, set aside
     assert executor.run_due_steps(RUN_AT, "e") == 0
     assert HistoryEvent.select().count() == 0 and not all_events()
-    assert executor.next_step_due() == RUN_AT + executor.PARK
+    assert executor.next_step_due() == RUN_AT + step_claims.PARK
     set_status(wf.name, "active", actor="t", now=RUN_AT)
-    assert executor.run_due_steps(RUN_AT + executor.PARK, "e") == 2
+    assert executor.run_due_steps(RUN_AT + step_claims.PARK, "e") == 2
     assert {e.state for e in Enrollment.select()} == {"done"}
 
 
