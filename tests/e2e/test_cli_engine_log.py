@@ -12,7 +12,7 @@ from models.schema import Workflow
 from models.timeutil import utcnow
 from tests.e2e.conftest import DATA
 from tui.cli import main
-from tui.cli.engine_cmd import EventPrinter
+from tui.commandline.engine_cmd import EventPrinter
 
 
 def _due(sqlite_url: str, *, ago: timedelta) -> None:

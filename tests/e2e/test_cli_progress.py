@@ -116,7 +116,7 @@ def test_demo_draws_progress_with_eta_on_a_terminal(tmp_path):
 
 def test_progress_line_fits_80_columns():
     from models.importer import ImportProgress
-    from tui.cli.progress import progress_line
+    from tui.commandline.progress import progress_line
 
     line = progress_line(ImportProgress(rows=1_000_000, bytes_read=40, total_bytes=100, elapsed_s=8.0))
     assert len(line) <= 79 and "40%" in line and "125,000 rows/s" in line and "ETA 0:12" in line
@@ -125,7 +125,7 @@ def test_progress_line_fits_80_columns():
 def test_ticker_shows_elapsed_time_for_long_work_and_nothing_for_quick_work():
     import io
 
-    from tui.cli.progress import Ticker
+    from tui.commandline.progress import Ticker
 
     slow = io.StringIO()
     with Ticker("counting", slow, delay=0.2, force=True):

@@ -148,7 +148,7 @@ def test_rota_engine_prints_a_failed_run_as_one_line():
     import io
     import json as jsonlib
 
-    from tui.cli.engine_cmd import EventPrinter
+    from tui.commandline.engine_cmd import EventPrinter
 
     event = RunFailed(at=START, workflow_id=1, workflow_name="Poisoned", run_id=7, scheduled_for=START,
                       status=RunStatus.FAILED, matched=0, enrolled=0, suppressed=0, duration_ms=0.0, lag_ms=0.0,

@@ -19,7 +19,7 @@ from models.objects import create_record
 from models.schema import Enrollment, HistoryEvent, Run
 from models.timeutil import UTC
 from tui.cli import main as cli_main
-from tui.cli.engine_cmd import EventPrinter
+from tui.commandline.engine_cmd import EventPrinter
 
 T0 = datetime(2026, 3, 2, 7, 59, tzinfo=UTC)  # a Monday; the workflow runs daily at 08:00 UTC
 DAY1 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

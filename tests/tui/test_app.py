@@ -140,7 +140,7 @@ def test_settings_database_is_used_when_no_flag_or_env(tmp_path):
     import argparse
 
     from models.settings import Settings
-    from tui.cli.app_cmd import target_db
+    from tui.commandline.app_cmd import target_db
 
     settings = Settings(db=str(tmp_path / "from-settings.db"))
     assert target_db(argparse.Namespace(db=None), settings) == str(tmp_path / "from-settings.db")

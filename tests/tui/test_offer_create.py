@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from tui.cli.app_cmd import offer_to_create
+from tui.commandline.app_cmd import offer_to_create
 
 
 def test_asks_on_a_terminal_and_creates_only_on_yes(tmp_path, monkeypatch):

@@ -32,7 +32,7 @@ import pytest
 
 from tests.e2e.conftest import DATA
 from tui.cli import main
-from tui.cli.serve_cmd import COOKIE, is_loopback
+from tui.commandline.serve_cmd import COOKIE, is_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,7 +1,7 @@
 """``python -m tui.cli``: the same as the ``rota`` command."""
 import sys
 
-from tui.cli.entry import main
+from tui.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

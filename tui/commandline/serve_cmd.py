@@ -23,8 +23,8 @@ import shlex
 import sys
 
 from models.errors import RotaError
-from tui.cli.common import db_option, open_db, whole_number
-from tui.cli.output import say
+from tui.commandline.common import db_option, open_db, whole_number
+from tui.commandline.output import say
 
 COOKIE = "rota_token"
 DEFAULT_PORT = 8750

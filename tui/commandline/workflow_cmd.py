@@ -14,9 +14,9 @@ from pathlib import Path
 from models.errors import RotaError
 from models.text import dumps_json, loads_json, read_text_file
 from models.timeutil import iso_z
-from tui.cli.common import db_option, open_db
-from tui.cli.output import TIME_WIDTH, local_time, operator_zone, say, say_json
-from tui.cli.progress import Ticker
+from tui.commandline.common import db_option, open_db
+from tui.commandline.output import TIME_WIDTH, local_time, operator_zone, say, say_json
+from tui.commandline.progress import Ticker
 
 
 def register(subparsers) -> None:

@@ -7,7 +7,7 @@ import csv
 import sys
 
 from models.text import dumps_json, printable
-from tui.cli.common import db_option, open_db
+from tui.commandline.common import db_option, open_db
 
 
 def register(subparsers) -> None:

@@ -12,7 +12,7 @@ import sys
 
 from models.db import resolve_url
 from models.settings import load_settings
-from tui.cli.output import say
+from tui.commandline.output import say
 
 
 def target_db(args: argparse.Namespace, settings) -> str:
@@ -25,7 +25,7 @@ def offer_to_create(url: str, ask=input) -> bool:
     terminal), refuse otherwise. The default file in Rota's own data directory is
     created without asking, as on a first run. True when the app may go on."""
     from models.db import default_db_path
-    from tui.cli.common import sqlite_file
+    from tui.commandline.common import sqlite_file
 
     path = sqlite_file(url)
     if path is None or path.exists() or path == default_db_path():
@@ -59,7 +59,7 @@ def run_app(args: argparse.Namespace) -> int:
         app.engine_note = "off (this instance does not run it: see settings)"
     app.run()
     if app.internal_error:
-        from tui.cli.common import log_path
+        from tui.commandline.common import log_path
 
         say(f"rota: internal error: {app.internal_error} (details in {log_path()})", err=True)
         return 1

@@ -1,7 +1,7 @@
 """What every ``rota`` sub-command shares: the one-line-error parser, logging to the
 private log file, the ``--db`` option and opening the database it names, and the
 whole-number argument type. Sub-command modules import this module (and their other
-siblings) directly, never the ``tui.cli`` package, so the package has no import ring.
+siblings) directly; none imports ``tui.cli``, the entry point's facade.
 """
 from __future__ import annotations
 

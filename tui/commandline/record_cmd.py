@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from models.text import dumps_json, printable
-from tui.cli.common import db_option, open_db
+from tui.commandline.common import db_option, open_db
 
 
 def register(subparsers) -> None:

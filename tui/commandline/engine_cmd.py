@@ -10,8 +10,8 @@ from engine.events import EngineError, Misfire, RunFinished
 from models.errors import RotaError
 from models.text import dumps_json, printable
 from models.timeutil import iso_z
-from tui.cli.common import db_option, open_db, whole_number
-from tui.cli.output import TIME_WIDTH, local_time, operator_zone, say, say_json
+from tui.commandline.common import db_option, open_db, whole_number
+from tui.commandline.output import TIME_WIDTH, local_time, operator_zone, say, say_json
 
 
 class EventPrinter:

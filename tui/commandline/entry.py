@@ -15,11 +15,11 @@ from pathlib import Path
 
 from models.errors import RotaError
 from models.text import printable, shorten
-from tui.cli.common import Parser, db_option, setup_logging
-from tui.cli.errors import explain
+from tui.commandline.common import Parser, db_option, setup_logging
+from tui.commandline.errors import explain
 
 log = logging.getLogger("rota")
-PACKAGE = __package__ or "tui.cli"
+PACKAGE = __package__ or "tui.commandline"
 
 
 def build_parser() -> Parser:
@@ -28,7 +28,7 @@ def build_parser() -> Parser:
     parser.add_argument("--no-engine", action="store_true", help="open the app without the engine thread (a viewer)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
-        if info.name.startswith("_"):  # __main__ (python -m tui.cli) registers nothing
+        if info.name.startswith("_"):  # nothing private registers
             continue
         module = importlib.import_module(f"{PACKAGE}.{info.name}")
         register = getattr(module, "register", None)
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         func = getattr(args, "func", None)
         if func is None:  # plain `rota`: the full-screen app
-            from tui.cli.app_cmd import run_app
+            from tui.commandline.app_cmd import run_app
 
             code = run_app(args)
         else:

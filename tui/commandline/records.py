@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from tui.cli.common import db_option, open_db, whole_number
-from tui.cli.output import say
-from tui.cli.progress import TerminalProgress
+from tui.commandline.common import db_option, open_db, whole_number
+from tui.commandline.output import say
+from tui.commandline.progress import TerminalProgress
 
 MAX_DEMO = 10_000_000  # per type: a demo beyond this is a mistyped number, not a demo
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from models.errors import RotaError
-from tui.cli.common import db_option, open_db, whole_number
-from tui.cli.output import TIME_WIDTH, local_time, operator_zone, say, say_json
+from tui.commandline.common import db_option, open_db, whole_number
+from tui.commandline.output import TIME_WIDTH, local_time, operator_zone, say, say_json
 
 
 def register(sub) -> None:

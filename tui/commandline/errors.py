@@ -1,6 +1,6 @@
 """Exceptions that come from bad input or a bad database, put in words for ``rota``.
 
-``tui.cli.main`` turns a RotaError into exit status 2 and one line. Some bad input
+``tui.cli.main`` (tui.commandline.entry) turns a RotaError into exit status 2 and one line. Some bad input
 reaches deeper code and surfaces as a Python or database exception instead: a date
 that overflows, JSON or TOML nested past the parser's stack, a file that is not UTF-8,
 a database file that is not a database, read-only, locked or full. ``explain`` says

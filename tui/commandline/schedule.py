@@ -12,7 +12,7 @@ import json
 
 from models.errors import RotaError
 from models.timeutil import UTC, iso_z, parse_instant
-from tui.cli.common import db_option
+from tui.commandline.common import db_option
 
 MAX_COUNT = 10_000
 SHAPES = """\
@@ -109,7 +109,7 @@ def _workflow(args: argparse.Namespace):
             raise RotaError("give --schedule JSON or --workflow NAME")
         return None
     from models.store.workflows import get_workflow
-    from tui.cli.common import open_db
+    from tui.commandline.common import open_db
 
     open_db(args)
     wf = get_workflow(args.workflow)

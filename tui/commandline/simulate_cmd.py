@@ -6,7 +6,7 @@ import argparse
 import json
 
 from engine.simulate import parse_day, simulate
-from tui.cli.common import db_option, open_db
+from tui.commandline.common import db_option, open_db
 
 EXAMPLE = """\
 example:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from models.errors import RotaError
 from models.text import dumps_json, printable
-from tui.cli.common import db_option, open_db
+from tui.commandline.common import db_option, open_db
 
 
 def register(subparsers) -> None:
