@@ -49,9 +49,10 @@ from models.db import db
 from models.schema import Enrollment, HistoryEvent, Run, Workflow
 from models.settings import load_settings
 from models.store import steps as store
+from models.store import value_sql
+from models.store.bulk import insert_tuples, update_ids
 from models.store.claims import dead_engines_sql, heartbeat_expiries
 from models.store.dialect import dialect, write_transaction
-from models.store.steps import insert_tuples, update_ids
 from models.timeutil import from_micros, iso_z, to_micros
 
 log = logging.getLogger(__name__)
@@ -206,9 +207,9 @@ def _database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list
             if store.move_missing(grp.g, gone, grp.ctx.model._meta.table_name):
                 body = {"path": path_label(grp.pos)} if grp.pos else {}
                 store.write_row_history(gone, grp.ctx.id, now_us, "step_failed", grp.pos[0] + 1 if grp.pos else None,
-                                        store.json_merge(body, {"error": store.concat([
-                                            store.literal(f"{grp.ctx.type_name} "), "CAST(b.record_id AS TEXT)",
-                                            store.literal(" no longer exists")])}), grp.ctx.model._meta.table_name)
+                                        value_sql.json_merge(body, {"error": value_sql.concat([
+                                            value_sql.literal(f"{grp.ctx.type_name} "), "CAST(b.record_id AS TEXT)",
+                                            value_sql.literal(" no longer exists")])}), grp.ctx.model._meta.table_name)
                 groups.append(_Group(gone, grp.ctx, grp.pos, grp.tries, state="failed"))
                 count += store.group_count(gone)
         live = [grp for grp in groups if grp.state == "active"]

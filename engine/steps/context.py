@@ -23,7 +23,7 @@ from models.errors import RotaError
 from models.objects import get_props, record_model
 from models.schema import StaticList, Workflow
 from models.settings import Settings
-from models.store.steps import select_ids
+from models.store.bulk import select_ids
 from models.timeutil import iso_z, resolve_wall, zone
 
 

@@ -16,7 +16,7 @@ from models.criteria import evaluator
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, find_prop, to_json_value
 from models.schema import ListMember, Notification, Task
-from models.store.steps import bulk_insert, bulk_set, update_ids
+from models.store.bulk import bulk_insert, bulk_set, update_ids
 
 
 def run_db_step(ctx: Context, pos: Position, step: dict, items: list[Item]) -> None:

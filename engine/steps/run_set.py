@@ -21,6 +21,7 @@ from models import criteria as crit
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, find_prop, to_json_value
 from models.store import steps as store
+from models.store import value_sql
 from models.timeutil import iso_z, to_micros
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
@@ -100,16 +101,16 @@ def template_sql(ctx: Context, text: str, g: int) -> str:
     parts = []
     for literal, prop, has_field in compile_template(text, ctx.type_name):
         if literal:
-            parts.append(store.literal(literal))
+            parts.append(value_sql.literal(literal))
         if has_field and prop is not None:
-            expr = store.display(prop, _col(prop), ctx.tz_name, _range(ctx, prop, g))
+            expr = value_sql.display(prop, _col(prop), ctx.tz_name, _range(ctx, prop, g))
             if expr is None:
                 raise NeedsRecords()
             parts.append(expr)
     if not parts:
         return "''"
-    expr = store.concat(parts)
-    if any(prop is not None and prop.type in store.GUARDED for _, prop, _ in compile_template(text, ctx.type_name)):
+    expr = value_sql.concat(parts)
+    if any(prop is not None and prop.type in value_sql.GUARDED for _, prop, _ in compile_template(text, ctx.type_name)):
         # A value the SQL cannot print exactly as Python does renders NULL: then the
         # whole group takes the per-record path (same text, slower).
         if store.any_row(f"({expr}) IS NULL", _table(ctx), g):
@@ -132,15 +133,15 @@ def _run_set_property(p: Pass, ctx: Context, g: int, pos: Position, step: dict, 
     table = _table(ctx)
     now_us = to_micros(p.now)
     if prop.type == "string" and isinstance(raw, str) and "{" in raw:
-        expr = store.strip_to_null(template_sql(ctx, raw, g))
+        expr = value_sql.strip_to_null(template_sql(ctx, raw, g))
         store.update_group_records(table, g, f'"{prop.name}" = {expr}, "updated_at" = {int(now_us)}')
-        return [_succeeded(p, g, ctx, pos, base, store.json_object({"value": _col(prop)}))]
+        return [_succeeded(p, g, ctx, pos, base, value_sql.json_object({"value": _col(prop)}))]
     try:
         value = coerce_value(prop, raw, ctx.tz_name)
     except ValueError as exc:
         return [_failed(p, g, ctx, pos, f"value for {prop.name}: {exc}", base)]
     field_ = ctx.model._meta.fields[prop.name]
-    mark = store.mark()
+    mark = value_sql.mark()
     store.update_group_records(table, g, f'"{prop.name}" = {mark}, "updated_at" = {mark}',
                                (field_.db_value(value), now_us))
     return [_succeeded(p, g, ctx, pos, {**base, "value": to_json_value(prop, value)})]
@@ -160,32 +161,32 @@ def _run_copy_property(p: Pass, ctx: Context, g: int, pos: Position, step: dict,
     if dst.type == "enumeration":  # a value the target does not offer fails for that record
         names = dst.option_names
         bad = p.new_tag()
-        cond = (f'{_col(src)} IS NOT NULL AND {_col(src)} NOT IN ({", ".join(store.literal(n) for n in names)})'
+        cond = (f'{_col(src)} IS NOT NULL AND {_col(src)} NOT IN ({", ".join(value_sql.literal(n) for n in names)})'
                 if names else f"{_col(src)} IS NOT NULL")
         moved = store.move_rows(g, bad, f'record_id IN (SELECT r.id FROM "{table}" AS r WHERE {cond})')
         if moved:
-            msg = store.concat([store.literal(f"{dst.name} has no option \""), _col(src), store.literal('"')])
+            msg = value_sql.concat([value_sql.literal(f"{dst.name} has no option \""), _col(src), value_sql.literal('"')])
             body = {**base, "path": path_label(pos)}
             store.write_row_history(bad, ctx.id, to_micros(p.now), "step_failed", int(pos[0]) + 1,
-                                    store.json_merge(body, {"error": msg}), table)
+                                    value_sql.json_merge(body, {"error": msg}), table)
             out.append(Outcome("failed", pos, None, new_g=bad))
     if dst.type == src.type:
         value_expr = _col(src)
-        json_expr = store.json_value(dst, _col(dst))
+        json_expr = value_sql.json_value(dst, _col(dst))
         if json_expr is None:
             raise NeedsRecords()
     else:  # into text: the value as the templates show it
-        shown = store.display(src, _col(src), ctx.tz_name, _range(ctx, src, g))
+        shown = value_sql.display(src, _col(src), ctx.tz_name, _range(ctx, src, g))
         if shown is None:
             raise NeedsRecords()
-        if src.type in store.GUARDED and store.any_row(f"({shown}) IS NULL", table, g):
+        if src.type in value_sql.GUARDED and store.any_row(f"({shown}) IS NULL", table, g):
             raise NeedsRecords()
         value_expr = f"NULLIF({shown}, '')"
-        json_expr = store.json_value(dst, _col(dst))
+        json_expr = value_sql.json_value(dst, _col(dst))
         if json_expr is None:
             raise NeedsRecords()
     store.update_group_records(table, g, f'"{dst.name}" = {value_expr}, "updated_at" = {int(to_micros(p.now))}')
-    out.insert(0, _succeeded(p, g, ctx, pos, base, store.json_object({"value": json_expr})))
+    out.insert(0, _succeeded(p, g, ctx, pos, base, value_sql.json_object({"value": json_expr})))
     return out
 
 
@@ -205,10 +206,10 @@ def _run_create_task(p: Pass, ctx: Context, g: int, pos: Position, step: dict, b
             raise NeedsRecords()
     store.insert_from_group(
         "task", ["workflow_id", "object_type_id", "record_id", "title", "due_date", "owner", "done", "created_at"],
-        [str(int(ctx.id)), str(int(ctx.object_type_id)), "b.record_id", title, store.mark(),
+        [str(int(ctx.id)), str(int(ctx.object_type_id)), "b.record_id", title, value_sql.mark(),
          f"NULLIF({owner}, '')", "FALSE", str(int(to_micros(p.now)))], table, g, (due.isoformat(),))
     detail = {**base, "due_date": due.isoformat()}
-    return [_succeeded(p, g, ctx, pos, detail, store.json_object({"title": title, "owner": owner}))]
+    return [_succeeded(p, g, ctx, pos, detail, value_sql.json_object({"title": title, "owner": owner}))]
 
 
 def _run_list(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
@@ -259,9 +260,9 @@ def _run_notify(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: 
     for operator in step["to"]:
         store.insert_from_group(
             "notification", ["operator", "message", "workflow_id", "record_id", "read", "created_at"],
-            [store.mark(), message, str(int(ctx.id)), "b.record_id", "FALSE", str(int(to_micros(p.now)))],
+            [value_sql.mark(), message, str(int(ctx.id)), "b.record_id", "FALSE", str(int(to_micros(p.now)))],
             table, g, (operator,))
-    return [_succeeded(p, g, ctx, pos, {**base, "to": step["to"]}, store.json_object({"message": message}))]
+    return [_succeeded(p, g, ctx, pos, {**base, "to": step["to"]}, value_sql.json_object({"message": message}))]
 
 
 _RUNNERS: dict[str, Callable[..., list[Outcome]]] = {
