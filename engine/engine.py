@@ -427,7 +427,7 @@ def tune_connection() -> None:
 
 
 def run_headless(engine: Engine, *, install_signals: bool = True, announce=None) -> int:
-    """``rota engine``: run until Ctrl-C or SIGTERM, then stop cleanly.
+    """``rota engine``: run until Ctrl-C, SIGTERM or SIGHUP, then stop cleanly.
 
     The signal handlers only set a flag; the engine thread finishes (commits or rolls
     back) the transaction in progress and releases its lease. ``announce(engine)`` is
@@ -440,6 +440,7 @@ def run_headless(engine: Engine, *, install_signals: bool = True, announce=None)
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGHUP, on_signal)  # the terminal it was started from closed
     engine.start()
     if announce is not None:
         announce(engine)

@@ -289,7 +289,7 @@ def prepare_values(type_name: str, values: dict[str, Any], tz_name: str = "UTC")
         try:
             out[prop.name] = coerce_value(prop, raw, tz_name)
         except ValueError as exc:
-            raise RotaError(f'property "{prop.name}": {exc}') from None
+            raise RotaError(f'property "{prop.name}": {exc}', field=prop.name) from None
     return out
 
 
@@ -301,7 +301,7 @@ def create_record(type_name: str, values: dict[str, Any], now: datetime | None =
     data["updated_at"] = data.get("updated_at") or now
     missing = [p.name for p in get_props(type_name).values() if p.required and data.get(p.name) is None]
     if missing:
-        raise RotaError(f'{type_name} needs a value for {", ".join(missing)}')
+        raise RotaError(f'{type_name} needs a value for {", ".join(missing)}', field=",".join(missing))
     return model.insert(**data).execute()
 
 
@@ -311,7 +311,7 @@ def update_record(type_name: str, record_id: int, values: dict[str, Any], now: d
     data = prepare_values(type_name, values, tz_name)
     cleared = [p.name for p in get_props(type_name).values() if p.required and p.name in data and data[p.name] is None]
     if cleared:
-        raise RotaError(f'{type_name} needs a value for {", ".join(cleared)}')
+        raise RotaError(f'{type_name} needs a value for {", ".join(cleared)}', field=",".join(cleared))
     data["updated_at"] = now or utcnow()
     if model.update(**data).where(model.id == record_id).execute() == 0:
         raise RotaError(f"{type_name} {record_id} does not exist")

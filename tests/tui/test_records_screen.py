@@ -113,3 +113,38 @@ async def test_manual_enrollment_creates_a_run_and_reports_suppression(seeded_db
         table = app.screen.query_one("#rec-table", DataTable)
         assert [c.label.plain for c in table.columns.values()][1] == "Deal Name" and table.row_count == 0
         assert "No records" in str(app.screen.query_one("#rec-status", Static).render())
+
+
+async def test_escape_in_the_record_form_asks_before_discarding_what_was_typed(seeded_db, make_app):
+    app = make_app(seeded_db)
+    model = record_model("contact")
+    before = model.select().count()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("R")
+        await settle(pilot, app)
+        await pilot.press("a")
+        await settle(pilot, app)
+        form = app.screen
+        assert type(form).__name__ == "RecordFormScreen"
+        await pilot.press("escape")  # nothing typed: closes at once
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "RecordsScreen"
+
+        await pilot.press("a")
+        await settle(pilot, app)
+        form = app.screen
+        await pilot.press(*"Zoe")
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("escape")  # "Keep editing": the form and its text are still there
+        await settle(pilot, app)
+        assert app.screen is form and form.query_one("#f-firstname", Input).value == "Zoe"
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("y")
+        await settle(pilot, app)
+        assert type(app.screen).__name__ == "RecordsScreen"
+    assert model.select().count() == before  # discarded: nothing written

@@ -7,7 +7,9 @@ only in ``run_app`` so that every other command starts without it.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import signal
 import sys
 
 from models.db import resolve_url
@@ -43,6 +45,21 @@ def offer_to_create(url: str, ask=input) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def quit_on_hangup(app) -> None:
+    """A closed SSH session (SIGHUP) or a SIGTERM quits the app the way ``q`` does: the
+    engine thread stops at a safe point and releases its lease at once, so the next
+    ``rota`` runs the engine without waiting for the lease to run out. The handler only
+    schedules the exit on the app's event loop."""
+    def on_signal(signum, frame):
+        try:
+            asyncio.get_running_loop().call_soon_threadsafe(app.exit)
+        except RuntimeError:  # the loop is not running yet (or any more): nothing to stop
+            pass
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+
+
 def run_app(args: argparse.Namespace) -> int:
     from models.bootstrap import open_database
 
@@ -57,6 +74,7 @@ def run_app(args: argparse.Namespace) -> int:
                   settings=settings)
     if not settings.run_engine:
         app.engine_note = "off (this instance does not run it: see settings)"
+    quit_on_hangup(app)
     app.run()
     if app.internal_error:
         from tui.commandline.common import log_path

@@ -92,6 +92,11 @@ class RecordFormScreen(WorkerReports, ModalScreen[int | None]):
         fields = self.query("#record-fields > Input, #record-fields > Select")
         if fields:
             fields.first().focus()
+        self._baseline = self.read_values()  # what Escape compares against
+
+    @property
+    def changed(self) -> bool:
+        return getattr(self, "_baseline", None) is not None and self.read_values() != self._baseline
 
     def read_values(self) -> dict[str, object]:
         """Raw text per property (None for an empty Select): conversion is the model's job."""
@@ -125,18 +130,23 @@ class RecordFormScreen(WorkerReports, ModalScreen[int | None]):
         """A refused value stays in the form with the reason; anything else is the app's
         usual error toast (and the form stays open so nothing typed is lost)."""
         if isinstance(worker.error, RotaError):
-            self.show_error(str(worker.error))
+            self.show_error(str(worker.error), field=worker.error.field)
             return True
         return False
 
-    def show_error(self, text: str) -> None:
+    def show_error(self, text: str, field: str | None = None) -> None:
+        """The refusal under the form; the property it is about (the error's ``field``)
+        is marked and focused."""
         box = self.query_one("#form-error", Static)
         box.update(safe_markup(text))
         box.display = True
-        for prop in self.props:  # mark the field the message names, when it names one
+        named = set((field or "").split(","))
+        for prop in self.props:
             widget = self.query_one(f"#f-{prop.name}")
-            named = f'"{prop.name}"' in text or f" {prop.name}" in text
-            widget.set_class(named, "-invalid")
+            widget.set_class(prop.name in named, "-invalid")
+        first = next((p for p in self.props if p.name in named), None)
+        if first is not None:
+            self.query_one(f"#f-{first.name}").focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -150,4 +160,13 @@ class RecordFormScreen(WorkerReports, ModalScreen[int | None]):
             self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close; with changes, ask first (nothing typed is thrown away unasked)."""
+        if not self.changed:
+            self.dismiss(None)
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        noun = f"{self.type_name} {self.record_id}" if self.record_id else f"new {self.type_name}"
+        self.app.push_screen(ConfirmScreen(f"Discard your changes to this {noun}? What you typed here is lost.",
+                                           title="Unsaved changes", yes="Discard", no="Keep editing"),
+                             lambda discard: discard and self.dismiss(None))
