@@ -7,25 +7,6 @@
 - :mod:`.export` — an iCalendar RRULE and a cron line for checking it elsewhere;
 - :mod:`.base` — names, the business-day calendar and time helpers they share.
 
-The names the app (tui/) and the tests use are re-exported here:
-``from engine.schedule import X``. Inside engine/ modules import from the submodule that
-defines a name, and the submodules never import this package, so the re-exports form no
-ring (tests/test_import_hygiene.py checks both).
+This package re-exports nothing: everyone (engine/, tui/, tests) imports a name from
+the submodule that defines it, so no import ring passes through this file.
 """
-from engine.schedule.base import (
-    DEFAULT_CALENDAR,
-    FLEX_DAYS,
-    KINDS,
-    MONTH_LABELS,
-    ORDINALS,
-    WEEKDAY_LABELS,
-    WEEKDAY_NAMES,
-    BusinessCalendar,
-)
-from engine.schedule.cron import CronRule, compile_cron
-from engine.schedule.model import Schedule, parse_schedule
-
-__all__ = [
-    "DEFAULT_CALENDAR", "FLEX_DAYS", "KINDS", "MONTH_LABELS", "ORDINALS", "WEEKDAY_LABELS", "WEEKDAY_NAMES",
-    "BusinessCalendar", "CronRule", "Schedule", "compile_cron", "parse_schedule",
-]

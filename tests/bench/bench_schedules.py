@@ -18,7 +18,7 @@ from datetime import datetime
 
 from croniter import croniter
 
-from engine.schedule import Schedule, parse_schedule
+from engine.schedule.model import Schedule, parse_schedule
 from models.timeutil import UTC
 
 ZONES = [

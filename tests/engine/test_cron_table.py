@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pytest
 
-from engine.schedule import parse_schedule
+from engine.schedule.model import parse_schedule
 from models.errors import RotaError
 from models.timeutil import UTC
 

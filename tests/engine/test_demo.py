@@ -10,7 +10,7 @@ import pytest
 
 from engine import demo
 from engine.demo import COUNTRIES, load_demo, sample_workflows
-from engine.schedule import KINDS
+from engine.schedule.base import KINDS
 from models.db import db
 from models.errors import RotaError
 from models.objects import get_type, record_model

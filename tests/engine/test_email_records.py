@@ -11,7 +11,7 @@ import pytest
 from engine.clock import FakeClock
 from engine.engine import Engine
 from engine.history import history
-from engine.steps import describe_step, validate_actions
+from engine.steps.shapes import describe_step, validate_actions
 from models.errors import RotaError
 from models.objects import create_record
 from models.schema import Enrollment, HistoryEvent, ListMember

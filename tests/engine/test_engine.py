@@ -12,7 +12,7 @@ from engine import workflows
 from engine.clock import FakeClock
 from engine.engine import Engine
 from engine.events import EngineError, EngineStatus, Misfire, RunFinished, RunStarted
-from engine.schedule import parse_schedule
+from engine.schedule.model import parse_schedule
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run, Workflow
 from models.store import claims
 from models.store import runs as store_runs

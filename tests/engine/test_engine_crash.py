@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from engine import workflows
-from engine.schedule import parse_schedule
+from engine.schedule.model import parse_schedule
 from models import bootstrap
 from models import db as dbmod
 from models.db import db

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from engine import workflows
-from engine.schedule import parse_schedule
+from engine.schedule.model import parse_schedule
 from models import bootstrap
 from models import db as dbmod
 from models.db import db

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from engine import workflows
 from engine.clock import FakeClock
 from engine.engine import Engine
-from engine.schedule import parse_schedule
+from engine.schedule.model import parse_schedule
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run, Workflow
 from models.timeutil import UTC
 from tests.engine.engine_proc import seed_contacts, workflow_body

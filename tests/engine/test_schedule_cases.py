@@ -7,11 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.rrule import rrulestr
 
-from engine.schedule import (
-    BusinessCalendar,
-    Schedule,
-    parse_schedule,
-)
+from engine.schedule.base import BusinessCalendar
+from engine.schedule.model import Schedule, parse_schedule
 from models.errors import RotaError
 from models.timeutil import UTC, iso_z, parse_instant
 

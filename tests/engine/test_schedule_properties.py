@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schedule_reference import NAMES, reference_between, reference_next_n, transitions_in_year
 
-from engine.schedule import BusinessCalendar, Schedule, parse_schedule
+from engine.schedule.base import BusinessCalendar
+from engine.schedule.model import Schedule, parse_schedule
 from models.errors import RotaError
 from models.timeutil import UTC
 

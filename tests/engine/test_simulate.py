@@ -112,7 +112,7 @@ def test_grouped_counts_equal_one_compiled_query_per_date_across_dst(any_db, cri
         create_record("contact", {"firstname": f"S{i}", "lifecycle_stage": "customer" if i % 3 else "lead",
                                   "email": f"s{i}@example.com", "createdate": at.isoformat()}, now=NOW)
     schedule = {"kind": "cron", "cron": "0 0,9,23 * * *", "timezone": tz}
-    from engine.schedule import parse_schedule
+    from engine.schedule.model import parse_schedule
 
     found = sim.occurrences(parse_schedule(schedule), date(2026, 3, 26), date(2026, 4, 1))
     reps = {}
@@ -233,7 +233,7 @@ def test_a_busy_schedule_is_refused_past_the_cap(sqlite_db):
 
 
 def test_occurrences_cover_local_dates_in_the_workflows_zone():
-    from engine.schedule import parse_schedule
+    from engine.schedule.model import parse_schedule
 
     schedule = parse_schedule({"kind": "daily", "time": "00:30", "timezone": "Pacific/Auckland"})
     got = sim.occurrences(schedule, date(2026, 6, 1), date(2026, 6, 2))

@@ -12,7 +12,7 @@ import pytest
 
 from engine.clock import FakeClock
 from engine.engine import Engine
-from engine.steps import validate_actions
+from engine.steps.shapes import validate_actions
 from engine.steps.templates import preview, render, render_url
 from models.errors import RotaError
 from models.objects import create_record, get_record

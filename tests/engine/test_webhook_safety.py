@@ -12,7 +12,7 @@ from engine import workflows as wfs
 from engine.clock import FakeClock
 from engine.engine import Engine
 from engine.history import history
-from engine.steps import describe_step, mask_actions, validate_actions
+from engine.steps.shapes import describe_step, mask_actions, validate_actions
 from engine.webhook import WebhookRequest, send
 from models.errors import RotaError
 from models.objects import create_record

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from engine import workflows as wfs
-from engine.schedule import parse_schedule
+from engine.schedule.model import parse_schedule
 from models.errors import RotaError
 from models.schema import AuditEntry, Workflow, WorkflowVersion
 

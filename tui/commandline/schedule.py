@@ -74,7 +74,7 @@ def _schedule_option(parser: argparse.ArgumentParser, *, required: bool = True) 
 
 
 def _load_schedule(args: argparse.Namespace):
-    from engine.schedule import parse_schedule
+    from engine.schedule.model import parse_schedule
 
     try:
         data = json.loads(args.schedule)
@@ -169,7 +169,7 @@ def _offset(local) -> str:
 
 def _calendar():
     """The business-day calendar from the settings (Mon–Fri, no holidays if unreadable)."""
-    from engine.schedule import DEFAULT_CALENDAR, BusinessCalendar
+    from engine.schedule.base import DEFAULT_CALENDAR, BusinessCalendar
     from models.settings import load_settings
 
     try:

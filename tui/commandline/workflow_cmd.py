@@ -104,7 +104,7 @@ def cmd_count(args: argparse.Namespace) -> int:
 
 def workflow_rows() -> list[dict]:
     """One dict per workflow for ``workflow list`` (instants as aware datetimes)."""
-    from engine.schedule import parse_schedule
+    from engine.schedule.model import parse_schedule
     from engine.workflows import last_runs, list_workflows
     from models.settings import load_settings
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.schedule import parse_schedule
+from engine.schedule.model import parse_schedule
 from models.errors import RotaError
 from models.store import reads
 from models.timeutil import utcnow, zone

@@ -23,9 +23,17 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
-from engine.steps import DELAY_UNITS, MASK, STEP_TYPES, WEEKDAYS, mask_headers, mask_url, validate_actions
-from engine.steps.shapes import WEBHOOK_METHODS, unmask_url
+from engine.steps.shapes import (
+    DELAY_UNITS,
+    STEP_TYPES,
+    WEBHOOK_METHODS,
+    WEEKDAYS,
+    mask_headers,
+    unmask_url,
+    validate_actions,
+)
 from engine.steps.templates import preview
+from engine.webhook import MASK, mask_url
 from models.errors import RotaError
 from models.objects import get_props
 from models.settings import load_settings

@@ -30,7 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane, Tree
 from textual.worker import Worker
 
-from engine.schedule import BusinessCalendar
+from engine.schedule.base import BusinessCalendar
 from models.errors import RotaError
 from models.objects import get_props
 from models.settings import load_settings

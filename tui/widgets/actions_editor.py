@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from engine.steps import describe_step
+from engine.steps.shapes import describe_step
 from tui.text import safe_text
 from tui.widgets.criteria_editor import describe_filter
 

@@ -30,17 +30,9 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker
 
-from engine.schedule import (
-    FLEX_DAYS,
-    MONTH_LABELS,
-    ORDINALS,
-    WEEKDAY_LABELS,
-    WEEKDAY_NAMES,
-    BusinessCalendar,
-    Schedule,
-    parse_schedule,
-)
+from engine.schedule.base import FLEX_DAYS, MONTH_LABELS, ORDINALS, WEEKDAY_LABELS, WEEKDAY_NAMES, BusinessCalendar
 from engine.schedule.describe import upcoming_with_notes
+from engine.schedule.model import Schedule, parse_schedule
 from engine.simulate import Occurrence, count_occurrences, uses_relative_dates
 from models.errors import RotaError
 from models.timeutil import utcnow, zone
