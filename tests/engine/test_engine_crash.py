@@ -67,8 +67,9 @@ def test_sigkill_during_runs_loses_nothing_and_duplicates_nothing(sqlite_url):
     try:
         seed_contacts(N, T0 - timedelta(days=30))
         workflows.save_workflow(workflow_body("Crash", SCHEDULE), now=T0, actor="test")
-        # Enough instants that four kills and a gap of seven still leave room on a fast machine.
-        instants = list(parse_schedule(SCHEDULE).between(T0, T0 + timedelta(hours=5)))[:24]
+        # Enough instants that four kills and a gap of seven still leave room on a fast
+        # machine, where one pass over the 100,000 records takes some 30 ms.
+        instants = list(parse_schedule(SCHEDULE).between(T0, T0 + timedelta(hours=10)))[:48]
         positions = [at + timedelta(seconds=1) for at in instants]  # the engine wakes 1 s after each
 
         idx, kills, gaps = 0, 0, 0
@@ -81,7 +82,8 @@ def test_sigkill_during_runs_loses_nothing_and_duplicates_nothing(sqlite_url):
                 first = lines.get(timeout=60)
                 if first.startswith("done"):
                     done += 1
-                time.sleep(rng.uniform(0.0, 0.6))
+                # Within the next few passes: a longer wait lets a fast machine finish them all.
+                time.sleep(rng.uniform(0.0, 0.15))
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
             proc.wait(timeout=120)
