@@ -9,12 +9,11 @@ import json
 from datetime import datetime
 
 from engine.database_pass import Group
-from engine.step_claims import HISTORY_COLUMNS, LostClaim, continues, count_items, instant, release
+from engine.step_claims import HISTORY_COLUMNS, LostClaim, continues, count_items, items_from_rows, release
 from engine.steps import run_db, run_network
 from engine.steps.context import Context, Item
 from engine.steps.positions import (
     advance,
-    decode_path,
     encode_path,
     path_label,
     step_of,
@@ -80,11 +79,7 @@ def _load_items(ids: list[int], now: datetime) -> list[Item]:
                        f'e."next_step_at", e."step", e."path", r."scheduled_for" FROM "{e}" AS e '
                        f'JOIN "{r}" AS r ON r."id" = e."run_id" WHERE e."id" IN ({", ".join(mark for _ in chunk)})',
                        chunk)
-        for eid, run_id, wf_id, record_id, manual, enrolled_at, due, step, path, scheduled_for in cursor.fetchall():
-            pos, tries = decode_path(step, path)
-            items.append(Item(id=eid, run_id=run_id, workflow_id=wf_id, record_id=record_id, manual=bool(manual),
-                              enrolled_at=instant(enrolled_at), due=instant(due) or now,
-                              scheduled_for=instant(scheduled_for), pos=pos, tries=tries))
+        items += items_from_rows(cursor.fetchall(), now)
     items.sort(key=lambda it: it.id)
     return items
 

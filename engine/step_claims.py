@@ -62,6 +62,12 @@ def claim(now: datetime, engine_id: str, limit: int) -> list[Item]:
         if not rows:
             return []
         update_ids(Enrollment, {"claimed_by": engine_id, "claimed_until": now + LEASE}, [row[0] for row in rows])
+    return items_from_rows(rows, now)
+
+
+def items_from_rows(rows, now: datetime) -> list[Item]:
+    """Claimed enrollment rows (id, run, workflow, record, manual, enrolled_at,
+    next_step_at, step, path, the run's scheduled_for) as ``Item``s, oldest first."""
     items = []
     for eid, run_id, wf_id, record_id, manual, enrolled_at, due, step, path, scheduled_for in rows:
         pos, tries = decode_path(step, path)
