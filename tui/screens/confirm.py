@@ -50,6 +50,13 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(value)
 
 
+def discard_or_keep(screen: ModalScreen, question: str, result=None) -> None:
+    """Escape on a form with changes: ask, and close ``screen`` with ``result`` only if
+    the answer is Discard (Keep editing, the focused default, leaves it as it is)."""
+    screen.app.push_screen(ConfirmScreen(question, title="Unsaved changes", yes="Discard", no="Keep editing"),
+                           lambda discard: discard and screen.dismiss(result))
+
+
 class AskScreen(ModalScreen[str | None]):
     """One line of text (a new name, a file path). Enter accepts, Escape cancels (None).
     An empty answer is refused in place rather than passed on."""

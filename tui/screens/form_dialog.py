@@ -20,6 +20,7 @@ from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from models.errors import RotaError
 from tui.labels import humanize
+from tui.screens.confirm import discard_or_keep
 from tui.text import safe_markup, safe_text
 from tui.widgets import WrappingFooter
 
@@ -151,8 +152,4 @@ class FormDialog(ModalScreen[T | None], Generic[T]):
         if not self.changed:
             self.dismiss(None)
             return
-        from tui.screens.confirm import ConfirmScreen
-
-        self.app.push_screen(ConfirmScreen(f"Discard this {self.NOUN}? What you typed here is lost.",
-                                           title="Unsaved changes", yes="Discard", no="Keep editing"),
-                             lambda discard: discard and self.dismiss(None))
+        discard_or_keep(self, f"Discard this {self.NOUN}? What you typed here is lost.")

@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from textual.worker import Worker
 
 from models.errors import RotaError
+from tui.screens.confirm import discard_or_keep
 from tui.text import safe_markup, safe_text
 from tui.workers import WorkerReports, db_write
 
@@ -164,9 +165,5 @@ class RecordFormScreen(WorkerReports, ModalScreen[int | None]):
         if not self.changed:
             self.dismiss(None)
             return
-        from tui.screens.confirm import ConfirmScreen
-
         noun = f"{self.type_name} {self.record_id}" if self.record_id else f"new {self.type_name}"
-        self.app.push_screen(ConfirmScreen(f"Discard your changes to this {noun}? What you typed here is lost.",
-                                           title="Unsaved changes", yes="Discard", no="Keep editing"),
-                             lambda discard: discard and self.dismiss(None))
+        discard_or_keep(self, f"Discard your changes to this {noun}? What you typed here is lost.")

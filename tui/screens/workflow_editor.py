@@ -38,6 +38,7 @@ from models.store import reads
 from models.timeutil import utcnow
 from tui.screens.activate_dialog import ActivateDialog
 from tui.screens.change_dialog import ChangeDialog
+from tui.screens.confirm import ConfirmScreen, discard_or_keep
 from tui.screens.editor_errors import EditorErrors
 from tui.screens.filter_dialog import FilterDialog
 from tui.screens.step_dialog import StepDialog
@@ -286,8 +287,6 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
             self.notify("Still saving…", timeout=2)
             return
         if not busy_ok and (busy := self.query_one("#we-schedule", ScheduleForm).busy_warning()):
-            from tui.screens.confirm import ConfirmScreen
-
             self.app.push_screen(ConfirmScreen(f"{busy}. Save it anyway?", title="Busy schedule"),
                                  lambda yes: yes and self._save(status=status, then=then, busy_ok=True))
             return
@@ -470,15 +469,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
         if not self.dirty:
             self.dismiss(self.saved_name)
             return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(self.saved_name)
-
-        from tui.screens.confirm import ConfirmScreen
-
-        self.app.push_screen(ConfirmScreen("This workflow has unsaved changes. Discard them?",
-                                           title="Unsaved changes", yes="Discard", no="Keep editing"), answered)
+        discard_or_keep(self, "This workflow has unsaved changes. Discard them?", self.saved_name)
 
 
 def editor_types() -> list[tuple[str, str]]:
