@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import os
+import queue
 import signal
+import subprocess
 import sys
+import tempfile
 import threading
 from datetime import datetime
+from pathlib import Path
 
 from engine.clock import FakeClock, ScaledClock
 from engine.engine import Engine
 from models.bootstrap import open_database
 from models.db import db, is_postgres
-from models.timeutil import parse_instant, to_micros
+from models.timeutil import iso_z, parse_instant, to_micros
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # The data every engine test uses: record i (ids 1..n) is a customer when i is odd and
 # has no e-mail when i is a multiple of 5. CRITERIA selects customers; SUPPRESSION
@@ -57,6 +64,33 @@ def workflow_body(name: str, schedule: dict, **extra) -> dict:
             "criteria": CRITERIA, "suppression": SUPPRESSION}
     body.update(extra)
     return body
+
+
+def start_steps(url: str, positions: list[datetime]) -> tuple[subprocess.Popen, queue.Queue[str]]:
+    """This module in ``steps`` mode as a subprocess, for the crash tests: the process,
+    and a queue of its stdout lines ("done ISO" per committed pass, then "EOF")."""
+    err = tempfile.TemporaryFile(mode="w+")  # a file: an unread pipe could fill and stall the engine
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.engine.engine_proc", "steps", "--db", url, *[iso_z(p) for p in positions]],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True, env=os.environ.copy())
+    proc.err_file = err  # type: ignore[attr-defined]
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line.strip())
+        lines.put("EOF")
+
+    threading.Thread(target=pump, daemon=True).start()
+    return proc, lines
+
+
+def stderr_tail(proc: subprocess.Popen) -> str:
+    """The last 2,000 characters a process from :func:`start_steps` wrote to stderr."""
+    fh = proc.err_file  # type: ignore[attr-defined]
+    fh.seek(0)
+    return fh.read()[-2000:]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,16 +10,10 @@ policy (coalesced inside the grace window, missed beyond it). Nothing half-writt
 from __future__ import annotations
 
 import os
-import queue
 import random
 import signal
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from engine import workflows
 from engine.schedule.model import parse_schedule
@@ -28,37 +22,13 @@ from models import db as dbmod
 from models.db import db
 from models.schema import Enrollment, EnrollmentDaily, HistoryEvent, Run, Workflow
 from models.timeutil import UTC, iso_z, to_micros
-from tests.engine.engine_proc import expected_counts, seed_contacts, workflow_body
+from tests.engine.engine_proc import expected_counts, seed_contacts, start_steps, stderr_tail, workflow_body
 
-ROOT = Path(__file__).resolve().parents[2]
 N = 100_000
 T0 = datetime(2026, 3, 2, 7, 55, tzinfo=UTC)
 # Every 10 minutes, 00:00-22:50 (a "*" hour field trips engine/schedule.py today).
 SCHEDULE = {"kind": "cron", "cron": "*/10 0-22 * * *", "timezone": "UTC"}
 GRACE = timedelta(hours=1)
-
-
-def _start(url: str, positions: list[datetime]) -> tuple[subprocess.Popen, queue.Queue[str]]:
-    err = tempfile.TemporaryFile(mode="w+")  # a file: an unread pipe could fill and stall the engine
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.engine.engine_proc", "steps", "--db", url, *[iso_z(p) for p in positions]],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True, env=os.environ.copy())
-    proc.err_file = err  # type: ignore[attr-defined]
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        for line in proc.stdout:
-            lines.put(line.strip())
-        lines.put("EOF")
-
-    threading.Thread(target=pump, daemon=True).start()
-    return proc, lines
-
-
-def _stderr(proc: subprocess.Popen) -> str:
-    fh = proc.err_file  # type: ignore[attr-defined]
-    fh.seek(0)
-    return fh.read()[-2000:]
 
 
 def test_sigkill_during_runs_loses_nothing_and_duplicates_nothing(sqlite_url):
@@ -75,7 +45,7 @@ def test_sigkill_during_runs_loses_nothing_and_duplicates_nothing(sqlite_url):
         idx, kills, gaps = 0, 0, 0
         while idx < len(positions):
             final = kills >= 4
-            proc, lines = _start(sqlite_url, positions[idx:])
+            proc, lines = start_steps(sqlite_url, positions[idx:])
             done = 0
             if not final:
                 # Wait for the first committed pass, then kill somewhere inside a later one.
@@ -95,7 +65,7 @@ def test_sigkill_during_runs_loses_nothing_and_duplicates_nothing(sqlite_url):
                 if line.startswith("done"):
                     done += 1
             if final:
-                assert proc.returncode == 0, _stderr(proc)
+                assert proc.returncode == 0, stderr_tail(proc)
             idx += done
             # Sometimes the engine stays down a while: one or two instants inside the grace
             # window (coalesced), or seven, i.e. beyond it (missed).

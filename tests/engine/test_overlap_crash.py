@@ -22,12 +22,9 @@ import queue
 import random
 import signal
 import subprocess
-import sys
-import tempfile
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -39,9 +36,8 @@ from models.db import db
 from models.schema import Enrollment, HistoryEvent, Run
 from models.timeutil import UTC, iso_z
 from tests.dbutil import PG_SKIP_REASON, fresh_pg_schema, pg_base_url
-from tests.engine.engine_proc import seed_contacts, workflow_body
+from tests.engine.engine_proc import seed_contacts, start_steps, stderr_tail, workflow_body
 
-ROOT = Path(__file__).resolve().parents[2]
 N = 20_000
 T0 = datetime(2026, 3, 2, 7, 55, tzinfo=UTC)
 SCHEDULE = {"kind": "cron", "cron": "*/10 8-9 * * *", "timezone": "UTC"}
@@ -64,23 +60,6 @@ def _seed(url: str, overlap: str) -> None:
         dbmod.close_database()
 
 
-def _start(url: str, positions: list[datetime]) -> tuple[subprocess.Popen, queue.Queue[str]]:
-    err = tempfile.TemporaryFile(mode="w+")  # a file: an unread pipe could fill and stall the engine
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.engine.engine_proc", "steps", "--db", url, *[iso_z(p) for p in positions]],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True, env=os.environ.copy())
-    proc.err_file = err  # type: ignore[attr-defined]
-    lines: queue.Queue[str] = queue.Queue()
-
-    def pump() -> None:
-        for line in proc.stdout:
-            lines.put(line.strip())
-        lines.put("EOF")
-
-    threading.Thread(target=pump, daemon=True).start()
-    return proc, lines
-
-
 def _finish(proc: subprocess.Popen, lines: queue.Queue[str]) -> int:
     """Wait for the process; returns how many positions it completed."""
     proc.wait(timeout=300)
@@ -91,12 +70,6 @@ def _finish(proc: subprocess.Popen, lines: queue.Queue[str]) -> int:
             return done
         if line.startswith("done"):
             done += 1
-
-
-def _stderr(proc: subprocess.Popen) -> str:
-    fh = proc.err_file  # type: ignore[attr-defined]
-    fh.seek(0)
-    return fh.read()[-2000:]
 
 
 def _wait_for_the_dead(url: str) -> None:
@@ -171,13 +144,13 @@ def test_sigkill_during_overlapping_runs_enrolls_nobody_twice(two_databases, ove
     for url in (reference, crashed):
         _seed(url, overlap)
 
-    proc, lines = _start(reference, POSITIONS)
-    assert _finish(proc, lines) == len(POSITIONS) and proc.returncode == 0, _stderr(proc)
+    proc, lines = start_steps(reference, POSITIONS)
+    assert _finish(proc, lines) == len(POSITIONS) and proc.returncode == 0, stderr_tail(proc)
 
     idx, kills = 0, 0
     while idx < len(POSITIONS):
         final = kills >= 6
-        proc, lines = _start(crashed, POSITIONS[idx:])
+        proc, lines = start_steps(crashed, POSITIONS[idx:])
         if not final:
             first = lines.get(timeout=120)  # the first position committed; kill inside a later one
             threading.Event().wait(rng.uniform(0.0, 0.5))
@@ -186,7 +159,7 @@ def test_sigkill_during_overlapping_runs_enrolls_nobody_twice(two_databases, ove
         done = _finish(proc, lines) + (1 if not final and first.startswith("done") else 0)
         _wait_for_the_dead(crashed)
         if final:
-            assert proc.returncode == 0, _stderr(proc)
+            assert proc.returncode == 0, stderr_tail(proc)
         idx += done
 
     assert kills >= 4
