@@ -14,13 +14,11 @@ from engine.steps.context import Context, Item
 from engine.steps.positions import (
     decode_path,
 )
-from models.db import db
-from models.schema import Enrollment, Run
+from models.schema import Enrollment
 from models.store import steps as store
 from models.store.bulk import update_ids
-from models.store.claims import dead_engines_sql
-from models.store.dialect import dialect, write_transaction
-from models.timeutil import from_micros, to_micros
+from models.store.dialect import write_transaction
+from models.timeutil import from_micros
 
 log = logging.getLogger(__name__)
 
@@ -34,35 +32,6 @@ HISTORY_COLUMNS = ["workflow", "at", "type", "record_id", "run", "enrollment", "
 
 class LostClaim(Exception):
     """Another engine took over an enrollment this one held (its lease ran out)."""
-
-
-def claim(now: datetime, engine_id: str, limit: int) -> list[Item]:
-    """Take up to ``limit`` due, unclaimed (or lease-expired, or our own, or held by an
-    engine whose heartbeat expired) enrollments.
-
-    Plain SQL: this runs for every batch, and a peewee expression per row costs more
-    than the database does. On PostgreSQL ``FOR UPDATE OF e SKIP LOCKED`` lets another
-    engine's concurrent claim pass over these rows instead of waiting for them.
-    """
-    d = dialect()
-    mark = d.param
-    e, r = Enrollment._meta.table_name, Run._meta.table_name
-    sql = (f'SELECT e."id", e."run_id", e."workflow_id", e."record_id", e."manual", e."enrolled_at", '
-           f'e."next_step_at", e."step", e."path", r."scheduled_for" '
-           f'FROM "{e}" AS e JOIN "{r}" AS r ON r."id" = e."run_id" '
-           f'WHERE e."next_step_at" <= {mark} AND e."state" IN ({mark}, {mark}) '
-           f'AND (e."claimed_by" IS NULL OR e."claimed_until" < {mark} OR e."claimed_by" = {mark} '
-           f'OR e."claimed_by" IN ({dead_engines_sql()})) '
-           f'ORDER BY e."next_step_at" LIMIT {int(limit)}' + d.skip_locked_sql("e"))
-    now_us = to_micros(now)
-    with write_transaction():
-        cursor = db.cursor()
-        cursor.execute(sql, (now_us, *ACTIVE_STATES, now_us, engine_id, now_us))
-        rows = cursor.fetchall()
-        if not rows:
-            return []
-        update_ids(Enrollment, {"claimed_by": engine_id, "claimed_until": now + LEASE}, [row[0] for row in rows])
-    return items_from_rows(rows, now)
 
 
 def items_from_rows(rows, now: datetime) -> list[Item]:

@@ -24,6 +24,7 @@ from models.bootstrap import open_database
 from models.db import close_database, is_postgres
 from models.objects import record_model
 from models.schema import Enrollment, HistoryEvent, Notification, Task
+from models.store.bulk import update_ids
 from tests.dbutil import pg_base_url
 from tests.engine.historyutil import all_events
 from tests.engine.test_actions import T0, make_workflow
@@ -165,7 +166,9 @@ def test_two_engines_share_the_work_without_duplicates_on_postgresql(pg_db, pg_u
 
 def test_a_claimed_enrollment_waits_for_its_lease(sqlite_db):
     _enroll([{"type": "set_property", "property": "city", "value": "X"}], 3)
-    held = step_claims.claim(RUN_AT, "engine-a", 2)
+    # engine-a holds the two oldest, as a live engine's network claim does.
+    held = [e.id for e in Enrollment.select(Enrollment.id).order_by(Enrollment.next_step_at, Enrollment.id).limit(2)]
+    update_ids(Enrollment, {"claimed_by": "engine-a", "claimed_until": RUN_AT + step_claims.LEASE}, held)
     assert len(held) == 2
     assert executor.run_due_steps(RUN_AT, "engine-b") == 1  # only the unclaimed one
     later = RUN_AT + step_claims.LEASE + timedelta(seconds=1)
