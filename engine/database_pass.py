@@ -24,12 +24,13 @@ from engine.steps.positions import (
 from engine.steps.run_db import db_error_types
 from engine.steps.run_network import is_external
 from models.db import db
-from models.schema import HistoryEvent, Run, Workflow
+from models.schema import HistoryEvent, Run
 from models.settings import load_settings
 from models.store import steps as store
 from models.store import value_sql
 from models.store.bulk import insert_tuples
 from models.store.dialect import write_transaction
+from models.store.workflows import workflows_by_ids
 from models.timeutil import from_micros, iso_z, to_micros
 
 
@@ -61,7 +62,7 @@ def database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list[
             return 0, []
         settings = load_settings()
         wf_ids = sorted({k[1] for k in keys})
-        contexts = {wf.id: Context(wf, settings, now) for wf in Workflow.select().where(Workflow.id.in_(wf_ids))}
+        contexts = {wf.id: Context(wf, settings, now) for wf in workflows_by_ids(wf_ids)}
         tags = [max(k[0] for k in keys)]
 
         def new_tag() -> int:

@@ -34,8 +34,9 @@ from models.db import db
 from models.errors import RotaError
 from models.importer import bulk_insert
 from models.objects import get_type
-from models.schema import AssociationLink, Workflow
+from models.schema import AssociationLink
 from models.store.dialect import dialect
+from models.store.workflows import find_by_name
 from models.timeutil import UTC, to_micros, utcnow
 
 CHUNK_ROWS = 20_000  # rows generated per step: bounds memory whatever the total
@@ -305,7 +306,7 @@ def _save_samples(now: datetime) -> tuple[int, int]:
     """Save the sample workflows that do not exist yet; returns (created, skipped)."""
     created = skipped = 0
     for body in sample_workflows():
-        if Workflow.get_or_none(Workflow.name == body["name"]) is not None:
+        if find_by_name(body["name"]) is not None:
             skipped += 1
             continue
         save_workflow(body, actor="demo", now=now, mode="create")

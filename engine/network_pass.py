@@ -19,11 +19,12 @@ from engine.steps.positions import (
     step_of,
 )
 from models.db import db
-from models.schema import Enrollment, HistoryEvent, Run, Workflow
+from models.schema import Enrollment, HistoryEvent, Run
 from models.settings import load_settings
 from models.store import steps as store
 from models.store.bulk import insert_tuples, update_ids
 from models.store.dialect import dialect, write_transaction
+from models.store.workflows import workflows_by_ids
 from models.timeutil import to_micros
 
 
@@ -93,7 +94,7 @@ def apply_network(now: datetime, engine_id: str, done=None, interrupted=()) -> i
     flights = [f for f, _ in done] + list(interrupted)
     settings = load_settings()
     wf_ids = sorted({f.item.workflow_id for f in flights})
-    contexts = {wf.id: Context(wf, settings, now) for wf in Workflow.select().where(Workflow.id.in_(wf_ids))}
+    contexts = {wf.id: Context(wf, settings, now) for wf in workflows_by_ids(wf_ids)}
     with write_transaction():
         ours = set(select_claimed([f.item.id for f in flights], engine_id))  # a lapsed hold was taken over
         items = []

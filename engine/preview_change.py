@@ -29,6 +29,7 @@ from models.errors import RotaError
 from models.objects import get_type
 from models.schema import Workflow
 from models.settings import Settings, load_settings
+from models.store.workflows import find_by_name
 from models.timeutil import utcnow, zone
 
 KEY_LABELS = {"name": "Name", "object_type": "Object type", "status": "Status", "schedule": "Schedule",
@@ -129,14 +130,16 @@ def preview_activation(workflow: str | dict, *, now: datetime | None = None) -> 
     """What activating (or resuming) ``workflow`` — a stored name or an editor body — does."""
     now = now or utcnow()
     settings = load_settings()
+    existing: Workflow | None
     if isinstance(workflow, str):
-        wf = Workflow.get_or_none(Workflow.name == workflow.strip())
+        wf = find_by_name(workflow.strip())
         if wf is None:
             raise RotaError(f'no workflow named "{workflow}"')
         body, existing = workflow_body(wf), wf
     else:
         body = workflow
-        existing = Workflow.get_or_none(Workflow.name == body.get("name")) if isinstance(body, dict) else None
+        name = body.get("name") if isinstance(body, dict) else None
+        existing = find_by_name(name) if isinstance(name, str) else None
     clean = _clean({**body, "status": "active"}, existing, settings)
     return Activation(
         name=clean["name"], resume=existing is not None and existing.status == "paused",
@@ -224,7 +227,7 @@ def preview_change(original_name: str, body: dict, *, now: datetime | None = Non
     next run and the counts before and after (as ``save_workflow`` would set them)."""
     now = now or utcnow()
     settings = load_settings()
-    wf = Workflow.get_or_none(Workflow.name == original_name)
+    wf = find_by_name(original_name)
     if wf is None:
         raise RotaError(f'no workflow named "{original_name}"')
     before = workflow_body(wf)
@@ -274,7 +277,7 @@ def import_summary(body, *, now: datetime | None = None) -> list[str] | None:
         return None
     settings = load_settings()
     try:
-        existing = Workflow.get_or_none(Workflow.name == str(body.get("name") or "").strip())
+        existing = find_by_name(str(body.get("name") or "").strip())
         if existing is not None and existing.status == "active":
             change = preview_change(existing.name, body, now=now)
             return None if change.unchanged else change_lines(change, settings.timezone)
@@ -318,7 +321,7 @@ def review_summary(name: str, *, now: datetime | None = None, runs: int = 3) -> 
     activated now when it is not active), each marked when it falls on a pause day."""
     now = now or utcnow()
     settings = load_settings()
-    wf = Workflow.get_or_none(Workflow.name == name.strip())
+    wf = find_by_name(name.strip())
     if wf is None:
         raise RotaError(f'no workflow named "{name}"')
     body = workflow_body(wf)
