@@ -55,10 +55,9 @@ def read_page(type_name: str, after: int, search_prop: str | None, search: str, 
 def workflows_for(type_name: str) -> list[tuple[str, str]]:
     """(name, status) of the workflows on this object type, active ones first."""
     from models.objects import get_type
-    from models.schema import Workflow
+    from models.store.workflows import workflows_of_type
 
-    otype = get_type(type_name)
-    rows = Workflow.select(Workflow.name, Workflow.status).where(Workflow.object_type == otype)
+    rows = workflows_of_type(get_type(type_name))
     return sorted(((w.name, w.status) for w in rows), key=lambda t: (t[1] != "active", t[0].lower()))
 
 
