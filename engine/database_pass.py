@@ -24,12 +24,13 @@ from engine.steps.positions import (
 from engine.steps.run_db import db_error_types
 from engine.steps.run_network import is_external
 from models.db import db
-from models.schema import HistoryEvent, Run
+from models.schema import HistoryEvent
 from models.settings import load_settings
 from models.store import steps as store
 from models.store import value_sql
 from models.store.bulk import insert_tuples
 from models.store.dialect import write_transaction
+from models.store.step_rows import run_instants
 from models.store.workflows import workflows_by_ids
 from models.timeutil import from_micros, iso_z, to_micros
 
@@ -215,7 +216,7 @@ def _per_record(p: run_set.Pass, grp: Group, pos: Position, step: dict) -> list[
     ctx = grp.ctx
     rows = store.group_ids(grp.g)
     ctx.load_records(sorted({r for _, r, _ in rows}))
-    sched = dict(Run.select(Run.id, Run.scheduled_for).where(Run.id.in_(sorted({r for _, _, r in rows}))).tuples())
+    sched = run_instants(list({r for _, _, r in rows}))
     items = [Item(id=eid, run_id=run_id, workflow_id=ctx.id, record_id=rid, manual=False, enrolled_at=None,
                   due=p.now, scheduled_for=sched.get(run_id), pos=pos, tries=grp.tries) for eid, rid, run_id in rows]
     run_db.run_db_step(ctx, pos, step, items)

@@ -33,8 +33,8 @@ from datetime import datetime
 from engine.database_pass import database_pass
 from engine.network_pass import apply_network, network_pass
 from engine.step_claims import ACTIVE_STATES, BATCH, MAX_ROUNDS
-from models.schema import Enrollment
 from models.store.claims import heartbeat_expiries
+from models.store.step_rows import earliest_due
 from models.timeutil import from_micros, to_micros
 
 
@@ -67,10 +67,7 @@ def next_step_due(engine_id: str | None = None) -> datetime | None:
     engine's claims wake the others within seconds, not at the end of the claim.
     ``engine_id``'s own claims are left to its own lease.
     """
-    E = Enrollment
-    rows = list(E.select(E.next_step_at, E.claimed_until, E.claimed_by)
-                .where(E.next_step_at.is_null(False) & E.state.in_(ACTIVE_STATES))
-                .order_by(E.next_step_at).limit(100).tuples())
+    rows = earliest_due(ACTIVE_STATES)
     if not rows:
         return None
     beats = None

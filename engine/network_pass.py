@@ -24,6 +24,7 @@ from models.settings import load_settings
 from models.store import steps as store
 from models.store.bulk import insert_tuples, update_ids
 from models.store.dialect import dialect, write_transaction
+from models.store.step_rows import held_by
 from models.store.workflows import workflows_by_ids
 from models.timeutil import to_micros
 
@@ -96,7 +97,7 @@ def apply_network(now: datetime, engine_id: str, done=None, interrupted=()) -> i
     wf_ids = sorted({f.item.workflow_id for f in flights})
     contexts = {wf.id: Context(wf, settings, now) for wf in workflows_by_ids(wf_ids)}
     with write_transaction():
-        ours = set(select_claimed([f.item.id for f in flights], engine_id))  # a lapsed hold was taken over
+        ours = set(held_by([f.item.id for f in flights], engine_id))  # a lapsed hold was taken over
         items = []
         by_group: dict[tuple, tuple[dict, list[Item]]] = {}
         for flight, result in done:
@@ -128,15 +129,6 @@ def apply_network(now: datetime, engine_id: str, done=None, interrupted=()) -> i
                 it.state, it.next_at, it.settled = "active", now, True
         write_items(now, engine_id, contexts, items)
     return sum(it.steps_run or 1 for it in items)
-
-
-def select_claimed(ids: list[int], engine_id: str) -> list[int]:
-    """Which of ``ids`` this engine still holds."""
-    E = Enrollment
-    out: list[int] = []
-    for i in range(0, len(ids), 500):
-        out += [r for (r,) in E.select(E.id).where(E.id.in_(ids[i:i + 500]) & (E.claimed_by == engine_id)).tuples()]
-    return out
 
 
 def renew_network_claims(engine_id: str, now: datetime) -> int:

@@ -17,6 +17,7 @@ from models.errors import RotaError
 from models.objects import Prop, coerce_value, find_prop, to_json_value
 from models.schema import ListMember, Notification, Task
 from models.store.bulk import bulk_insert, bulk_set, update_ids
+from models.store.step_rows import remove_list_members
 
 
 def run_db_step(ctx: Context, pos: Position, step: dict, items: list[Item]) -> None:
@@ -152,8 +153,7 @@ def _run_list(ctx: Context, pos, step, items, base) -> None:
         bulk_insert(ListMember, [{"list": lst.id, "record_id": r, "added_at": ctx.now} for r in ids],
                     ignore_conflicts=True)
     elif lst is not None:
-        for i in range(0, len(ids), 500):
-            ListMember.delete().where((ListMember.list == lst.id) & ListMember.record_id.in_(ids[i:i + 500])).execute()
+        remove_list_members(lst.id, ids)
     for it in items:
         ctx.succeed(it, pos, {**base, "list": step["list"]})
 

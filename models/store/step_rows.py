@@ -1,0 +1,40 @@
+"""The step passes' small reads and writes by id list (engine/executor.py,
+engine/database_pass.py, engine/network_pass.py, engine/steps/run_db.py): when the
+next step is due, which claims an engine still holds, the runs' instants, and list
+members removed record by record. The set-based statements are in steps.py."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from models.schema import Enrollment, ListMember, Run
+
+CHUNK = 500  # ids per IN (…): well under every database's parameter limit
+
+
+def earliest_due(states: tuple[str, ...], limit: int = 100) -> list[tuple]:
+    """(next_step_at, claimed_until, claimed_by) of the ``limit`` enrollments due
+    first in these states, earliest first."""
+    E = Enrollment
+    return list(E.select(E.next_step_at, E.claimed_until, E.claimed_by)
+                .where(E.next_step_at.is_null(False) & E.state.in_(states))
+                .order_by(E.next_step_at).limit(limit).tuples())
+
+
+def held_by(ids: list[int], engine_id: str) -> list[int]:
+    """Which of ``ids`` ``engine_id`` still holds."""
+    E = Enrollment
+    out: list[int] = []
+    for i in range(0, len(ids), CHUNK):
+        out += [r for (r,) in E.select(E.id).where(E.id.in_(ids[i:i + CHUNK]) & (E.claimed_by == engine_id)).tuples()]
+    return out
+
+
+def run_instants(run_ids: list[int]) -> dict[int, datetime | None]:
+    """Each run's scheduled instant (None for a manual run)."""
+    return dict(Run.select(Run.id, Run.scheduled_for).where(Run.id.in_(sorted(run_ids))).tuples())
+
+
+def remove_list_members(list_id: int, record_ids: list[int]) -> None:
+    for i in range(0, len(record_ids), CHUNK):
+        ListMember.delete().where((ListMember.list == list_id)
+                                  & ListMember.record_id.in_(record_ids[i:i + CHUNK])).execute()
