@@ -12,18 +12,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-import peewee as pw
-
 from engine.steps.positions import Position, advance
 from engine.steps.shapes import WEEKDAYS, describe_step, mask_step, parse_time
 from engine.steps.templates import compile_template, fill, url_value
 from models.criteria import evaluator
-from models.db import db
 from models.errors import RotaError
 from models.objects import get_props, record_model
 from models.schema import StaticList, Workflow
 from models.settings import Settings
 from models.store.bulk import select_ids
+from models.store.step_rows import list_named
 from models.timeutil import iso_z, resolve_wall, zone
 
 
@@ -84,13 +82,7 @@ class Context:
     def static_list(self, name: str, create: bool) -> StaticList | None:
         """The static list an add/remove step names (created on first add, by one engine
         even when two race); a list of another object type is refused."""
-        lst = StaticList.get_or_none(StaticList.name == name)
-        if lst is None and create:
-            try:
-                with db.atomic():  # another engine may create it at the same moment
-                    lst = StaticList.create(name=name, object_type=self.object_type_id, created_at=self.now)
-            except pw.IntegrityError:
-                lst = StaticList.get(StaticList.name == name)
+        lst = list_named(name, create_for=self.object_type_id if create else None, now=self.now)
         if lst is not None and lst.object_type_id != self.object_type_id:
             raise RotaError(f'list "{name}" holds another object type')
         return lst

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models.schema import Enrollment, ListMember, Run
+import peewee as pw
+
+from models.db import db
+from models.schema import Enrollment, ListMember, Run, StaticList
 
 CHUNK = 500  # ids per IN (…): well under every database's parameter limit
 
@@ -32,6 +35,19 @@ def held_by(ids: list[int], engine_id: str) -> list[int]:
 def run_instants(run_ids: list[int]) -> dict[int, datetime | None]:
     """Each run's scheduled instant (None for a manual run)."""
     return dict(Run.select(Run.id, Run.scheduled_for).where(Run.id.in_(sorted(run_ids))).tuples())
+
+
+def list_named(name: str, *, create_for: int | None = None, now: datetime | None = None) -> StaticList | None:
+    """The static list ``name``; with ``create_for`` (an object type id), created when
+    missing, by one engine even when two race (the loser reads the winner's)."""
+    lst = StaticList.get_or_none(StaticList.name == name)
+    if lst is None and create_for is not None:
+        try:
+            with db.atomic():  # another engine may create it at the same moment
+                lst = StaticList.create(name=name, object_type=create_for, created_at=now)
+        except pw.IntegrityError:
+            lst = StaticList.get(StaticList.name == name)
+    return lst
 
 
 def remove_list_members(list_id: int, record_ids: list[int]) -> None:
