@@ -29,7 +29,7 @@ from datetime import date, datetime
 from typing import Any, overload
 
 from models.errors import RotaError
-from models.schema import Enrollment, HistoryEvent, Run, Workflow
+from models.schema import Workflow
 from models.store import history as store_history
 from models.store.workflows import get_workflow
 from models.timeutil import from_micros, iso_z, parse_instant, start_of_local_day, to_micros, zone
@@ -121,30 +121,10 @@ def history(workflow_name: str | int, *, record_id: int | None = None, type: str
     return out
 
 
-def events_query(wf_id: int, record_id, type_, lo, hi, cursor, limit):
-    """The ``history_event`` page: one index range scan, newest first, LIMITed."""
-    H = HistoryEvent
-    q = (H.select(H.id, H.at, H.type, H.record_id, H.scheduled_for, H.step, H.detail, H.run, H.enrollment)
-         .where(H.workflow == wf_id))
-    if record_id is not None:
-        q = q.where(H.record_id == record_id)
-    if type_ is not None:
-        q = q.where(H.type == type_)
-    if lo is not None:
-        q = q.where(H.at >= lo)
-    if hi is not None:
-        q = q.where(H.at < hi)
-    if cursor is not None:
-        at, src, a = cursor[:3]
-        # events (a = 2 * id) and grouped rows (a = 2 * seq + 1) share one order
-        q = q.where((H.at < at) | ((H.at == at) & (H.id < (a + 1) // 2))) if src == 1 else q.where(H.at < at)
-    return q.order_by(H.at.desc(), H.id.desc()).limit(limit)
-
-
 def _events(wf_id: int, record_id, type_, lo, hi, cursor, limit) -> list[tuple[tuple, dict]]:
     out = []
     for eid, at, kind, rid, sched, step, detail, run_id, enr_id in \
-            events_query(wf_id, record_id, type_, lo, hi, cursor, limit).tuples():
+            store_history.events_page(wf_id, record_id, type_, lo, hi, cursor, limit).tuples():
         at_m = _micros(at)
         out.append(((at_m, 1, 2 * eid, 0, 0), {
             "at": iso_z(from_micros(at_m)), "type": kind, "record_id": rid,
@@ -236,25 +216,13 @@ def _after_cursor(cursor, at_m: int, run_id: int, rid: int) -> bool:
 
 
 def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> list[tuple[tuple, dict]]:
-    E = Enrollment
     manual_only = {None: None, "enrolled": False, "manual_enrolled": True}[type_]
     if record_id is not None:
         # Few rows per record (one per occurrence): the workflow's runs, each probed
         # through the unique (run, record_id) key.
-        q = (E.select(E.enrolled_at, E.run, E.manual, E.record_id, E.id, Run.scheduled_for)
-             .join(Run, on=(E.run == Run.id))
-             .where((Run.workflow == wf_id) & (E.record_id == record_id)))
-        if manual_only is not None:
-            q = q.where(E.manual == manual_only)
-        if lo is not None:
-            q = q.where(E.enrolled_at >= lo)
-        if hi is not None:
-            q = q.where(E.enrolled_at < hi)
-        if cursor is not None:
-            q = q.where(E.enrolled_at <= cursor[0])
         out: list[tuple[tuple, dict]] = []
-        for at, run_id, manual, rid, eid, sched in q.order_by(E.enrolled_at.desc(), E.run.desc()) \
-                .limit(limit + 1).tuples():
+        for at, run_id, manual, rid, eid, sched in store_history.record_enrollments_page(
+                wf_id, record_id, manual_only, lo, hi, cursor[0] if cursor is not None else None, limit + 1):
             at_m = _micros(at)
             if _after_cursor(cursor, at_m, run_id, rid):
                 out.append(_enrollment_row(at_m, run_id, bool(manual), rid, eid, sched))
@@ -263,10 +231,7 @@ def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> 
     out = []
     last_run = None
     while len(out) < limit:
-        rq = Run.select(Run.id, Run.kind, Run.scheduled_for).where(Run.workflow == wf_id)
-        if last_run is not None:
-            rq = rq.where(Run.id < last_run)
-        runs = list(rq.order_by(Run.id.desc()).limit(_RUN_CHUNK).tuples())
+        runs = store_history.runs_before(wf_id, last_run, _RUN_CHUNK)
         if not runs:
             break
         for run_id, kind, sched in runs:
@@ -274,10 +239,10 @@ def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> 
             manual = kind == "manual"
             if manual_only is not None and manual != manual_only:
                 continue
-            first = E.select(E.enrolled_at).where(E.run == run_id).limit(1).tuples().first()
+            first = store_history.first_enrolled_at(run_id)
             if first is None:
                 continue
-            at_m = _micros(first[0])
+            at_m = _micros(first)
             if hi is not None and at_m >= hi:
                 continue
             if lo is not None and at_m < lo:
@@ -291,10 +256,7 @@ def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> 
                     continue
                 if at_m == c_at and c_src == 0 and run_id == c_run:
                     rec_bound = c_rec
-            q = E.select(E.record_id, E.id).where(E.run == run_id)
-            if rec_bound is not None:
-                q = q.where(E.record_id < rec_bound)
-            for rid, eid in q.order_by(E.record_id.desc()).limit(limit - len(out)).tuples():
+            for rid, eid in store_history.run_records_page(run_id, rec_bound, limit - len(out)):
                 out.append(_enrollment_row(at_m, run_id, manual, rid, eid, sched))
             if len(out) >= limit:
                 return out

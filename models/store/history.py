@@ -1,13 +1,16 @@
-"""SQL for reading grouped step history (``history_group`` / ``history_value``).
+"""SQL for reading history: the ``history_event`` page, the enrollments read as
+``enrolled`` events, and grouped step history (``history_group`` / ``history_value``).
 
 A group row stands for the enrollments ``first``..``last`` of its run; these reads
 expand it page by page, through the enrollment primary key, never by a scan.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from models.db import db, is_postgres
+from models.schema import Enrollment, HistoryEvent, Run
 
 
 def _p() -> str:
@@ -85,3 +88,67 @@ def groups_of(run_id: int, enrollment_id: int) -> list[tuple]:
     p = _p()
     return _rows(f'SELECT "id", "at", "type", "step", "detail", "varies", "seq" FROM "history_group" '
                  f'WHERE "run_id" = {p} AND "first" <= {p} AND "last" >= {p}', (run_id, enrollment_id, enrollment_id))
+
+
+def events_page(wf_id: int, record_id, type_, lo, hi, cursor, limit):
+    """The ``history_event`` page: one index range scan, newest first, LIMITed."""
+    H = HistoryEvent
+    q = (H.select(H.id, H.at, H.type, H.record_id, H.scheduled_for, H.step, H.detail, H.run, H.enrollment)
+         .where(H.workflow == wf_id))
+    if record_id is not None:
+        q = q.where(H.record_id == record_id)
+    if type_ is not None:
+        q = q.where(H.type == type_)
+    if lo is not None:
+        q = q.where(H.at >= lo)
+    if hi is not None:
+        q = q.where(H.at < hi)
+    if cursor is not None:
+        at, src, a = cursor[:3]
+        # events (a = 2 * id) and grouped rows (a = 2 * seq + 1) share one order
+        q = q.where((H.at < at) | ((H.at == at) & (H.id < (a + 1) // 2))) if src == 1 else q.where(H.at < at)
+    return q.order_by(H.at.desc(), H.id.desc()).limit(limit)
+
+
+def record_enrollments_page(wf_id: int, record_id: int, manual: bool | None, lo: int | None, hi: int | None,
+                            at_most: int | None, limit: int) -> list[tuple]:
+    """One record's enrollments in the workflow, newest first: (enrolled_at, run id,
+    manual, record id, enrollment id, the run's scheduled_for). Few rows per record
+    (one per occurrence): the workflow's runs, each probed through the unique
+    (run, record_id) key."""
+    E = Enrollment
+    q = (E.select(E.enrolled_at, E.run, E.manual, E.record_id, E.id, Run.scheduled_for)
+         .join(Run, on=(E.run == Run.id))
+         .where((Run.workflow == wf_id) & (E.record_id == record_id)))
+    if manual is not None:
+        q = q.where(E.manual == manual)
+    if lo is not None:
+        q = q.where(E.enrolled_at >= lo)
+    if hi is not None:
+        q = q.where(E.enrolled_at < hi)
+    if at_most is not None:
+        q = q.where(E.enrolled_at <= at_most)
+    return list(q.order_by(E.enrolled_at.desc(), E.run.desc()).limit(limit).tuples())
+
+
+def runs_before(wf_id: int, before_id: int | None, limit: int) -> list[tuple]:
+    """(id, kind, scheduled_for) of the workflow's runs older than ``before_id``, newest first."""
+    rq = Run.select(Run.id, Run.kind, Run.scheduled_for).where(Run.workflow == wf_id)
+    if before_id is not None:
+        rq = rq.where(Run.id < before_id)
+    return list(rq.order_by(Run.id.desc()).limit(limit).tuples())
+
+
+def first_enrolled_at(run_id: int) -> datetime | int | None:
+    """When the run enrolled (all its enrollments share the instant), or None if it enrolled none."""
+    row = Enrollment.select(Enrollment.enrolled_at).where(Enrollment.run == run_id).limit(1).tuples().first()
+    return None if row is None else row[0]
+
+
+def run_records_page(run_id: int, below_record: int | None, limit: int) -> list[tuple]:
+    """(record id, enrollment id) of the run's enrollments, highest record id first."""
+    E = Enrollment
+    q = E.select(E.record_id, E.id).where(E.run == run_id)
+    if below_record is not None:
+        q = q.where(E.record_id < below_record)
+    return list(q.order_by(E.record_id.desc()).limit(limit).tuples())

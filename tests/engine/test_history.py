@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from engine import executor, runner
-from engine.history import events_query, history
+from engine.history import history
 from engine.workflows import get_workflow
 from models.db import db
 from models.objects import create_record
 from models.schema import HistoryEvent, Run
+from models.store.history import events_page as events_query
 from models.timeutil import UTC
 from tests.engine.test_actions import T0, make_workflow
 from tui.cli import main
