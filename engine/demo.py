@@ -34,8 +34,7 @@ from models.db import db
 from models.errors import RotaError
 from models.importer import bulk_insert
 from models.objects import get_type
-from models.schema import AssociationLink
-from models.store.dialect import dialect
+from models.store import bulk_load
 from models.store.workflows import find_by_name
 from models.timeutil import UTC, to_micros, utcnow
 
@@ -230,7 +229,7 @@ def ticket_rows(rng: random.Random, n: int, now_us: int) -> Iterator[tuple]:
 
 def _secondary_indexes(table: str) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the table's plain (non-unique, non-key) indexes."""
-    return dialect().secondary_indexes(table)
+    return bulk_load.secondary_indexes(table)
 
 
 def _load(type_name: str, columns: tuple[str, ...], rows: Iterator[tuple], n: int,
@@ -239,13 +238,13 @@ def _load(type_name: str, columns: tuple[str, ...], rows: Iterator[tuple], n: in
     if n <= 0:
         return 0
     table = get_type(type_name).table_name
-    existing = db.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+    existing = bulk_load.row_count(table)
     indexes = _secondary_indexes(table) if n >= REINDEX_MIN_ROWS and n >= existing else []
     for name, _ in indexes:
-        db.execute_sql(f'DROP INDEX "{name}"')
+        bulk_load.drop_index(name)
     count = bulk_insert(type_name, columns, rows, batch_rows=BATCH_ROWS, on_batch=on_batch)
     for _, sql in indexes:
-        db.execute_sql(sql)
+        bulk_load.create_index(sql)
     return count
 
 
@@ -265,25 +264,21 @@ DEMO_LINKS = (
 
 def _max_id(type_name: str) -> int:
     table = get_type(type_name).table_name
-    return int(db.execute_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"').fetchone()[0])
+    return bulk_load.max_id(table)
 
 
 def _link_demo(added: dict[str, tuple[int, int]]) -> int:
     """Link the records added now: contacts to companies, deals to a company and one or
     two contacts, tickets to a contact (INSERT … SELECT, one statement per kind)."""
     total = 0
-    mod = dialect().percent  # psycopg2 reads a lone % as a placeholder
     for from_type, name, to_type, share, mult in DEMO_LINKS:
         (lo, n), (to_lo, to_n) = added[from_type], added[to_type]
         if not n or not to_n:
             continue
         assoc = associations_of(from_type)[name]
         table = get_type(from_type).table_name
-        cur = db.execute_sql(
-            f'INSERT INTO "{AssociationLink._meta.table_name}" (association_id, from_id, to_id) '
-            f'SELECT {assoc.id}, id, {to_lo + 1} + ((id * {mult}) {mod} {to_n}) FROM "{table}" '
-            f"WHERE id > {lo} AND id {mod} 10 < {share} ON CONFLICT DO NOTHING")
-        total += max(cur.rowcount, 0)
+        total += bulk_load.link_by_arithmetic(assoc.id, table, after_id=lo, share=share, to_first=to_lo + 1,
+                                              to_count=to_n, multiplier=mult)
     return total
 
 

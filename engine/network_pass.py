@@ -18,13 +18,12 @@ from engine.steps.positions import (
     path_label,
     step_of,
 )
-from models.db import db
-from models.schema import Enrollment, HistoryEvent, Run
+from models.schema import Enrollment, HistoryEvent
 from models.settings import load_settings
 from models.store import steps as store
 from models.store.bulk import insert_tuples, update_ids
-from models.store.dialect import dialect, write_transaction
-from models.store.step_rows import held_by
+from models.store.dialect import write_transaction
+from models.store.step_rows import enrollment_rows, held_by
 from models.store.workflows import workflows_by_ids
 from models.timeutil import to_micros
 
@@ -71,17 +70,7 @@ def _claimed_ids(g: int) -> list[tuple[int, int, int]]:
 
 
 def _load_items(ids: list[int], now: datetime) -> list[Item]:
-    items = []
-    e, r = Enrollment._meta.table_name, Run._meta.table_name
-    mark = dialect().param
-    for i in range(0, len(ids), 900):
-        chunk = ids[i:i + 900]
-        cursor = db.cursor()
-        cursor.execute(f'SELECT e."id", e."run_id", e."workflow_id", e."record_id", e."manual", e."enrolled_at", '
-                       f'e."next_step_at", e."step", e."path", r."scheduled_for" FROM "{e}" AS e '
-                       f'JOIN "{r}" AS r ON r."id" = e."run_id" WHERE e."id" IN ({", ".join(mark for _ in chunk)})',
-                       chunk)
-        items += items_from_rows(cursor.fetchall(), now)
+    items = items_from_rows(enrollment_rows(ids), now)
     items.sort(key=lambda it: it.id)
     return items
 

@@ -32,6 +32,18 @@ def held_by(ids: list[int], engine_id: str) -> list[int]:
     return out
 
 
+def enrollment_rows(ids: list[int]) -> list[tuple]:
+    """(id, run, workflow, record, manual, enrolled_at, next_step_at, step, path, the
+    run's scheduled_for) of these enrollments, the shape a claim reads."""
+    E = Enrollment
+    out: list[tuple] = []
+    for i in range(0, len(ids), CHUNK):
+        out += list(E.select(E.id, E.run, E.workflow, E.record_id, E.manual, E.enrolled_at, E.next_step_at, E.step,
+                             E.path, Run.scheduled_for).join(Run, on=(E.run == Run.id))
+                    .where(E.id.in_(ids[i:i + CHUNK])).tuples())
+    return out
+
+
 def run_instants(run_ids: list[int]) -> dict[int, datetime | None]:
     """Each run's scheduled instant (None for a manual run)."""
     return dict(Run.select(Run.id, Run.scheduled_for).where(Run.id.in_(sorted(run_ids))).tuples())
