@@ -13,8 +13,11 @@ step, outcome, instant and range of enrollment ids; see models/schema.py) and ex
 into per-record rows here, page by page; what differs per record is in
 ``history_value`` or, for rare outcomes, in ``history_event`` rows of its own.
 
+Skip notes (``run_skip``: a record a run left out because it was still in the
+workflow) are read the same way, as ``skipped_in_progress`` events at the run's instant.
+
 Page order is ``(at, source, a, b, c)`` descending. Events (source 1) come before
-enrollments (source 0, a = run id, b = record id) at the same instant; among events,
+enrollments and skip notes (source 0, a = run id, b = record id) at the same instant; among events,
 ``history_event`` rows (a = 2 × id) and grouped rows (a = 2 × seq + 1, b = group id,
 c = enrollment id, where seq is the newest ``history_event`` id when the group was
 written) keep the order they were written in. Each row
@@ -37,6 +40,8 @@ from models.timeutil import from_micros, iso_z, parse_instant, start_of_local_da
 EVENT_TYPES = ("enrolled", "manual_enrolled", "suppressed", "skipped_in_progress", "step_succeeded", "step_failed",
                "step_retry", "step_skipped", "delayed", "paused", "unenrolled", "missed", "coalesced", "run_failed")
 ENROLL_TYPES = ("enrolled", "manual_enrolled")
+SKIPPED = "skipped_in_progress"
+RUN_ROW_TYPES = (*ENROLL_TYPES, SKIPPED)  # kept per run (enrollment, run_skip), not in history_event
 MAX_LIMIT = 10_000
 _RUN_CHUNK = 64
 
@@ -104,15 +109,15 @@ def history(workflow_name: str | int, *, record_id: int | None = None, type: str
     cursor = _parse_cursor(before)
     lo, hi = _micros(since), _micros(until)
     rows: list[tuple[tuple, dict]] = []
-    if type is None or type not in ENROLL_TYPES:
+    if type is None or type not in ENROLL_TYPES:  # (skips noted before schema 7 are events too)
         rows += _events(wf.id, record_id, type, lo, hi, cursor, limit)
         rows += _grouped(wf.id, record_id, type, lo, hi, cursor, limit)
         if len(rows) > limit:
             rows.sort(key=lambda r: r[0], reverse=True)
             del rows[limit:]
-    if type is None or type in ENROLL_TYPES:
+    if type is None or type in RUN_ROW_TYPES:
         floor = rows[-1][0] if len(rows) >= limit else None
-        rows += _enrollments(wf.id, record_id, type, lo, hi, cursor, limit, floor)
+        rows += _run_rows(wf.id, record_id, type, lo, hi, cursor, limit, floor)
     rows.sort(key=lambda r: r[0], reverse=True)
     out = []
     for key, row in rows[:limit]:
@@ -204,6 +209,16 @@ def _enrollment_row(at_m: int, run_id: int, kind_manual: bool, rid: int, eid: in
     })
 
 
+def _skip_row(at_m: int, run_id: int, rid: int, sched) -> tuple[tuple, dict]:
+    """A skip note as the ``skipped_in_progress`` event it stands for. It shares the
+    enrollments' order (a record is either enrolled or skipped in a run)."""
+    return ((at_m, 0, run_id, rid, 0), {
+        "at": iso_z(from_micros(at_m)), "type": SKIPPED, "record_id": rid,
+        "scheduled_for": iso_z(from_micros(_micros(sched))), "step": None, "detail": None,
+        "run": run_id, "enrollment": None,
+    })
+
+
 def _after_cursor(cursor, at_m: int, run_id: int, rid: int) -> bool:
     if cursor is None:
         return True
@@ -215,34 +230,46 @@ def _after_cursor(cursor, at_m: int, run_id: int, rid: int) -> bool:
     return (run_id, rid) < (a, b)
 
 
-def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> list[tuple[tuple, dict]]:
-    manual_only = {None: None, "enrolled": False, "manual_enrolled": True}[type_]
+def _run_rows(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> list[tuple[tuple, dict]]:
+    """The rows kept per run rather than in ``history_event``: enrollments (``enrolled``,
+    ``manual_enrolled``) and skip notes (``skipped_in_progress``), merged by record."""
+    enrolls = type_ in (None, *ENROLL_TYPES)
+    skips = type_ in (None, SKIPPED)
+    manual_only = {"enrolled": False, "manual_enrolled": True}.get(type_ or "")
     if record_id is not None:
         # Few rows per record (one per occurrence): the workflow's runs, each probed
-        # through the unique (run, record_id) key.
-        out: list[tuple[tuple, dict]] = []
-        for at, run_id, manual, rid, eid, sched in store_history.record_enrollments_page(
-                wf_id, record_id, manual_only, lo, hi, cursor[0] if cursor is not None else None, limit + 1):
-            at_m = _micros(at)
-            if _after_cursor(cursor, at_m, run_id, rid):
-                out.append(_enrollment_row(at_m, run_id, bool(manual), rid, eid, sched))
-        return out[:limit]
+        # through the unique (run, record_id) key, or run_skip's.
+        at_most = cursor[0] if cursor is not None else None
+        found: list[tuple[tuple, dict]] = []
+        if enrolls:
+            found += [_enrollment_row(_micros(at), run_id, bool(manual), rid, eid, sched)
+                      for at, run_id, manual, rid, eid, sched in store_history.record_enrollments_page(
+                          wf_id, record_id, manual_only, lo, hi, at_most, limit + 1)]
+        if skips:
+            found += [_skip_row(_micros(at), run_id, rid, sched) for at, run_id, rid, sched in
+                      store_history.record_skips_page(wf_id, record_id, lo, hi, at_most, limit + 1)]
+        found = [(k, row) for k, row in found if _after_cursor(cursor, k[0], k[2], k[3])]
+        found.sort(key=lambda r: r[0], reverse=True)
+        return found[:limit]
 
-    out = []
+    out: list[tuple[tuple, dict]] = []
     last_run = None
     while len(out) < limit:
         runs = store_history.runs_before(wf_id, last_run, _RUN_CHUNK)
         if not runs:
             break
-        for run_id, kind, sched in runs:
+        for run_id, kind, sched, started, skipped in runs:
             last_run = run_id
             manual = kind == "manual"
-            if manual_only is not None and manual != manual_only:
+            enroll_here = enrolls and (manual_only is None or manual == manual_only)
+            skip_here = skips and bool(skipped) and started is not None
+            if not (enroll_here or skip_here):
                 continue
-            first = store_history.first_enrolled_at(run_id)
-            if first is None:
+            first = store_history.first_enrolled_at(run_id) if enroll_here else None
+            at = first if first is not None else started if skip_here else None
+            if at is None:
                 continue
-            at_m = _micros(first)
+            at_m = _micros(at)  # the run's instant: its enrollments and skips share it
             if hi is not None and at_m >= hi:
                 continue
             if lo is not None and at_m < lo:
@@ -256,8 +283,16 @@ def _enrollments(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> 
                     continue
                 if at_m == c_at and c_src == 0 and run_id == c_run:
                     rec_bound = c_rec
-            for rid, eid in store_history.run_records_page(run_id, rec_bound, limit - len(out)):
-                out.append(_enrollment_row(at_m, run_id, manual, rid, eid, sched))
+            want = limit - len(out)
+            rows: list[tuple[int, int | None]] = []
+            if first is not None:
+                rows += store_history.run_records_page(run_id, rec_bound, want)
+            if skip_here:
+                rows += [(rid, None) for rid in store_history.run_skips_page(run_id, rec_bound, want)]
+            rows.sort(key=lambda r: r[0], reverse=True)
+            for rid, eid in rows[:want]:
+                out.append(_enrollment_row(at_m, run_id, manual, rid, eid, sched) if eid is not None
+                           else _skip_row(at_m, run_id, rid, sched))
             if len(out) >= limit:
                 return out
     return out

@@ -10,8 +10,9 @@ record into ``history_event``, the counts and the per-day rollup. The statements
 the store's (models/store/runs.py); this module decides what they are asked to do.
 
 Overlap (per workflow ``settings``): with records still in progress from an older run,
-``skip_in_progress`` (default) leaves them out and notes each, ``replace`` ends the older
-enrollments, ``allow`` enrolls them again.
+``skip_in_progress`` (default) leaves them out and notes each (``run_skip``, read back as
+``skipped_in_progress`` events), ``replace`` ends the older enrollments, ``allow``
+enrolls them again, each run's enrollments in a lane of their own (models/schema.py).
 
 :func:`enroll_manual` is a run of one record outside the schedule; :func:`runs_as_json`
 reads a workflow's runs back.
@@ -76,13 +77,14 @@ def execute_run(workflow: Workflow, scheduled_for: datetime | None, *, now: date
         # all finished) the run is the plain INSERT … SELECT and costs nothing more.
         if overlap != "allow" and store_runs.any_in_progress(workflow.id):
             if overlap == "skip_in_progress":  # noted before enrolling, while "in progress" means the older ones
-                skipped = store_runs.note_skipped(workflow.id, run_id, now_us, scheduled_for, model, enroll_where)
-                if skipped:  # else the records in progress are not matched: nothing to leave out
-                    enroll_where = enroll_where & store_runs.not_skipped(workflow.id, model.id)
+                skipped = store_runs.note_skipped(workflow.id, run_id, model, enroll_where)
             else:
                 store_runs.replace_in_progress(workflow.id, run_id, model, enroll_where, now_us)
+        # skip_busy only when something was noted: else the records in progress are not
+        # matched, and there is nothing to leave out.
         enrolled = store_runs.enroll_matching(run_id, workflow.id, now_us, model, enroll_where,
-                                              has_actions=has_actions)
+                                              has_actions=has_actions, own_lane=overlap == "allow",
+                                              skip_busy=skipped > 0)
         suppressed = 0
         if supp is not None:
             suppressed = store_runs.note_suppressed(workflow.id, run_id, now_us, scheduled_for, model, where & supp)

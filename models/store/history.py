@@ -1,5 +1,6 @@
 """SQL for reading history: the ``history_event`` page, the enrollments read as
-``enrolled`` events, and grouped step history (``history_group`` / ``history_value``).
+``enrolled`` events, the skip notes (``run_skip``) read as ``skipped_in_progress``
+events, and grouped step history (``history_group`` / ``history_value``).
 
 A group row stands for the enrollments ``first``..``last`` of its run; these reads
 expand it page by page, through the enrollment primary key, never by a scan.
@@ -10,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from models.db import db, is_postgres
-from models.schema import Enrollment, HistoryEvent, Run
+from models.schema import Enrollment, HistoryEvent, Run, SkipNote
 
 
 def _p() -> str:
@@ -132,8 +133,10 @@ def record_enrollments_page(wf_id: int, record_id: int, manual: bool | None, lo:
 
 
 def runs_before(wf_id: int, before_id: int | None, limit: int) -> list[tuple]:
-    """(id, kind, scheduled_for) of the workflow's runs older than ``before_id``, newest first."""
-    rq = Run.select(Run.id, Run.kind, Run.scheduled_for).where(Run.workflow == wf_id)
+    """(id, kind, scheduled_for, started_at, skipped_in_progress) of the workflow's runs
+    older than ``before_id``, newest first."""
+    rq = (Run.select(Run.id, Run.kind, Run.scheduled_for, Run.started_at, Run.skipped_in_progress)
+          .where(Run.workflow == wf_id))
     if before_id is not None:
         rq = rq.where(Run.id < before_id)
     return list(rq.order_by(Run.id.desc()).limit(limit).tuples())
@@ -152,3 +155,29 @@ def run_records_page(run_id: int, below_record: int | None, limit: int) -> list[
     if below_record is not None:
         q = q.where(E.record_id < below_record)
     return list(q.order_by(E.record_id.desc()).limit(limit).tuples())
+
+
+def run_skips_page(run_id: int, below_record: int | None, limit: int) -> list[int]:
+    """The records the run left out (overlap skip_in_progress), highest id first: a
+    range of the ``run_skip`` key."""
+    q = SkipNote.select(SkipNote.record_id).where(SkipNote.run == run_id)
+    if below_record is not None:
+        q = q.where(SkipNote.record_id < below_record)
+    return [rid for (rid,) in q.order_by(SkipNote.record_id.desc()).limit(max(int(limit), 0)).tuples()]
+
+
+def record_skips_page(wf_id: int, record_id: int, lo: int | None, hi: int | None, at_most: int | None,
+                      limit: int) -> list[tuple]:
+    """The runs of the workflow that left the record out, newest first: (the run's
+    started_at, run id, record id, scheduled_for). Only runs that skipped anything,
+    each probed through the ``run_skip`` key."""
+    q = (SkipNote.select(Run.started_at, SkipNote.run, SkipNote.record_id, Run.scheduled_for)
+         .join(Run, on=(SkipNote.run == Run.id))
+         .where((Run.workflow == wf_id) & (Run.skipped_in_progress > 0) & (SkipNote.record_id == record_id)))
+    if lo is not None:
+        q = q.where(Run.started_at >= lo)
+    if hi is not None:
+        q = q.where(Run.started_at < hi)
+    if at_most is not None:
+        q = q.where(Run.started_at <= at_most)
+    return list(q.order_by(Run.started_at.desc(), SkipNote.run.desc()).limit(limit).tuples())

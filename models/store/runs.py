@@ -10,10 +10,11 @@ and manual enrollment need, keyed as the schema keys them.
   ``next_run_at`` says.
 * :func:`in_progress_count`: a record's enrollments in one workflow that have not
   finished, through the partial index on enrollments in progress.
-* :func:`note_skipped` / :func:`not_skipped`: overlap = skip_in_progress inside a run's
-  transaction — the ``skipped_in_progress`` events, and the condition that leaves those
-  records out of the run's ``INSERT … SELECT``; :func:`replace_in_progress`: overlap =
-  replace.
+* :func:`note_skipped`, then :func:`enroll_matching` with ``skip_busy``: overlap =
+  skip_in_progress inside a run's transaction — the skip notes, and the records left out
+  of the run's ``INSERT … SELECT``; :func:`replace_in_progress`: overlap = replace.
+  Lanes (``enrollment.lane``, models/schema.py): in lane 0 a record has at most one
+  enrollment in progress per workflow, a unique index says so.
 * The run's set-based writes (engine/run.py calls them in one transaction):
   :func:`enroll_matching` and :func:`note_suppressed` (one ``INSERT … SELECT`` each,
   record values never leave the database), :func:`finish_run`, :func:`add_to_rollup`
@@ -28,12 +29,11 @@ from datetime import datetime
 import peewee as pw
 
 from models.db import db
-from models.schema import IN_PROGRESS_SQL, IN_PROGRESS_WHERE, Enrollment, EnrollmentDaily, HistoryEvent, Run
+from models.schema import IN_PROGRESS_SQL, IN_PROGRESS_WHERE, Enrollment, EnrollmentDaily, HistoryEvent, Run, SkipNote
 from models.store.dialect import dialect
 from models.timeutil import UTC, to_micros
 
 _CHUNK = 500
-SKIP = "rota_skip"  # SQLite: the records a run skips, a temporary rowid table of this connection
 REPLACED_DETAIL = '{"reason": "replaced by a new enrollment (overlap: replace)"}'
 NULL_INSTANT = "CAST(NULL AS BIGINT)"  # typed: PostgreSQL will not guess an untyped NULL in a SELECT list
 
@@ -91,55 +91,55 @@ def any_in_progress(workflow_id: int) -> bool:
     return Enrollment.select(pw.SQL("1")).where((Enrollment.workflow == workflow_id) & IN_PROGRESS_WHERE).exists()
 
 
-def note_skipped(workflow_id: int, run_id: int, now_us: int, scheduled_for: datetime | None,
-                 model: type[pw.Model], where: pw.Node) -> int:
-    """One ``skipped_in_progress`` event per record with an enrollment in progress in
-    this workflow that the run matches (``model`` is the record table, ``where`` the
-    run's condition on it). Driven from the partial index of enrollments in progress
-    (the few in progress, each probed by key), not from the many matching records.
-    Returns how many; :func:`not_skipped` then leaves them out of the enrollment.
+def note_skipped(workflow_id: int, run_id: int, model: type[pw.Model], where: pw.Node) -> int:
+    """A skip note (``run_skip``) for each record with an enrollment in progress in this
+    workflow that the run matches (``model`` is the record table, ``where`` the run's
+    condition on it): one ``INSERT … SELECT`` driven from the partial index of
+    enrollments in progress (the few in progress, each probed by key), not from the many
+    matching records. Returns how many. :func:`enroll_matching` with ``skip_busy`` then
+    leaves them out.
 
-    SQLite keeps their ids in a temporary rowid table first: the run's ``INSERT INTO
-    enrollment`` then probes it by rowid (``NOT IN`` on an INTEGER PRIMARY KEY), where a
-    sub-select of ``enrollment`` itself would make SQLite buffer every selected row in a
-    temporary table before inserting any, and a sub-select of ``history_event`` probes
-    a key b-tree built for it (measured on a million records, 10 % in progress: 0.20 s
-    and 0.14 s more than the 0.23 s insert; the rowid table: 0.06 s).
+    A note is two integers in the key's b-tree alone; engine/history.py shows it as a
+    ``skipped_in_progress`` event at the run's instant. (A ``history_event`` row, with
+    its three indexes, cost about a tenth of a run over a million records with a tenth of
+    them in progress.)
     """
     match_sql, match_params = model.select(pw.SQL("1")).where(
         where & (model.id == pw.SQL('"busy"."record_id"'))).sql()
-    sched_sql = _instant_sql(scheduled_for)
-    d = dialect()
-    e, h = Enrollment._meta.table_name, HistoryEvent._meta.table_name
-    busy = (f'FROM "{e}" AS "busy" WHERE "busy"."workflow_id" = {int(workflow_id)} AND "busy".{IN_PROGRESS_SQL} '
-            f'AND EXISTS ({match_sql})')
-    columns = f'INSERT INTO "{h}" ("workflow_id", "at", "type", "run_id", "scheduled_for", "record_id") '
-    constants = f"{int(workflow_id)}, {int(now_us)}, 'skipped_in_progress', {int(run_id)}, {sched_sql}"
-    if d.postgres:
-        cursor = db.execute_sql(f'{columns}SELECT {constants}, "busy"."record_id" {busy} GROUP BY "busy"."record_id"',
-                                match_params)
-        return max(cursor.rowcount, 0)
-    db.execute_sql(f'CREATE TEMP TABLE IF NOT EXISTS "{SKIP}" ("id" INTEGER PRIMARY KEY)')
-    db.execute_sql(f'DELETE FROM temp."{SKIP}"')
-    db.execute_sql(f'INSERT OR IGNORE INTO temp."{SKIP}" ("id") SELECT "busy"."record_id" {busy}', match_params)
-    cursor = db.execute_sql(f'{columns}SELECT {constants}, "id" FROM temp."{SKIP}"')
+    e, n = _table(Enrollment), _table(SkipNote)
+    cursor = db.execute_sql(
+        f'INSERT INTO "{n}" ("run_id", "record_id") SELECT DISTINCT {int(run_id)}, "busy"."record_id" '
+        f'FROM "{e}" AS "busy" WHERE "busy"."workflow_id" = {int(workflow_id)} AND "busy".{IN_PROGRESS_SQL} '
+        f'AND EXISTS ({match_sql})', match_params)
     return max(cursor.rowcount, 0)
 
 
-def not_skipped(workflow_id: int, record_id: pw.Field) -> pw.Node:
-    """The condition on the run's records (``record_id``: the record model's id) that
-    leaves out those :func:`note_skipped` has just noted, in the same transaction.
+def _lanes_of_their_own(workflow_id: int) -> bool:
+    """Whether some enrollment in progress of the workflow runs in a lane of its own
+    (overlap allow, a forced manual enrollment): a covering scan of the partial index."""
+    return Enrollment.select(pw.SQL("1")).where(
+        (Enrollment.workflow == workflow_id) & IN_PROGRESS_WHERE & (Enrollment.lane != 0)).exists()
 
-    PostgreSQL: ``NOT EXISTS`` against the partial index of enrollments in progress,
-    planned as a hash anti-join (which spills to disk in batches when the records in
-    progress outgrow ``work_mem``; a ``NOT IN`` sub-plan is hashed only while it fits,
-    and beyond that is rescanned once per matching record). SQLite: a rowid probe of
-    the temporary table :func:`note_skipped` filled."""
+
+def _not_busy(workflow_id: int, run_id: int, model: type[pw.Model]) -> pw.Node | None:
+    """The condition that leaves out the records :func:`note_skipped` noted, or None
+    where the insert's conflict clause does it (SQLite, everything in lane 0).
+
+    SQLite: ``INSERT OR IGNORE`` against the unique index of enrollments in progress
+    (workflow, record, lane 0) leaves them out as part of the insert itself, at the cost
+    of the index insertion it does anyway (measured on a million records with a tenth
+    in progress: a ``NOT IN`` probe per matching record cost 0.07 s of a 0.55 s run).
+    Only an enrollment in a lane of its own escapes that index: then the notes are
+    probed. PostgreSQL: ``NOT EXISTS`` against the partial index, planned as a hash
+    anti-join (which spills to disk in batches when the records in progress outgrow
+    ``work_mem``); its ``ON CONFLICT`` costs a speculative insertion per row."""
     if dialect().postgres:
         prev = Enrollment.alias("prev")
         return ~pw.fn.EXISTS(prev.select(pw.SQL("1")).where(
-            (prev.workflow == workflow_id) & (prev.record_id == record_id) & pw.SQL(f'"prev".{IN_PROGRESS_SQL}')))
-    return record_id.not_in(pw.SQL(f'(SELECT "id" FROM temp."{SKIP}")'))
+            (prev.workflow == workflow_id) & (prev.record_id == model.id) & pw.SQL(f'"prev".{IN_PROGRESS_SQL}')))
+    if _lanes_of_their_own(workflow_id):
+        return model.id.not_in(SkipNote.select(SkipNote.record_id).where(SkipNote.run == run_id))
+    return None
 
 
 def replace_in_progress(workflow_id: int, run_id: int, model: type[pw.Model], where: pw.Node, now_us: int) -> None:
@@ -164,7 +164,7 @@ def replace_in_progress(workflow_id: int, run_id: int, model: type[pw.Model], wh
 
 
 def _insert_select(target: str, columns: list[str], constants: list[str], model: type[pw.Model],
-                   where: pw.Node) -> int:
+                   where: pw.Node, *, verb: str = "INSERT") -> int:
     """``INSERT INTO target (columns) SELECT constants…, id FROM rec_<type> WHERE …``.
 
     Constants are integers and fixed words written into the SQL (typed with CAST where
@@ -174,22 +174,32 @@ def _insert_select(target: str, columns: list[str], constants: list[str], model:
     select = model.select(*[pw.SQL(c) for c in constants], model.id).where(where)
     sql, params = select.sql()
     cols = ", ".join(f'"{c}"' for c in columns)
-    cursor = db.execute_sql(f'INSERT INTO "{target}" ({cols}) {sql}', params)
+    cursor = db.execute_sql(f'{verb} INTO "{target}" ({cols}) {sql}', params)
     return max(cursor.rowcount, 0)
 
 
 def enroll_matching(run_id: int, workflow_id: int, now_us: int, model: type[pw.Model], where: pw.Node, *,
-                    has_actions: bool) -> int:
+                    has_actions: bool, own_lane: bool = False, skip_busy: bool = False) -> int:
     """Enroll every record of ``model`` that ``where`` matches in this run: one
-    ``INSERT … SELECT``, no ``ON CONFLICT`` clause (engine/run.py says why). With
-    actions an enrollment is active and its first step due now, else it is done.
-    Returns how many."""
+    ``INSERT … SELECT`` (engine/run.py says why it has no ``ON CONFLICT`` clause of
+    its own). With actions an enrollment is active and its first step due now, else it
+    is done. ``own_lane``: the enrollments run alongside any in progress (overlap
+    allow); ``skip_busy``: records with an enrollment in progress are left out (overlap
+    skip_in_progress, after :func:`note_skipped`). Returns how many."""
     state, next_step = ("'active'", str(int(now_us))) if has_actions else ("'done'", NULL_INSTANT)
+    verb = "INSERT"
+    if skip_busy:
+        not_busy = _not_busy(workflow_id, run_id, model)
+        if not_busy is None:
+            verb = "INSERT OR IGNORE"
+        else:
+            where = where & not_busy
     return _insert_select(
         _table(Enrollment),
-        ["run_id", "workflow_id", "manual", "enrolled_at", "state", "step", "next_step_at", "record_id"],
-        [str(int(run_id)), str(int(workflow_id)), "FALSE", str(int(now_us)), state, "0", next_step],
-        model, where)
+        ["run_id", "workflow_id", "manual", "enrolled_at", "state", "step", "next_step_at", "lane", "record_id"],
+        [str(int(run_id)), str(int(workflow_id)), "FALSE", str(int(now_us)), state, "0", next_step,
+         str(int(run_id)) if own_lane else "0"],
+        model, where, verb=verb)
 
 
 def note_suppressed(workflow_id: int, run_id: int, now_us: int, scheduled_for: datetime | None,
@@ -262,10 +272,11 @@ def insert_manual_run(workflow_id: int, record_id: int, *, now: datetime, engine
     if suppressed:
         HistoryEvent.create(workflow=workflow_id, at=now, type="suppressed", record_id=record_id, run=run.id,
                             detail="manual enrollment refused: the record meets the suppression criteria")
-    else:
+    else:  # alongside an enrollment in progress (the operator said yes): in a lane of its own
+        lane = run.id if has_actions and in_progress_count(workflow_id, record_id) else 0
         Enrollment.create(run=run.id, workflow=workflow_id, record_id=record_id, manual=True, enrolled_at=now,
                           state="active" if has_actions else "done", step=0,
-                          next_step_at=now if has_actions else None)
+                          next_step_at=now if has_actions else None, lane=lane)
     add_to_rollup(workflow_id, now.astimezone(UTC).date().isoformat(), 0 if suppressed else 1,
                   1 if suppressed else 0, 1)
     return run

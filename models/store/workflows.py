@@ -9,7 +9,7 @@ import peewee as pw
 
 from models.errors import RotaError
 from models.objects import record_model
-from models.schema import Enrollment, ListMember, ObjectType, Run, StaticList, Workflow
+from models.schema import Enrollment, ListMember, ObjectType, Run, SkipNote, StaticList, Workflow
 from models.store.dialect import write_transaction
 from models.timeutil import to_micros
 
@@ -88,10 +88,12 @@ def update_workflow(wf: Workflow, clean: dict, object_type: ObjectType, now: dat
 def delete_workflow(wf: Workflow) -> None:
     """The workflow and everything it owns.
 
-    Enrollments hold no enforced reference (models.schema.LooseForeignKey): they go
-    here, found run by run through the unique (run, record) key. The rest cascades.
+    Enrollments and skip notes hold no enforced reference (models.schema.LooseForeignKey):
+    they go here, found run by run through the unique (run, record) key. The rest cascades.
     """
-    Enrollment.delete().where(Enrollment.run.in_(Run.select(Run.id).where(Run.workflow == wf.id))).execute()
+    runs = Run.select(Run.id).where(Run.workflow == wf.id)
+    Enrollment.delete().where(Enrollment.run.in_(runs)).execute()
+    SkipNote.delete().where(SkipNote.run.in_(runs)).execute()
     wf.delete_instance(recursive=False)
 
 

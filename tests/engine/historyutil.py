@@ -1,6 +1,7 @@
 """Every history event, one per record, read straight from the tables (brute force):
 ``history_event`` rows as they are, ``history_group`` rows expanded to each enrollment
-of their range with ``history_value`` merged. Tests use it to look at what happened
+of their range with ``history_value`` merged, and the skip notes (``run_skip``) as
+``skipped_in_progress`` events at their run's instant. Tests use it to look at what happened
 without going through engine/history.py, and to check that module against it."""
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.schema import Enrollment, HistoryEvent, HistoryGroup, HistoryValue, Run
+from models.schema import Enrollment, HistoryEvent, HistoryGroup, HistoryValue, Run, SkipNote
 from models.timeutil import from_micros
 
 
@@ -50,6 +51,11 @@ def all_events(kind: str | None = None, record_id: int | None = None, workflow_i
                 detail = json.dumps({**json.loads(grp.detail), **json.loads(values[eid])}, ensure_ascii=False)
             out.append(Ev(grp.id, grp.workflow_id, _instant(grp.at), grp.type, rid, grp.run_id, eid,
                           _instant(sched.get(grp.run_id)), grp.step, detail, (2 * grp.seq + 1, grp.id, eid)))
+    runs = {r.id: r for r in Run.select(Run.id, Run.workflow, Run.started_at, Run.scheduled_for)}
+    for note in SkipNote.select():  # at an instant, before the events written in it (as history pages them)
+        run = runs[note.run_id]
+        out.append(Ev(0, run.workflow_id, _instant(run.started_at), "skipped_in_progress", note.record_id, run.id,
+                      None, _instant(run.scheduled_for), None, None, (-1, run.id, note.record_id)))
     out = [e for e in out if (kind is None or e.type == kind) and (record_id is None or e.record_id == record_id)
            and (workflow_id is None or e.workflow_id == workflow_id)]
     out.sort(key=lambda e: (e.at, e.order))

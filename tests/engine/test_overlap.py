@@ -10,6 +10,7 @@ import pytest
 
 from engine.clock import FakeClock
 from engine.engine import Engine
+from engine.history import history
 from engine.runner import runs_as_json
 from engine.workflows import save_workflow
 from models import bootstrap, schema
@@ -17,7 +18,7 @@ from models import db as dbmod
 from models.errors import RotaError
 from models.objects import create_record
 from models.schema import Enrollment, HistoryEvent, Run
-from models.timeutil import UTC
+from models.timeutil import UTC, iso_z
 from tui.cli import main as cli_main
 from tui.commandline.engine_cmd import EventPrinter
 
@@ -59,6 +60,11 @@ def _events(kind: str) -> list[HistoryEvent]:
     return list(HistoryEvent.select().where(HistoryEvent.type == kind).order_by(HistoryEvent.id))
 
 
+def _skipped(**filters) -> list[dict]:
+    """The workflow's ``skipped_in_progress`` events, as every history reader gets them."""
+    return history("wf", type="skipped_in_progress", **filters)
+
+
 @pytest.mark.parametrize("overlap", [None, "skip_in_progress"])
 def test_skip_in_progress_is_the_default_and_counts_the_skipped(any_db, db_url, overlap):
     engine, clock, ids = _setup(db_url, overlap)
@@ -67,9 +73,14 @@ def test_skip_in_progress_is_the_default_and_counts_the_skipped(any_db, db_url, 
     create_record("contact", {"firstname": "New", "lifecycle_stage": "customer"}, now=DAY1)
     second = _run_at(engine, clock, DAY2)
     assert (second.matched, second.enrolled, second.skipped_in_progress) == (4, 1, 3)
-    skipped = [e for e in _events("skipped_in_progress") if e.run_id == second.id]
-    assert sorted(e.record_id for e in skipped) == sorted(ids)
-    assert all(e.scheduled_for == DAY2 for e in skipped)
+    skipped = _skipped()
+    assert sorted(e["record_id"] for e in skipped) == sorted(ids)
+    assert {(e["run"], e["at"], e["scheduled_for"], e["step"], e["detail"], e["enrollment"]) for e in skipped} == {
+        (second.id, iso_z(DAY2), iso_z(DAY2), None, None, None)}
+    # The same rows in the whole history, and in each record's own.
+    assert [e for e in history("wf") if e["type"] == "skipped_in_progress"] == skipped
+    for rid in ids:
+        assert [e["run"] for e in _skipped(record_id=rid)] == [second.id]
     for rid in ids:  # still exactly the first enrollment, untouched
         [only] = _in_progress(rid)
         assert only.run_id == first.id and only.state == "waiting"
@@ -93,7 +104,7 @@ def test_allow_enrolls_again_and_both_go_on(any_db, db_url):
     assert (second.enrolled, second.skipped_in_progress) == (3, 0)
     for rid in ids:
         assert sorted(e.run_id for e in _in_progress(rid)) == [first.id, second.id]
-    assert _events("skipped_in_progress") == [] and _events("unenrolled") == []
+    assert _skipped() == [] and _events("unenrolled") == []
 
 
 def test_replace_ends_the_older_enrollment_with_a_reason(any_db, db_url):
@@ -141,18 +152,31 @@ def test_an_unknown_overlap_is_one_clear_line(any_db):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("pg", marks=pytest.mark.pg)])
-def test_migration_6_adds_the_run_column_and_the_partial_index(backend, sqlite_url, request):
+def test_migrations_6_and_7_bring_a_version_5_database_up(backend, sqlite_url, request):
+    """6: run.skipped_in_progress and the partial index of enrollments in progress; 7:
+    the lanes, the index made unique, the skip notes. A record in progress twice (overlap
+    allow) keeps its older enrollment in lane 0 and moves the newer to its run's lane."""
     url = sqlite_url if backend == "sqlite" else request.getfixturevalue("pg_url")
     bootstrap.open_database(url)
     db = dbmod.db
-    db.execute_sql('DROP INDEX "enrollment_workflow_id_record_id"')
+    db.execute_sql('DROP INDEX "enrollment_workflow_id_record_id_lane"')
+    db.execute_sql('ALTER TABLE "enrollment" DROP COLUMN "lane"')
+    db.execute_sql('DROP TABLE "run_skip"')
     db.execute_sql('ALTER TABLE "run" DROP COLUMN "skipped_in_progress"')
     schema.SchemaVersion.update(version=5).execute()
+    for run, record, state in [(1, 7, "waiting"), (2, 7, "active"), (3, 7, "done"), (2, 8, "waiting")]:
+        db.execute_sql('INSERT INTO "enrollment" ("run_id", "workflow_id", "record_id", "manual", "enrolled_at", '
+                       f"\"state\", \"step\") VALUES ({run}, 1, {record}, FALSE, 0, '{state}', 1)")
     dbmod.close_database()
     bootstrap.open_database(url)
-    assert schema.current_version() == schema.SCHEMA_VERSION == 6
+    assert schema.current_version() == schema.SCHEMA_VERSION == 7
     assert "skipped_in_progress" in {c.name for c in dbmod.db.get_columns("run")}
-    assert "enrollment_workflow_id_record_id" in {i.name for i in dbmod.db.get_indexes("enrollment")}
+    [index] = [i for i in dbmod.db.get_indexes("enrollment") if i.name == "enrollment_workflow_id_record_id_lane"]
+    assert index.unique and index.columns == ["workflow_id", "record_id", "lane"]
+    assert "enrollment_workflow_id_record_id" not in {i.name for i in dbmod.db.get_indexes("enrollment")}
+    lanes = {(e.run_id, e.record_id): e.lane for e in Enrollment.select()}
+    assert lanes == {(1, 7): 0, (2, 7): 2, (3, 7): 0, (2, 8): 0}
+    assert dbmod.db.table_exists("run_skip")
     dbmod.close_database()
 
 

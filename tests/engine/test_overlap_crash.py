@@ -33,7 +33,7 @@ from engine.schedule.model import parse_schedule
 from models import bootstrap
 from models import db as dbmod
 from models.db import db
-from models.schema import Enrollment, HistoryEvent, Run
+from models.schema import Enrollment, HistoryEvent, Run, SkipNote
 from models.timeutil import UTC, iso_z
 from tests.dbutil import PG_SKIP_REASON, fresh_pg_schema, pg_base_url
 from tests.engine.engine_proc import seed_contacts, start_steps, stderr_tail, workflow_body
@@ -108,6 +108,7 @@ def _state(url: str) -> dict:
         enrollments = Counter((when[e.run_id], e.record_id, e.state) for e in Enrollment.select())
         events = Counter((e.type, when.get(e.run_id), e.record_id) for e in HistoryEvent.select().where(
             HistoryEvent.type.in_(("skipped_in_progress", "unenrolled"))))
+        events.update(("skipped_in_progress", when.get(n.run_id), n.record_id) for n in SkipNote.select())
         busy = db.execute_sql("SELECT record_id, COUNT(*) FROM enrollment WHERE state IN ('active', 'waiting') "
                               "GROUP BY record_id HAVING COUNT(*) > 1").fetchall()
         twice = db.execute_sql("SELECT run_id, record_id FROM enrollment GROUP BY run_id, record_id "
@@ -115,8 +116,7 @@ def _state(url: str) -> dict:
         per_run = {when[rid]: (Enrollment.select().where(Enrollment.run == rid).count(),
                                Enrollment.select().where((Enrollment.run == rid)
                                                          & Enrollment.state.in_(("active", "waiting"))).count(),
-                               HistoryEvent.select().where((HistoryEvent.run == rid)
-                                                           & (HistoryEvent.type == "skipped_in_progress")).count())
+                               SkipNote.select().where(SkipNote.run == rid).count())
                    for rid in runs}
         return {"counters": counters, "enrollments": enrollments, "events": events, "busy": busy, "twice": twice,
                 "per_run": per_run}
