@@ -11,13 +11,14 @@ import pytest
 from engine.clock import FakeClock
 from engine.engine import Engine
 from engine.history import history
+from engine.run import enroll_manual
 from engine.runner import runs_as_json
 from engine.workflows import save_workflow
 from models import bootstrap, schema
 from models import db as dbmod
 from models.errors import RotaError
 from models.objects import create_record
-from models.schema import Enrollment, HistoryEvent, Run
+from models.schema import Enrollment, HistoryEvent, Run, Workflow
 from models.timeutil import UTC, iso_z
 from tui.cli import main as cli_main
 from tui.commandline.engine_cmd import EventPrinter
@@ -140,6 +141,52 @@ def test_a_record_is_never_enrolled_twice_in_one_run(any_db, db_url, overlap):
         busy = [e.record_id for e in Enrollment.select().where(Enrollment.state.in_(("active", "waiting")))]
         if overlap != "allow":  # at most one enrollment in progress per record
             assert sorted(busy) == sorted(ids)
+
+
+def _lanes(record_id: int) -> list[tuple[int, int]]:
+    return sorted((e.run_id, e.lane) for e in _in_progress(record_id))
+
+
+def test_a_forced_manual_enrollment_runs_in_its_own_lane_and_is_still_skipped(any_db, db_url):
+    """A manual enrollment alongside one in progress (the operator said yes) takes a lane
+    of its own; the next scheduled run still skips that record, once, and counts it once."""
+    engine, clock, ids = _setup(db_url, "skip_in_progress")
+    first = _run_at(engine, clock, DAY1)
+    manual = enroll_manual("wf", ids[0], now=DAY1 + timedelta(hours=1))
+    assert manual.kind == "manual" and _lanes(ids[0]) == [(first.id, 0), (manual.id, manual.id)]
+    second = _run_at(engine, clock, DAY2)
+    assert (second.matched, second.enrolled, second.skipped_in_progress) == (3, 0, 3)
+    assert sorted(e["record_id"] for e in history("wf", type="skipped_in_progress")) == sorted(ids)
+    assert _lanes(ids[0]) == [(first.id, 0), (manual.id, manual.id)]
+    # A new customer is enrolled the next day, in the shared lane, while the others wait.
+    new = create_record("contact", {"firstname": "New", "lifecycle_stage": "customer"}, now=DAY2)
+    third = _run_at(engine, clock, DAY2 + timedelta(days=1))
+    assert (third.matched, third.enrolled, third.skipped_in_progress) == (4, 1, 3)
+    assert _lanes(new) == [(third.id, 0)]
+
+
+def test_a_manual_enrollment_with_nothing_in_progress_takes_the_shared_lane(any_db, db_url):
+    engine, clock, ids = _setup(db_url, "skip_in_progress")
+    manual = enroll_manual("wf", ids[1], now=T0)
+    assert _lanes(ids[1]) == [(manual.id, 0)]
+    first = _run_at(engine, clock, DAY1)
+    assert (first.matched, first.enrolled, first.skipped_in_progress) == (3, 2, 1)
+    assert [e["record_id"] for e in history("wf", type="skipped_in_progress")] == [ids[1]]
+
+
+def test_from_allow_to_skip_in_progress_each_busy_record_is_skipped_once(any_db, db_url):
+    """Under allow each run's enrollments have a lane of their own; after a switch to
+    skip_in_progress a record in progress twice is skipped (and noted) once."""
+    engine, clock, ids = _setup(db_url, "allow")
+    first = _run_at(engine, clock, DAY1)
+    second = _run_at(engine, clock, DAY2)
+    assert _lanes(ids[2]) == [(first.id, first.id), (second.id, second.id)]
+    wf = Workflow.get(Workflow.name == "wf")
+    Workflow.update(settings={"overlap": "skip_in_progress"}).where(Workflow.id == wf.id).execute()
+    third = _run_at(engine, clock, DAY2 + timedelta(days=1))
+    assert (third.matched, third.enrolled, third.skipped_in_progress) == (3, 0, 3)
+    notes = history("wf", type="skipped_in_progress")
+    assert sorted(e["record_id"] for e in notes) == sorted(ids) and {e["run"] for e in notes} == {third.id}
 
 
 def test_an_unknown_overlap_is_one_clear_line(any_db):
