@@ -46,7 +46,7 @@ def seed(n: int, origin: datetime) -> None:
         db.execute_sql(
             f"{prefix}INSERT INTO rec_contact (email, lifecycle_stage, firstname, createdate, updated_at) "
             f"SELECT CASE WHEN s.i {mod} 7 = 0 THEN NULL ELSE 'u' || s.i || '@example.com' END, 'lead', 'Ann', "
-            f"{base} + (s.i * {span // n}), {base} FROM ({source}) AS s")
+            f"{base} + (CAST(s.i AS BIGINT) * {span // n}), {base} FROM ({source}) AS s")
 
 
 def naive(occurrences: list, tz: str) -> list[tuple[int, int]]:
@@ -105,4 +105,9 @@ if __name__ == "__main__":
     if "--pg" in args:
         pg = args[args.index("--pg") + 1]
         del args[args.index("--pg"):args.index("--pg") + 2]
-    main(int(args[0]) if args else 1_000_000, pg)
+    if pg:
+        from tests.dbutil import fresh_pg_schema
+        with fresh_pg_schema(pg) as url:  # a schema of its own, dropped afterwards
+            main(int(args[0]) if args else 1_000_000, url)
+    else:
+        main(int(args[0]) if args else 1_000_000)
