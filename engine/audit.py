@@ -5,6 +5,7 @@ import json
 from datetime import datetime
 
 from engine.identity import operator_name
+from models.enums import WorkflowStatus
 from models.schema import AuditEntry, Workflow, WorkflowVersion
 from models.store import audit as store
 from models.timeutil import iso_z, utcnow
@@ -44,7 +45,8 @@ def describe_change(before: dict | None, after: dict | None) -> str:
     codes = []
     if "status" in changed:
         old, new = str(before.get("status")), str(after.get("status"))
-        verbs = {"active": "resumed" if old == "paused" else "activated", "paused": "paused"}
+        verbs: dict[str, str] = {WorkflowStatus.ACTIVE: "resumed" if old == WorkflowStatus.PAUSED else "activated",
+                                 WorkflowStatus.PAUSED: "paused"}
         codes.append(verbs.get(new, f"set_{new}"))
     codes += [f"{k}_changed" for k in changed if k != "status"]
     return ",".join(codes) or "saved_unchanged"

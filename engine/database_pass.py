@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.step_claims import ACTIVE_STATES, HISTORY_COLUMNS, LEASE, MAX_ROUNDS, PARK, continues, count_items
+from engine.step_claims import HISTORY_COLUMNS, LEASE, MAX_ROUNDS, PARK, continues, count_items
 from engine.steps import run_db, run_set
 from engine.steps.context import Context, Item
 from engine.steps.positions import (
@@ -24,6 +24,7 @@ from engine.steps.positions import (
 from engine.steps.run_db import db_error_types
 from engine.steps.run_network import is_external
 from models.db import db
+from models.enums import IN_PROGRESS_STATES, EnrollmentState, EventType, WorkflowStatus
 from models.schema import HistoryEvent
 from models.settings import load_settings
 from models.store import steps as store
@@ -43,9 +44,10 @@ class Group:
     ctx: Context
     pos: Position | None
     tries: int
-    state: str = "active"
+    state: EnrollmentState = EnrollmentState.ACTIVE
     next_at: datetime | None = None
     network: bool = False  # stopped at a network step: claimed for the network pass
+    empty: bool = False  # every enrollment left it (unenrolled): nothing to write
 
 
 def database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list[Group]]:
@@ -58,7 +60,7 @@ def database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list[
     """
     now_us = to_micros(now)
     with write_transaction():
-        keys = store.claim_batch(now_us, limit, ACTIVE_STATES)
+        keys = store.claim_batch(now_us, limit, IN_PROGRESS_STATES)
         if not keys:
             return 0, []
         settings = load_settings()
@@ -85,13 +87,13 @@ def database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list[
             gone = new_tag()
             if store.move_missing(grp.g, gone, grp.ctx.model._meta.table_name):
                 body = {"path": path_label(grp.pos)} if grp.pos else {}
-                store.write_row_history(gone, grp.ctx.id, now_us, "step_failed", grp.pos[0] + 1 if grp.pos else None,
+                store.write_row_history(gone, grp.ctx.id, now_us, EventType.STEP_FAILED, grp.pos[0] + 1 if grp.pos else None,
                                         value_sql.json_merge(body, {"error": value_sql.concat([
                                             value_sql.literal(f"{grp.ctx.type_name} "), "CAST(b.record_id AS TEXT)",
                                             value_sql.literal(" no longer exists")])}), grp.ctx.model._meta.table_name)
-                groups.append(Group(gone, grp.ctx, grp.pos, grp.tries, state="failed"))
+                groups.append(Group(gone, grp.ctx, grp.pos, grp.tries, state=EnrollmentState.FAILED))
                 count += store.group_count(gone)
-        live = [grp for grp in groups if grp.state == "active"]
+        live = [grp for grp in groups if grp.state == EnrollmentState.ACTIVE]
         for _ in range(MAX_ROUNDS):
             if not live:
                 break
@@ -102,12 +104,12 @@ def database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list[
                 if not grp.network:  # a network step is counted when it has run
                     count += n
             groups += born
-            live = [grp for grp in groups if grp.state == "active" and not grp.network
+            live = [grp for grp in groups if grp.state == EnrollmentState.ACTIVE and not grp.network and not grp.empty
                     and grp.next_at is not None and grp.next_at <= now]
         lease_end = to_micros(now + LEASE)
         network = []
         for grp in groups:
-            if grp.g == 0 or grp.state == "empty":
+            if grp.g == 0 or grp.empty:
                 continue
             total = len(grp.ctx.actions)
             pos = grp.pos
@@ -115,11 +117,11 @@ def database_pass(now: datetime, engine_id: str, limit: int) -> tuple[int, list[
             path = encode_path(pos, grp.tries) if pos else None
             next_us = to_micros(grp.next_at) if grp.next_at else None
             if grp.network:
-                store.write_pointers(grp.g, "active", step, path, now_us, engine_id, lease_end)
+                store.write_pointers(grp.g, EnrollmentState.ACTIVE, step, path, now_us, engine_id, lease_end)
                 network.append(grp)
-            elif grp.state == "active" and grp.next_at is not None and grp.next_at <= now:
+            elif grp.state == EnrollmentState.ACTIVE and grp.next_at is not None and grp.next_at <= now:
                 # the round cap: the rest resumes next call
-                store.write_pointers(grp.g, "active", step, path, next_us, None, None)
+                store.write_pointers(grp.g, EnrollmentState.ACTIVE, step, path, next_us, None, None)
             else:
                 store.write_pointers(grp.g, grp.state, step, path, next_us, None, None)
     return count, network
@@ -129,12 +131,12 @@ def _step_group(p: run_set.Pass, grp: Group, now: datetime) -> list[Group]:
     """Move one group one step on (or set it aside); returns the groups split off."""
     ctx = grp.ctx
     born: list[Group] = []
-    if ctx.status != "active":
-        grp.state, grp.next_at = "waiting", now + PARK
+    if ctx.status != WorkflowStatus.ACTIVE:
+        grp.state, grp.next_at = EnrollmentState.WAITING, now + PARK
         return born
     pos = resolve(ctx.actions, grp.pos) if grp.pos else None
     if pos is None:
-        grp.pos, grp.state, grp.next_at, grp.tries = None, "done", None, 0
+        grp.pos, grp.state, grp.next_at, grp.tries = None, EnrollmentState.DONE, None, 0
         return born
     if pos != grp.pos:
         grp.pos, grp.tries = pos, 0
@@ -143,10 +145,10 @@ def _step_group(p: run_set.Pass, grp: Group, now: datetime) -> list[Group]:
         sql, params = run_set.criteria_sql(ctx, ctx.wf.unenrollment)
         gone = p.new_tag()
         if store.move_matching(grp.g, gone, table, sql, params):
-            p.event(gone, ctx, run_set.Event("unenrolled", pos, {"reason": "meets the unenrollment criteria"}))
-            born.append(Group(gone, ctx, pos, grp.tries, state="unenrolled"))
+            p.event(gone, ctx, run_set.Event(EventType.UNENROLLED, pos, {"reason": "meets the unenrollment criteria"}))
+            born.append(Group(gone, ctx, pos, grp.tries, state=EnrollmentState.UNENROLLED))
         if not store.group_count(grp.g):
-            grp.state = "empty"
+            grp.empty = True
             return born
     if ctx.pause_dates and now.astimezone(ctx.tz).date() in ctx.pause_dates:
         # On a pause day each enrollment waits until the wall time its step was due,
@@ -162,8 +164,8 @@ def _step_group(p: run_set.Pass, grp: Group, now: datetime) -> list[Group]:
             parts.append((part, due))
         for part, due in parts:
             until = ctx.paused_until(_Due(from_micros(due)))
-            p.event(part.g, ctx, run_set.Event("paused", pos, {"pause_day": day, "until": iso_z(until)}))
-            part.state, part.next_at = "waiting", until
+            p.event(part.g, ctx, run_set.Event(EventType.PAUSED, pos, {"pause_day": day, "until": iso_z(until)}))
+            part.state, part.next_at = EnrollmentState.WAITING, until
         return born
     step = step_of(ctx.actions, pos)
     if is_external(step):
@@ -173,10 +175,10 @@ def _step_group(p: run_set.Pass, grp: Group, now: datetime) -> list[Group]:
     for out in outcomes:
         target = grp if out.new_g is None else Group(out.new_g, ctx, pos, 0)
         target.state, target.pos, target.next_at, target.tries = out.state, out.pos, out.next_at, out.tries
-        if out.state == "failed" and continues(ctx):
+        if out.state == EnrollmentState.FAILED and continues(ctx):
             target.pos, target.tries = advance(ctx.actions, pos), 0
-            target.state, target.next_at = ("active", now) if target.pos else ("done", None)
-        if out.state == "done":
+            target.state, target.next_at = (EnrollmentState.ACTIVE, now) if target.pos else (EnrollmentState.DONE, None)
+        if out.state == EnrollmentState.DONE:
             target.pos = None
         if out.new_g is not None:
             born.append(target)
@@ -206,8 +208,8 @@ def _run_step(p: run_set.Pass, grp: Group, pos: Position, step: dict) -> list[ru
         raise
     except Exception as exc:  # a step that cannot run: recorded, never retried forever
         message = f"internal error: {type(exc).__name__}: {exc}".splitlines()[0]
-        p.event(grp.g, ctx, run_set.Event("step_failed", pos, {"error": message}))
-        return [run_set.Outcome("failed", pos, None)]
+        p.event(grp.g, ctx, run_set.Event(EventType.STEP_FAILED, pos, {"error": message}))
+        return [run_set.Outcome(EnrollmentState.FAILED, pos, None)]
 
 
 def _per_record(p: run_set.Pass, grp: Group, pos: Position, step: dict) -> list[run_set.Outcome]:

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 from engine.schedule.base import BusinessCalendar
 from engine.schedule.model import Schedule, parse_schedule
+from models.enums import MisfirePolicy, RunStatus
 from models.schema import Workflow
 from models.settings import Settings
 from models.store import runs as store_runs
@@ -45,8 +46,8 @@ log = logging.getLogger("rota.engine")
 ON_TIME = timedelta(seconds=60)  # lateness that is "the engine was busy", not a misfire
 MAX_INSTANTS_PER_TXN = 2000  # a long outage is recorded in bounded transactions
 
-MISFIRE_DETAIL = {"missed": "not run: the engine was not running at that time (misfire policy)",
-                  "coalesced": "not run separately: collapsed into one late run (misfire policy)"}
+MISFIRE_DETAIL = {RunStatus.MISSED: "not run: the engine was not running at that time (misfire policy)",
+                  RunStatus.COALESCED: "not run separately: collapsed into one late run (misfire policy)"}
 
 
 # ------------------------------------------------------------------ a workflow's schedule
@@ -95,14 +96,14 @@ def plan_misfires(due: list[datetime], now: datetime, policy: str, grace: timede
         return plan
     older = due[:-1] if complete else due
     for at in older:
-        if policy == "run_once_late" and now - at <= grace:
+        if policy == MisfirePolicy.RUN_ONCE_LATE and now - at <= grace:
             plan.coalesced.append(at)
         else:
             plan.missed.append(at)
     if complete:
         newest = due[-1]
         late = now - newest
-        allowed = max(grace, ON_TIME) if policy == "run_once_late" else ON_TIME
+        allowed = max(grace, ON_TIME) if policy == MisfirePolicy.RUN_ONCE_LATE else ON_TIME
         if late <= allowed:
             plan.run_at = newest
         else:
@@ -149,7 +150,7 @@ def drop_done(wf: Workflow, plan: Plan, taken: set[datetime]) -> None:
         plan.run_at = None
 
 
-def record_misfires(wf: Workflow, instants: list[datetime], status: str, now: datetime,
+def record_misfires(wf: Workflow, instants: list[datetime], status: RunStatus, now: datetime,
                     engine_id: str | None) -> None:
     """A ``status`` (missed or coalesced) run row and history event per instant."""
     if not instants:

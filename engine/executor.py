@@ -32,7 +32,8 @@ from datetime import datetime
 
 from engine.database_pass import database_pass
 from engine.network_pass import apply_network, network_pass
-from engine.step_claims import ACTIVE_STATES, BATCH, MAX_ROUNDS
+from engine.step_claims import BATCH, MAX_ROUNDS
+from models.enums import IN_PROGRESS_STATES
 from models.store.claims import heartbeat_expiries
 from models.store.step_rows import earliest_due
 from models.timeutil import from_micros, to_micros
@@ -67,7 +68,7 @@ def next_step_due(engine_id: str | None = None) -> datetime | None:
     engine's claims wake the others within seconds, not at the end of the claim.
     ``engine_id``'s own claims are left to its own lease.
     """
-    rows = earliest_due(ACTIVE_STATES)
+    rows = earliest_due(IN_PROGRESS_STATES)
     if not rows:
         return None
     beats = None

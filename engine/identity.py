@@ -16,11 +16,12 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
+from models.enums import NotificationTarget
 from models.errors import RotaError
 from models.settings import Settings, load_settings
 from models.timeutil import zone
 
-EVERYONE = "everyone"
+EVERYONE = NotificationTarget.EVERYONE
 
 
 def os_user() -> str:

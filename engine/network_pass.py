@@ -18,6 +18,7 @@ from engine.steps.positions import (
     path_label,
     step_of,
 )
+from models.enums import FINISHED_STATES, EnrollmentState
 from models.schema import Enrollment, HistoryEvent
 from models.settings import load_settings
 from models.store import steps as store
@@ -95,9 +96,9 @@ def apply_network(now: datetime, engine_id: str, done=None, interrupted=()) -> i
                 continue
             run_network.apply_result(ctx, flight, result)
             it = flight.item
-            if it.settled and it.state == "failed" and continues(ctx):
+            if it.settled and it.state == EnrollmentState.FAILED and continues(ctx):
                 it.pos, it.tries = advance(ctx.actions, flight.pos), 0
-                it.state, it.next_at = ("active", now) if it.pos else ("done", None)
+                it.state, it.next_at = (EnrollmentState.ACTIVE, now) if it.pos else (EnrollmentState.DONE, None)
             items.append(it)
             if not flight.item.settled:  # a notify e-mail settled: its inbox rows are a database step
                 by_group.setdefault((ctx.id, flight.pos), (flight.step, []))[1].append(flight.item)
@@ -115,7 +116,7 @@ def apply_network(now: datetime, engine_id: str, done=None, interrupted=()) -> i
                 run_db.run_db_step(ctx, pos, step, todo)
         for it in items:
             if not it.settled:  # a deleted record or a vanished step: let it go, a later pass decides
-                it.state, it.next_at, it.settled = "active", now, True
+                it.state, it.next_at, it.settled = EnrollmentState.ACTIVE, now, True
         write_items(now, engine_id, contexts, items)
     return sum(it.steps_run or 1 for it in items)
 
@@ -174,5 +175,5 @@ def write_items(now: datetime, engine_id: str, contexts: dict[int, Context], ite
     if changed != sum(len(v) for v in updates.values()):
         raise LostClaim()
     count_items([it for it in items if it.settled],
-                 {it.id for it in items if it.settled and it.state in store.FINISHED})
+                 {it.id for it in items if it.settled and it.state in FINISHED_STATES})
     insert_tuples(HistoryEvent, HISTORY_COLUMNS, history)

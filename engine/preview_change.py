@@ -25,6 +25,7 @@ from engine.schedule.model import parse_schedule
 from engine.steps.shapes import describe_step, mask_actions, unmask_actions
 from engine.workflows import public_body, validate_workflow, workflow_body
 from models import criteria as crit
+from models.enums import WorkflowStatus
 from models.errors import RotaError
 from models.objects import get_type
 from models.schema import Workflow
@@ -140,9 +141,9 @@ def preview_activation(workflow: str | dict, *, now: datetime | None = None) -> 
         body = workflow
         name = body.get("name") if isinstance(body, dict) else None
         existing = find_by_name(name) if isinstance(name, str) else None
-    clean = _clean({**body, "status": "active"}, existing, settings)
+    clean = _clean({**body, "status": WorkflowStatus.ACTIVE}, existing, settings)
     return Activation(
-        name=clean["name"], resume=existing is not None and existing.status == "paused",
+        name=clean["name"], resume=existing is not None and existing.status == WorkflowStatus.PAUSED,
         counts=_counts(clean, now, settings), next_run=_next_run(clean, now, settings),
         timezone=_tz(clean, settings), actions=action_lines(public_body(clean)["actions"]),
     )
@@ -235,7 +236,7 @@ def preview_change(original_name: str, body: dict, *, now: datetime | None = Non
     timing = before["schedule"] != clean["schedule"] or before["status"] != clean["status"]
     next_after = wf.next_run_at
     if timing:
-        next_after = _next_run(clean, now, settings) if clean["status"] == "active" else None
+        next_after = _next_run(clean, now, settings) if clean["status"] == WorkflowStatus.ACTIVE else None
     return Change(
         name=clean["name"],
         changes=change_words(before, clean, settings),
@@ -278,10 +279,10 @@ def import_summary(body, *, now: datetime | None = None) -> list[str] | None:
     settings = load_settings()
     try:
         existing = find_by_name(str(body.get("name") or "").strip())
-        if existing is not None and existing.status == "active":
+        if existing is not None and existing.status == WorkflowStatus.ACTIVE:
             change = preview_change(existing.name, body, now=now)
             return None if change.unchanged else change_lines(change, settings.timezone)
-        if body.get("status") == "active":
+        if body.get("status") == WorkflowStatus.ACTIVE:
             return activation_lines(preview_activation(body, now=now), settings.timezone)
     except RotaError:
         return None

@@ -43,6 +43,7 @@ from engine.due import (
 )
 from engine.run import RunExists, enroll_manual, execute_run, runs_as_json
 from engine.schedule.base import BusinessCalendar
+from models.enums import RunStatus
 from models.errors import RotaError
 from models.schema import Run, Workflow
 from models.settings import Settings, load_settings
@@ -112,8 +113,8 @@ def process_next_due(now: datetime, engine_id: str | None = None, *, settings: S
             policy, grace = misfire_policy(wf, settings)
             plan = plan_misfires(due, now, policy, grace, complete=complete)
             drop_done(wf, plan, taken_instants(wf.id, due))
-            record_misfires(wf, plan.missed, "missed", now, engine_id)
-            record_misfires(wf, plan.coalesced, "coalesced", now, engine_id)
+            record_misfires(wf, plan.missed, RunStatus.MISSED, now, engine_id)
+            record_misfires(wf, plan.coalesced, RunStatus.COALESCED, now, engine_id)
             outcome.missed, outcome.coalesced = plan.missed, plan.coalesced
             if plan.run_at is not None:
                 started = clock_now()

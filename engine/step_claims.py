@@ -14,6 +14,7 @@ from engine.steps.context import Context, Item
 from engine.steps.positions import (
     decode_path,
 )
+from models.enums import STEP_COUNTERS, OnStepFailure
 from models.schema import Enrollment
 from models.store import steps as store
 from models.store.bulk import update_ids
@@ -26,7 +27,6 @@ LEASE = timedelta(minutes=10)  # longer than a round can take (webhook timeouts 
 PARK = timedelta(seconds=60)  # how long a paused/draft workflow's enrollments are set aside
 MAX_ROUNDS = 200  # a bound on steps per enrollment per call; the rest resumes next call
 BATCH = 50_000  # enrollments per database pass (measured: tests/bench/bench_steps.py)
-ACTIVE_STATES = ("active", "waiting")
 HISTORY_COLUMNS = ["workflow", "at", "type", "record_id", "run", "enrollment", "scheduled_for", "step", "detail"]
 
 
@@ -72,7 +72,7 @@ def release(engine_id: str, items: list[Item]) -> None:
 def continues(ctx: Context) -> bool:
     """Whether an enrollment goes on to the next step after a step fails for good
     (the workflow's ``on_step_failure`` is ``continue``; the default ``stop`` ends it)."""
-    return (ctx.wf.settings or {}).get("on_step_failure") == "continue"
+    return (ctx.wf.settings or {}).get("on_step_failure") == OnStepFailure.CONTINUE
 
 
 def count_items(items: list[Item], finished: set[int] | None = None) -> None:
@@ -82,7 +82,7 @@ def count_items(items: list[Item], finished: set[int] | None = None) -> None:
     for it in items:
         c = counts.setdefault(it.run_id, {})
         for kind, _pos, _detail in it.events:
-            col = store.STEP_COUNTERS.get(kind)
+            col = STEP_COUNTERS.get(kind)
             if col:
                 c[col] = c.get(col, 0) + 1
         if finished is not None and it.id in finished:

@@ -22,7 +22,7 @@ from engine.schedule.model import parse_schedule
 from engine.steps.shapes import mask_actions, unmask_actions, validate_actions
 from models import criteria as crit
 from models import indexes
-from models.enums import WorkflowStatus
+from models.enums import OnStepFailure, Overlap, WorkflowStatus
 from models.errors import RotaError
 from models.objects import get_type
 from models.schema import Workflow
@@ -39,8 +39,8 @@ STATUSES = tuple(WorkflowStatus)
 BODY_KEYS = ("name", "object_type", "status", "schedule", "criteria", "suppression", "unenrollment", "actions",
              "settings")
 SETTING_KEYS = ("pause_dates", "campaign", "misfire_policy", "grace_seconds", "on_step_failure", "overlap")
-OVERLAP_POLICIES = ("skip_in_progress", "allow", "replace")  # engine/run.py applies them
-STEP_FAILURE_POLICIES = ("stop", "continue")
+OVERLAP_POLICIES = tuple(Overlap)  # engine/run.py applies them
+STEP_FAILURE_POLICIES = tuple(OnStepFailure)
 log = logging.getLogger("rota.workflows")
 
 ACTION_TIMES_REASON = ("Not available for scheduled workflows: they run at the times their schedule sets; "
@@ -99,8 +99,9 @@ def _validate_settings(value: Any) -> dict:
         out["grace_seconds"] = g
     if "on_step_failure" in value:
         if value["on_step_failure"] not in STEP_FAILURE_POLICIES:
-            raise RotaError('settings.on_step_failure: use "stop" (the enrollment ends when a step fails) or '
-                            '"continue" (it goes on to the next step)', field="settings.on_step_failure")
+            raise RotaError(f'settings.on_step_failure: use "{OnStepFailure.STOP}" (the enrollment ends when a step '
+                            f'fails) or "{OnStepFailure.CONTINUE}" (it goes on to the next step)',
+                            field="settings.on_step_failure")
         out["on_step_failure"] = value["on_step_failure"]
     return out
 
@@ -135,7 +136,7 @@ def validate_workflow(body: Any, *, default_timezone: str | None = None) -> dict
         otype = get_type(type_name)
     except RotaError as exc:
         raise RotaError(f"object_type: {exc}", field="object_type") from None
-    status = body.get("status", "draft")
+    status = body.get("status", WorkflowStatus.DRAFT)
     if status not in STATUSES:
         raise RotaError(f'status: "{status}" is unknown; use one of {", ".join(STATUSES)}', field="status")
     if "schedule" not in body:
@@ -305,7 +306,7 @@ def delete_workflow(name: str, *, actor: str | None = None, now: datetime | None
 
 def clone_workflow(name: str, new_name: str, *, actor: str | None = None, now: datetime | None = None) -> Workflow:
     body = workflow_body(get_workflow(name))
-    body.update(name=new_name, status=WorkflowStatus.DRAFT.value)
+    body.update(name=new_name, status=WorkflowStatus.DRAFT)
     return save_workflow(body, actor=actor, now=now, mode="create")
 
 

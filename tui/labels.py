@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from models.criteria import OPERATOR_LABELS
+from models.enums import Overlap
 
 # Fields of the workflow body, as the editor labels them.
 FIELD_LABELS = {
@@ -32,7 +33,7 @@ FIELD_LABELS = {
     "monthly_flexible": "monthly (flexible)",
     "webhook_allow_hosts": "allowed webhook hosts",
     "on_step_failure": "on step failure",
-    "skip_in_progress": "skip records in progress",
+    Overlap.SKIP_IN_PROGRESS: "skip records in progress",
     "misfire_policy": "misfire policy",
     "run_engine": "run the engine",
     "business_days": "business days",

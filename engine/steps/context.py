@@ -16,6 +16,7 @@ from engine.steps.positions import Position, advance
 from engine.steps.shapes import WEEKDAYS, describe_step, mask_step, parse_time
 from engine.steps.templates import compile_template, fill, url_value
 from models.criteria import evaluator
+from models.enums import EnrollmentState, EventType
 from models.errors import RotaError
 from models.objects import get_props, record_model
 from models.schema import StaticList, Workflow
@@ -46,14 +47,14 @@ class Item:
     pos: Position | None
     tries: int = 0
     # outcome of this round
-    state: str = "active"
+    state: EnrollmentState = EnrollmentState.ACTIVE
     next_at: datetime | None = None
-    events: list[tuple[str, Position | None, dict]] = field(default_factory=list)
+    events: list[tuple[EventType, Position | None, dict]] = field(default_factory=list)
     settled: bool = False  # an outcome was set this round
     steps_run: int = 0
     extra: dict = field(default_factory=dict)  # external-phase results for the DB phase
 
-    def event(self, kind: str, pos: Position | None, detail: dict) -> None:
+    def event(self, kind: EventType, pos: Position | None, detail: dict) -> None:
         self.events.append((kind, pos, detail))
 
 
@@ -125,42 +126,42 @@ class Context:
     def succeed(self, item: Item, pos: Position, detail: dict, *, next_pos: Position | None = None,
                 entered: bool = False) -> None:
         """The step at ``pos`` ran: move on (to ``next_pos`` when a branch chose it)."""
-        item.event("step_succeeded", pos, detail)
+        item.event(EventType.STEP_SUCCEEDED, pos, detail)
         item.steps_run += 1
         self._move(item, next_pos if entered else advance(self.actions, pos))
 
     def _move(self, item: Item, new_pos: Position | None) -> None:
         item.pos, item.tries, item.settled = new_pos, 0, True
         if new_pos is None:
-            item.state, item.next_at = "done", None
+            item.state, item.next_at = EnrollmentState.DONE, None
         else:
-            item.state, item.next_at = "active", self.now
+            item.state, item.next_at = EnrollmentState.ACTIVE, self.now
 
     def fail(self, item: Item, pos: Position | None, message: str, detail: dict | None = None) -> None:
         """The step failed for good: recorded, and the enrollment stops ('failed')."""
-        item.event("step_failed", pos, {**(detail or {}), "error": message})
+        item.event(EventType.STEP_FAILED, pos, {**(detail or {}), "error": message})
         item.steps_run += 1
-        item.state, item.next_at, item.settled = "failed", None, True
+        item.state, item.next_at, item.settled = EnrollmentState.FAILED, None, True
 
     def retry(self, item: Item, pos: Position, at: datetime, detail: dict) -> None:
-        item.event("step_retry", pos, {**detail, "retry_at": iso_z(at)})
+        item.event(EventType.STEP_RETRY, pos, {**detail, "retry_at": iso_z(at)})
         item.steps_run += 1
         item.tries += 1
-        item.state, item.next_at, item.settled = "waiting", at, True
+        item.state, item.next_at, item.settled = EnrollmentState.WAITING, at, True
 
-    def wait(self, item: Item, kind: str, pos: Position | None, new_pos: Position | None, until: datetime,
+    def wait(self, item: Item, kind: EventType, pos: Position | None, new_pos: Position | None, until: datetime,
              detail: dict) -> None:
         """A delay (moves past the step) or a pause day (stays): wait until ``until``."""
         item.event(kind, pos, {**detail, "until": iso_z(until)})
         item.pos, item.settled = new_pos, True
-        item.state, item.next_at = "waiting", until
+        item.state, item.next_at = EnrollmentState.WAITING, until
 
     def unenroll(self, item: Item, reason: str) -> None:
-        item.event("unenrolled", item.pos, {"reason": reason})
-        item.state, item.next_at, item.settled = "unenrolled", None, True
+        item.event(EventType.UNENROLLED, item.pos, {"reason": reason})
+        item.state, item.next_at, item.settled = EnrollmentState.UNENROLLED, None, True
 
     def finish(self, item: Item) -> None:
-        item.pos, item.state, item.next_at, item.settled = None, "done", None, True
+        item.pos, item.state, item.next_at, item.settled = None, EnrollmentState.DONE, None, True
 
     # -------------------------------------------------------------- time handling
 

@@ -13,6 +13,7 @@ from engine.steps.context import Context, Item, step_detail
 from engine.steps.positions import Position, advance, enter
 from engine.steps.templates import display_value
 from models.criteria import evaluator
+from models.enums import EventType
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, find_prop, to_json_value
 from models.schema import ListMember, Notification, Task
@@ -170,7 +171,7 @@ def _run_delay(ctx: Context, pos, step, items, base) -> None:
     new_pos = advance(ctx.actions, pos)
     for it in items:
         it.steps_run += 1
-        ctx.wait(it, "delayed", pos, new_pos if new_pos is not None else (len(ctx.actions),), until, base)
+        ctx.wait(it, EventType.DELAYED, pos, new_pos if new_pos is not None else (len(ctx.actions),), until, base)
 
 
 _RUNNERS: dict[str, Callable] = {

@@ -42,6 +42,7 @@ from engine.steps.context import Context, Item, step_detail
 from engine.steps.positions import Position, advance, path_label
 from engine.steps.shapes import mask_headers
 from engine.webhook import WebhookResult, backoff, idempotency_key, prepare, send
+from models.enums import EnrollmentState, EventType
 from models.objects import Prop, to_json_value
 from models.timeutil import iso_z
 
@@ -151,7 +152,7 @@ def _hand_off(ctx: Context, it: Item, engine_id: str, job: Job) -> None:
         it.settled = True
         it.steps_run += 1
     else:  # already in flight (cannot happen while held), or the pool is stopping
-        it.state, it.next_at, it.settled = "waiting", ctx.now + timedelta(seconds=1), True
+        it.state, it.next_at, it.settled = EnrollmentState.WAITING, ctx.now + timedelta(seconds=1), True
 
 
 def submit_group(ctx: Context, pos: Position, step: dict, items: list[Item], engine_id: str) -> None:
@@ -195,7 +196,7 @@ def submit_group(ctx: Context, pos: Position, step: dict, items: list[Item], eng
             if net.limit is None or net.limit.per_minute != rate:
                 net.limit = mail.RateLimit(rate)
             if not net.limit.take(ctx.now):
-                it.state, it.next_at, it.settled = "waiting", net.limit.next_free(ctx.now), True
+                it.state, it.next_at, it.settled = EnrollmentState.WAITING, net.limit.next_free(ctx.now), True
                 continue
             msg_id = mail.message_id(it.id, path_label(pos), ctx.settings)
             message = mail.build_message(ctx.settings, address, ctx.render(step["subject"], record),
@@ -217,11 +218,11 @@ def submit_group(ctx: Context, pos: Position, step: dict, items: list[Item], eng
 
 def _skip(ctx: Context, it: Item, pos: Position, detail: dict) -> None:
     """The step does not apply to this record: say why, and go on to the next step."""
-    it.event("step_skipped", pos, detail)
+    it.event(EventType.STEP_SKIPPED, pos, detail)
     it.steps_run += 1
     new_pos = advance(ctx.actions, pos)
     it.pos, it.tries, it.settled = new_pos, 0, True
-    it.state, it.next_at = ("done", None) if new_pos is None else ("active", ctx.now)
+    it.state, it.next_at = (EnrollmentState.DONE, None) if new_pos is None else (EnrollmentState.ACTIVE, ctx.now)
 
 
 # ------------------------------------------------------------------ coming back

@@ -18,6 +18,7 @@ from engine.steps.context import Context, step_detail
 from engine.steps.positions import Position, advance, enter, path_label
 from engine.steps.templates import compile_template
 from models import criteria as crit
+from models.enums import EnrollmentState, EventType
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, find_prop, to_json_value
 from models.store import steps as store
@@ -35,7 +36,7 @@ class NeedsRecords(Exception):
 class Outcome:
     """What happened to (part of) a group: rows of ``g`` (or moved to ``new_g``)."""
 
-    state: str  # active (moves on now), waiting, done, failed, unenrolled
+    state: EnrollmentState  # active moves on now
     pos: Position | None
     next_at: datetime | None
     steps: bool = True  # the rows ran a step this round (counted as steps)
@@ -45,7 +46,7 @@ class Outcome:
 
 @dataclass
 class Event:
-    kind: str
+    kind: EventType
     pos: Position | None
     detail: dict
     value_sql: str | None = None  # per-record JSON object, merged over ``detail``
@@ -76,16 +77,16 @@ def _col(prop: Prop) -> str:
 
 def _succeeded(p: Pass, g: int, ctx: Context, pos: Position, detail: dict, value_sql: str | None = None,
                next_pos: Position | None = None, entered: bool = False) -> Outcome:
-    p.event(g, ctx, Event("step_succeeded", pos, detail, value_sql))
+    p.event(g, ctx, Event(EventType.STEP_SUCCEEDED, pos, detail, value_sql))
     new = next_pos if entered else advance(ctx.actions, pos)
     if new is None:
-        return Outcome("done", None, None)
-    return Outcome("active", new, p.now)
+        return Outcome(EnrollmentState.DONE, None, None)
+    return Outcome(EnrollmentState.ACTIVE, new, p.now)
 
 
 def _failed(p: Pass, g: int, ctx: Context, pos: Position, message: str, detail: dict | None = None) -> Outcome:
-    p.event(g, ctx, Event("step_failed", pos, {**(detail or {}), "error": message}))
-    return Outcome("failed", pos, None)
+    p.event(g, ctx, Event(EventType.STEP_FAILED, pos, {**(detail or {}), "error": message}))
+    return Outcome(EnrollmentState.FAILED, pos, None)
 
 
 # -------------------------------------------------------------------- the runners
@@ -167,9 +168,9 @@ def _run_copy_property(p: Pass, ctx: Context, g: int, pos: Position, step: dict,
         if moved:
             msg = value_sql.concat([value_sql.literal(f"{dst.name} has no option \""), _col(src), value_sql.literal('"')])
             body = {**base, "path": path_label(pos)}
-            store.write_row_history(bad, ctx.id, to_micros(p.now), "step_failed", int(pos[0]) + 1,
+            store.write_row_history(bad, ctx.id, to_micros(p.now), EventType.STEP_FAILED, int(pos[0]) + 1,
                                     value_sql.json_merge(body, {"error": msg}), table)
-            out.append(Outcome("failed", pos, None, new_g=bad))
+            out.append(Outcome(EnrollmentState.FAILED, pos, None, new_g=bad))
     if dst.type == src.type:
         value_expr = _col(src)
         json_expr = value_sql.json_value(dst, _col(dst))
@@ -250,8 +251,8 @@ def _run_branch(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: 
 def _run_delay(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
     until = ctx.delay_until(step)  # once for the whole group
     new_pos = advance(ctx.actions, pos)
-    p.event(g, ctx, Event("delayed", pos, {**base, "until": iso_z(until)}))
-    return [Outcome("waiting", new_pos if new_pos is not None else (len(ctx.actions),), until)]
+    p.event(g, ctx, Event(EventType.DELAYED, pos, {**base, "until": iso_z(until)}))
+    return [Outcome(EnrollmentState.WAITING, new_pos if new_pos is not None else (len(ctx.actions),), until)]
 
 
 def _run_notify(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:

@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from models.db import db, is_postgres
+from models.enums import FINISHED_STATES, STEP_COUNTERS, EnrollmentState, EventType
 from models.store.claims import dead_engines_sql
 from models.store.value_sql import literal
 
@@ -243,10 +244,6 @@ def add_list_members(list_id: int, g: int, now_us: int) -> None:
           f'ON CONFLICT DO NOTHING')
 
 
-FINISHED = ("done", "failed", "unenrolled")
-STEP_COUNTERS = {"step_succeeded": "steps_succeeded", "step_failed": "steps_failed"}
-
-
 def _group_runs(g: int) -> list[tuple[int, int, int, int]]:
     """``(run_id, first id, last id, count)`` of group ``g`` when all its rows are one
     run and one unbroken range of enrollment ids (nearly always: a run's enrollments
@@ -292,7 +289,7 @@ def add_to_runs(counts: dict[int, dict[str, int]]) -> None:
     db.cursor().executemany(f'UPDATE "run" SET {sets} WHERE "id" = {p}', rows)
 
 
-def write_group_history(g: int, workflow_id: int, at_us: int, kind: str, step: int | None, detail: str | None,
+def write_group_history(g: int, workflow_id: int, at_us: int, kind: EventType, step: int | None, detail: str | None,
                         value_sql: str | None = None, table: str | None = None) -> None:
     """The group's event: one ``history_group`` row per run and contiguous range of
     enrollment ids (usually one), and with ``value_sql`` (a JSON-object expression over
@@ -322,7 +319,7 @@ def write_group_history(g: int, workflow_id: int, at_us: int, kind: str, step: i
                   f'ORDER BY b.id')
 
 
-def write_row_history(g: int, workflow_id: int, at_us: int, kind: str, step: int | None, detail_sql: str,
+def write_row_history(g: int, workflow_id: int, at_us: int, kind: EventType, step: int | None, detail_sql: str,
                       table: str, params=()) -> None:
     """Per-record ``history_event`` rows for what differs per record and is rare
     (a failure naming the record, a pause with its own resume time)."""
@@ -336,12 +333,12 @@ def write_row_history(g: int, workflow_id: int, at_us: int, kind: str, step: int
           (kind, step, *params))
 
 
-def write_pointers(g: int, state: str, step: int, path: str | None, next_at_us: int | None,
+def write_pointers(g: int, state: EnrollmentState, step: int, path: str | None, next_at_us: int | None,
                    claimed_by: str | None, claimed_until_us: int | None) -> int:
     """Where the group's enrollments are now: one UPDATE for the group. Enrollments
     that finish here move from their run's ``in_progress`` to ``completed``."""
     p = _p()
-    if state in FINISHED:
+    if state in FINISHED_STATES:
         count_group_in_runs(g, {"in_progress": -1, "completed": 1})
     return _exec(f'UPDATE "enrollment" SET "state" = {p}, "step" = {p}, "path" = {p}, "next_step_at" = {p}, '
                  f'"claimed_by" = {p}, "claimed_until" = {p} WHERE "id" IN (SELECT id FROM {BATCH} WHERE g = {int(g)})'

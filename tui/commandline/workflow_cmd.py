@@ -11,6 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
+from models.enums import WorkflowStatus
 from models.errors import RotaError
 from models.text import dumps_json, loads_json, read_text_file
 from models.timeutil import iso_z
@@ -122,7 +123,7 @@ def workflow_rows() -> list[dict]:
             "object_type": wf.object_type.name,
             "status": wf.status,
             "schedule": words,
-            "next_run": wf.next_run_at if wf.status == "active" else None,
+            "next_run": wf.next_run_at if wf.status == WorkflowStatus.ACTIVE else None,
             "last_run": (run.scheduled_for or run.started_at) if run else None,
             "last_status": run.status if run else None,
         })

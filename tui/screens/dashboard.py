@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 from textual.worker import Worker
 
+from models.enums import RunKind, RunStatus
 from models.store.reads import DashboardData, EnrollRow, RunRow, dashboard
 from tui.messages import (
     EngineMessage,
@@ -190,7 +191,7 @@ class DashboardScreen(WorkerReports, Screen):
         return 2 * max(20, self.size.width - 2) - 4
 
     def run_words(self, r: RunRow) -> str:
-        kind = "manual enrollment" if r.kind == "manual" else "run"
+        kind = "manual enrollment" if r.kind == RunKind.MANUAL else "run"
         return fit_parts([f"[b]{_esc(r.workflow)}[/b]", _esc(r.status_text), f"{kind} {self.app.local_time(r.when)}",
                           f"{r.enrolled:,} enrolled of {r.matched:,} matched", f"{r.suppressed:,} suppressed",
                           f"{r.in_progress:,} in progress", f"{r.completed:,} done"], self.detail_room())
@@ -209,7 +210,7 @@ class DashboardScreen(WorkerReports, Screen):
     def run_cells(self, r: RunRow) -> tuple:
         widths = {k: w for k, _, w in self.run_columns}
         cells = {"when": self.app.local_time(r.when), "workflow": clip(r.workflow, widths.get("workflow", 22)),
-                 "kind": "manual" if r.kind == "manual" else "sched",
+                 "kind": "manual" if r.kind == RunKind.MANUAL else "sched",
                  "status": self.status_cell(r), "matched": f"{r.matched:,}",
                  "enrolled": f"{r.enrolled:,}", "suppressed": f"{r.suppressed:,}", "failed": f"{r.steps_failed:,}",
                  "in_progress": f"{r.in_progress:,}", "completed": f"{r.completed:,}"}
@@ -219,7 +220,7 @@ class DashboardScreen(WorkerReports, Screen):
     def status_cell(r: RunRow) -> str:
         """The run's outcome in a few cells: failed steps show ("⚠ 3 failed"); the
         detail line says it in full ("succeeded, 3 steps failed")."""
-        if r.status == "failed":
+        if r.status == RunStatus.FAILED:
             return "⚠ failed"
         return f"⚠ {compact_count(r.steps_failed, 5)} failed" if r.steps_failed else r.status
 

@@ -1,7 +1,7 @@
 """Workflow history (SPEC §6): every enrollment, step result, unenrollment, suppressed
 record and missed / coalesced occurrence of one workflow, newest first.
 
-Filters: record id, event type (a Select of ``engine.history.EVENT_TYPES``), a
+Filters: record id, event type (a Select of ``models.enums.EventType``), a
 since-date and an until-date (YYYY-MM-DD, or a date and time, in the workflow's time zone;
 until a date includes that whole day). A filter the
 operator mistyped is marked on its field with the reason and nothing is loaded, rather
@@ -26,6 +26,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import Worker
 
+from models.enums import EventType
 from models.errors import RotaError
 from models.store import reads
 from tui.messages import WorkflowRunMessage
@@ -128,13 +129,11 @@ class HistoryScreen(WorkerReports, Screen):
         self.tz = "UTC"
 
     def compose(self) -> ComposeResult:
-        from engine.history import EVENT_TYPES
-
         yield Header(icon="◷")
         yield Static(f"History — [b]{_esc(self.workflow_name)}[/b]", id="hist-title")
         with Horizontal(id="hist-filters"):
             yield Input(placeholder="record id", id="hist-record", validators=[RecordId()])
-            yield Select([(t.replace("_", " "), t) for t in EVENT_TYPES], prompt="any type", id="hist-type")
+            yield Select([(t.replace("_", " "), t) for t in EventType], prompt="any type", id="hist-type")
             yield Input(placeholder="since (date)", id="hist-since", validators=[SinceDate(self)])
             yield Input(placeholder="until (date)", id="hist-until", validators=[SinceDate(self, "until")])
         yield Static("", id="hist-error")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from engine.schedule.model import parse_schedule
+from models.enums import RunStatus, WorkflowStatus
 from models.errors import RotaError
 from models.store import reads
 from models.timeutil import utcnow, zone
@@ -88,7 +89,7 @@ class WorkflowRow:
     @property
     def failing(self) -> bool:
         """The last run failed, or some of its steps did: never shown as plain success."""
-        return self.last_status == "failed" or self.steps_failed > 0
+        return self.last_status == RunStatus.FAILED or self.steps_failed > 0
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,8 @@ def age(then: datetime, now: datetime) -> str:
     return f"{int(seconds // (365 * 86400))}y"
 
 
-LAST_STATUS = {"failed": "failed", "missed": "missed", "coalesced": "merged", "running": "running"}
+LAST_STATUS = {RunStatus.FAILED: "failed", RunStatus.MISSED: "missed", RunStatus.COALESCED: "merged",
+               RunStatus.RUNNING: "running"}
 
 
 def zone_abbreviation(name: str, at: datetime) -> str:
@@ -185,7 +187,7 @@ def load_rows(default_timezone: str, now: datetime | None = None) -> Snapshot:
         rows.append(WorkflowRow(
             id=wf.id, name=wf.name, status=wf.status, object_type=wf.object_type,
             schedule_short=short_schedule(wf.schedule), schedule_words=words,
-            next_run=wf.next_run_at if wf.status == "active" else None,
+            next_run=wf.next_run_at if wf.status == WorkflowStatus.ACTIVE else None,
             last_run=run.at if run else None, last_status=run.status if run else None,
             enrolled=run.enrolled if run else None,
             zone_abbr=zone_abbreviation(wf.schedule.get("timezone") or default_timezone, now),
@@ -205,7 +207,7 @@ def last_run_cell(row: WorkflowRow, now: datetime, width: int = LAST_WIDTH) -> s
     if row.last_run is None:
         return "—"
     ago = age(row.last_run, now)
-    if row.last_status == "failed":
+    if row.last_status == RunStatus.FAILED:
         outcome = "⚠ failed"
     elif row.steps_failed:
         outcome = f"⚠ {compact_count(row.steps_failed, 5)} failed"
@@ -251,7 +253,7 @@ def detail_markup(row: WorkflowRow, local_time: Callable[[datetime], str], zone_
     parts = [f"[b]{escape(row.name)}[/b] ({row.status}, {escape(row.object_type)})"]
     if row.last_run is not None:
         when = local_time(row.last_run)
-        if row.last_status == "failed":
+        if row.last_status == RunStatus.FAILED:
             why = f": {escape(row.last_detail)}" if row.last_detail else ""
             parts.append(f"[b]⚠ last run failed[/b] {when}{why}")
         else:

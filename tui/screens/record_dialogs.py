@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
+from models.enums import WorkflowStatus
 from tui.text import safe_markup, safe_text
 
 
@@ -28,8 +29,8 @@ class WorkflowPickScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(f"Enroll {self.record_label} in…", classes="title")
             if self.workflows:
-                yield OptionList(*[Option(safe_markup(name if status == "active" else f"{name} ({status})"), id=name,
-                                          disabled=status != "active") for name, status in self.workflows],
+                yield OptionList(*[Option(safe_markup(name if status == WorkflowStatus.ACTIVE else f"{name} ({status})"), id=name,
+                                          disabled=status != WorkflowStatus.ACTIVE) for name, status in self.workflows],
                                  id="pick")
             else:
                 yield Static("No workflow works on this object type yet.")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len
 
+from models.enums import WorkflowStatus
 from tui.text import safe_markup, safe_text
 from tui.widgets.fit import clip
 
@@ -58,7 +59,7 @@ def workflows_for(type_name: str) -> list[tuple[str, str]]:
     from models.store.workflows import workflows_of_type
 
     rows = workflows_of_type(get_type(type_name))
-    return sorted(((w.name, w.status) for w in rows), key=lambda t: (t[1] != "active", t[0].lower()))
+    return sorted(((w.name, w.status) for w in rows), key=lambda t: (t[1] != WorkflowStatus.ACTIVE, t[0].lower()))
 
 
 # ------------------------------------------------------------------------ layout

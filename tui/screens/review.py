@@ -22,6 +22,7 @@ from textual.worker import Worker
 
 from engine.identity import format_instant
 from engine.preview_change import ReviewSummary
+from models.enums import WorkflowStatus
 from tui.messages import WorkflowsChanged
 from tui.screens.activate_dialog import ActivateDialog
 from tui.text import safe_markup
@@ -86,7 +87,7 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
 
         wf = set_status(self.workflow_name, status, now=self.app.clock.now())
         self.app.wake_engine()
-        if status == "active":
+        if status == WorkflowStatus.ACTIVE:
             when = format_instant(wf.next_run_at, self.app.settings.timezone)
             return f'"{self.workflow_name}" is active. Next run: {when}.'
         return f'"{self.workflow_name}" is paused.'
@@ -122,7 +123,7 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
         self.query_one("#overview", Static).update("\n".join(lines))
         self.query_one("#count", Static).update(f"Records meeting the criteria now: [b]{_esc(o.counts.words())}[/b]")
         tz = self.app.settings.timezone
-        suffix = "" if o.status == "active" else " (once activated)"
+        suffix = "" if o.status == WorkflowStatus.ACTIVE else " (once activated)"
         runs = [f"  {_esc(format_instant(r.at, tz, o.timezone))}" + (f"\n    [i]{_esc(r.mark)}[/i]" if r.mark else "")
                 for r in o.next_runs]
         head = f"Next run{'' if len(runs) == 1 else 's'}{suffix} in {_esc(tz)}"
@@ -133,12 +134,12 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
                                                    else "Actions: none (records are enrolled, nothing else happens)")
         button = self.query_one("#toggle", Button)
         button.label = self.toggle_label()
-        button.variant = "warning" if o.status == "active" else "success"
+        button.variant = "warning" if o.status == WorkflowStatus.ACTIVE else "success"
         self.refresh_bindings()
 
     def toggle_label(self) -> str:
-        status = self.overview.status if self.overview else "draft"
-        return {"active": "Pause", "paused": "Resume"}.get(status, "Activate")
+        status = self.overview.status if self.overview else WorkflowStatus.DRAFT
+        return {WorkflowStatus.ACTIVE: "Pause", WorkflowStatus.PAUSED: "Resume"}.get(status, "Activate")
 
     def on_workflows_changed(self, message: WorkflowsChanged) -> None:
         self.load()
@@ -150,8 +151,8 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
         so the footer always names what the key will do."""
         if action == "set":
             if self.overview is None:
-                return None if parameters == ("active",) else False
-            return (self.overview.status == "active") == (parameters == ("paused",))
+                return None if parameters == (WorkflowStatus.ACTIVE,) else False
+            return (self.overview.status == WorkflowStatus.ACTIVE) == (parameters == (WorkflowStatus.PAUSED,))
         if action == "save_list" and self.overview is None:
             return None
         return True
@@ -159,14 +160,14 @@ class ReviewScreen(WorkerReports, Screen[str | None]):
     def action_set(self, status: str) -> None:
         if self.overview is None or self.overview.status == status:
             return
-        if status == "active":  # issue 11 §6: activation shows what it means first
+        if status == WorkflowStatus.ACTIVE:  # issue 11 §6: activation shows what it means first
             self.app.push_screen(ActivateDialog(self.workflow_name), lambda ok: ok and self.set_status(status))
         else:
             self.set_status(status)
 
     def action_toggle(self) -> None:
         if self.overview is not None:
-            self.action_set("paused" if self.overview.status == "active" else "active")
+            self.action_set(WorkflowStatus.PAUSED if self.overview.status == WorkflowStatus.ACTIVE else WorkflowStatus.ACTIVE)
 
     def action_save_list(self) -> None:
         from tui.screens.confirm import AskScreen

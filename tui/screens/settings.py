@@ -15,11 +15,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Label, Select, Static, Switch
 
+from models.enums import MisfirePolicy
 from models.errors import RotaError
 from models.settings import MISFIRE_POLICIES, Settings
 from tui.widgets import WrappingFooter
 
-POLICY_LABELS = {"run_once_late": "Run once, late (within the grace window)", "record_missed": "Record as missed"}
+POLICY_LABELS = {MisfirePolicy.RUN_ONCE_LATE: "Run once, late (within the grace window)",
+                 MisfirePolicy.RECORD_MISSED: "Record as missed"}
 
 
 def env_overrides() -> list[str]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual.widgets import DataTable
 
+from models.enums import WorkflowStatus
 from models.errors import RotaError
 from models.store import reads
 from tui.screens.activate_dialog import ActivateDialog
@@ -47,7 +48,7 @@ class WorkflowActions:
         if new is None:
             return
         body = {
-            "name": new.name, "object_type": new.object_type, "status": "draft",
+            "name": new.name, "object_type": new.object_type, "status": WorkflowStatus.DRAFT,
             "schedule": {"kind": "daily", "time": "08:00", "timezone": self.app.settings.timezone},
             "criteria": [], "suppression": [], "unenrollment": [], "actions": [], "settings": {},
         }
@@ -91,7 +92,7 @@ class WorkflowActions:
 
     def action_set(self, status: str) -> None:
         row = self.selected()
-        if row is not None and row.status != status and status == "active":  # issue 11 §6: ask first
+        if row is not None and row.status != status and status == WorkflowStatus.ACTIVE:  # issue 11 §6: ask first
             self.app.push_screen(ActivateDialog(row.name), lambda ok: ok and self.change_status(row.name, status))
         elif row is not None and row.status != status:
             self.change_status(row.name, status)
@@ -101,7 +102,7 @@ class WorkflowActions:
         from engine.workflows import set_status
 
         wf = set_status(name, status, now=self.app.clock.now())
-        if status == "active":
+        if status == WorkflowStatus.ACTIVE:
             self.app.wake_engine()
             when = self.app.local_time(wf.next_run_at) if wf.next_run_at else "no next run"
             return f'"{name}" is active; next run {when}.'

@@ -31,6 +31,7 @@ from textual.widgets import Input, Label, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
 from engine.schedule.base import BusinessCalendar
+from models.enums import WorkflowStatus
 from models.errors import RotaError
 from models.objects import get_props
 from models.settings import load_settings
@@ -59,7 +60,7 @@ COUNT_DEBOUNCE_S = 0.3
 def new_workflow_body(object_type: str = "contact", timezone: str | None = None) -> dict:
     """The body a new workflow starts from: a draft, weekly on Monday 08:00 in the operator's zone."""
     return {
-        "name": "", "object_type": object_type, "status": "draft",
+        "name": "", "object_type": object_type, "status": WorkflowStatus.DRAFT,
         "schedule": {"kind": "weekly", "weekdays": ["mon"], "time": "08:00",
                      "timezone": timezone or load_settings().timezone},
         "criteria": [], "suppression": [], "unenrollment": [], "actions": [], "settings": {},
@@ -173,7 +174,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
             return BusinessCalendar()
 
     def _status_text(self) -> str:
-        return {"active": "● active", "paused": "‖ paused"}.get(self.body.get("status"), "○ draft")
+        return {WorkflowStatus.ACTIVE: "● active", WorkflowStatus.PAUSED: "‖ paused"}.get(self.body.get("status"), "○ draft")
 
     def on_mount(self) -> None:
         self.sub_title = f"Edit {safe_text(self.original_name)}" if self.original_name else "New workflow"
@@ -198,7 +199,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
         return {
             "name": self._name_value(),
             "object_type": self.object_type,
-            "status": self.body.get("status", "draft"),
+            "status": self.body.get("status", WorkflowStatus.DRAFT),
             "schedule": self.query_one("#we-schedule", ScheduleForm).schedule_json(),
             "criteria": self.query_one("#we-criteria", CriteriaEditor).groups,
             "suppression": settings_form.suppression,
@@ -269,10 +270,10 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
         self._save()
 
     def action_activate(self) -> None:
-        body = {**self.collect_body(), "status": "active"}  # issue 11 §6: ask first
+        body = {**self.collect_body(), "status": WorkflowStatus.ACTIVE}  # issue 11 §6: ask first
         self._clear_errors()
         self.app.push_screen(ActivateDialog(body, clock=self.now, refused=self.show_save_error),
-                             lambda ok: ok and self._save(status="active"))
+                             lambda ok: ok and self._save(status=WorkflowStatus.ACTIVE))
 
     def action_review(self) -> None:
         self._save(then="review")
@@ -300,7 +301,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
                 self._after_save, self._saving = then, True
                 self.save_body(body, self.original_name)
 
-        if self.original_name and self.body.get("status") == "active" and self.dirty:  # live edit: show it first
+        if self.original_name and self.body.get("status") == WorkflowStatus.ACTIVE and self.dirty:  # live edit: show it first
             self.app.push_screen(ChangeDialog(self.original_name, body, clock=self.now, refused=self.show_save_error),
                                  write)
             return
@@ -322,7 +323,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
         self.query_one("#we-status", Static).update(self._status_text())
         self.sub_title = f"Edit {safe_text(name)}"
         self._baseline = self.collect_body()
-        self.notify(f"Saved “{name}”" + (" — active" if body["status"] == "active" else ""), title="Saved")
+        self.notify(f"Saved “{name}”" + (" — active" if body["status"] == WorkflowStatus.ACTIVE else ""), title="Saved")
         self.refresh_bindings()
         then, self._after_save = self._after_save, None
         if then == "review":
@@ -339,7 +340,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
     def _reviewed(self, status: str | None) -> None:
         """The review screen may have activated or paused the workflow: show its status,
         and save that status from now on (it is not an unsaved change)."""
-        if status in ("draft", "active", "paused") and status != self.body.get("status"):
+        if status in tuple(WorkflowStatus) and status != self.body.get("status"):
             self.body["status"] = status
             self.query_one("#we-status", Static).update(self._status_text())
             self._baseline = {**(self._baseline or self.collect_body()), "status": status}
@@ -461,7 +462,7 @@ class WorkflowEditorScreen(EditorErrors, WorkerReports, Screen[str | None]):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "section" and isinstance(self.focused, (Input, Select)):
             return False  # digits go to the field being typed in (or its search), not to the tabs
-        if action == "activate" and self.body.get("status") == "active":
+        if action == "activate" and self.body.get("status") == WorkflowStatus.ACTIVE:
             return None  # already active: saving keeps it active
         return True
 

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Header, Input, Static
 from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import Worker
 
+from models.enums import WorkflowStatus
 from tui.messages import EngineMessage, WorkflowRunMessage, WorkflowsChanged
 from tui.screens.home_rows import Snapshot, WorkflowRow, detail_markup, layout, load_rows, row_cells
 from tui.screens.workflow_actions import WorkflowActions
@@ -233,8 +234,8 @@ class WorkflowsScreen(WorkflowActions, WorkerReports, Screen):
         row = self.selected()
         if action == "set":
             if row is None:
-                return None if parameters == ("active",) else False
-            return (row.status == "active") == (parameters == ("paused",))
+                return None if parameters == (WorkflowStatus.ACTIVE,) else False
+            return (row.status == WorkflowStatus.ACTIVE) == (parameters == (WorkflowStatus.PAUSED,))
         if action in self.ROW_ACTIONS and row is None:
             return None
         return True
