@@ -94,6 +94,8 @@ def test_review_summary_marks_pause_days_and_lists_everything(any_db):
     save_workflow(body(unenrollment=[[{"property": "city", "operator": "eq", "value": "Oslo"}]],
                        settings={"pause_dates": ["2026-12-11"], "campaign": "Q4"}), now=NOW)
     s = review_summary("Friday", now=NOW)
+    assert (s.counts.matching, s.counts.suppressed, s.counts.would_enroll) == (2, 1, 1)  # suppression counted
+    assert (s.status, s.timezone, s.object_type) == ("draft", "Europe/Stockholm", "Contact")
     assert s.unenrollment == 'City is "Oslo"' or s.unenrollment.startswith("City is")
     assert s.suppression == "Email is unknown" and s.pause_days == "Fri 11 Dec 2026"
     assert s.other_settings == ["Campaign: Q4"]

@@ -1,11 +1,12 @@
-"""Review and publish: the count now, the next run, and "save as a static list"."""
+"""Review and publish: "save as a static list" (what the screen shows is
+engine.preview_change.review_summary, tested in test_preview_change.py)."""
 from __future__ import annotations
 
 from datetime import datetime
 
 import pytest
 
-from engine.review import review, save_as_static_list
+from engine.review import save_as_static_list
 from engine.workflows import save_workflow
 from models.errors import RotaError
 from models.objects import create_record
@@ -28,15 +29,6 @@ def _setup():
         "actions": [], "settings": {"campaign": "Q1"},
     }, actor="t", now=NOW)
     return ids
-
-
-def test_review_counts_now_and_gives_the_next_run(any_db):
-    _setup()
-    got = review("Rev", now=NOW)
-    assert (got["count"], got["suppressed"], got["would_enroll"]) == (3, 1, 2)
-    assert got["next_run"] == datetime(2026, 3, 6, 7, 0, tzinfo=UTC)  # Friday 08:00 in Stockholm
-    assert got["campaign"] == "Q1" and got["action_times"]["available"] is False
-    assert "scheduled workflows" in got["action_times"]["reason"]
 
 
 def test_save_as_static_list_is_all_or_nothing(any_db):
