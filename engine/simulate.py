@@ -18,6 +18,9 @@ more than 30 days ago" is judged as of that run. It costs:
   If that would make too many groups, a batch of dates is counted per scan instead,
   each date as ``SUM(CASE WHEN <criteria as of that date> …)``.
 
+The scans are the store's (models/store/simulate.py); this module chooses between them
+and judges the groups date by date.
+
 Simulation only reads: no run, enrollment, history or audit row, no schema change.
 Records that already have an enrollment in progress are counted as the criteria say;
 the ``overlap`` setting's effect on future runs cannot be known today.
@@ -29,18 +32,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import peewee as pw
-
 from engine.due import calendar_of, workflow_schedule, workflow_timezone
-from engine.schedule.base import DEFAULT_CALENDAR, BusinessCalendar, transitions
+from engine.schedule.base import DEFAULT_CALENDAR, BusinessCalendar
 from engine.schedule.describe import occurrence_notes, skipped_days
 from engine.schedule.model import Schedule
 from models import criteria as crit
 from models.errors import RotaError
-from models.objects import get_props, record_model
+from models.objects import get_props
 from models.settings import Settings, load_settings
+from models.store import simulate as store
 from models.store.workflows import get_workflow
-from models.timeutil import iso_z, resolve_wall, to_micros, zone
+from models.timeutil import iso_z, resolve_wall
 
 # The SPEC §9 operators whose meaning depends on "today".
 RELATIVE_OPERATORS = frozenset({"in_last_days", "in_next_days", "more_than_days_ago"})
@@ -137,24 +139,14 @@ def _scanned_counts(reps: dict, type_name: str, criteria: Any, suppression: Any,
     """Each date's criteria compiled to SQL as of that date; a batch of dates per scan."""
     keys = list(reps)
     counts: dict[date | None, tuple[int, int]] = {}
-    model = record_model(type_name)
     if progress:
         progress(0, len(keys))
     for first in range(0, len(keys), DATES_PER_SCAN):
         chunk = keys[first:first + DATES_PER_SCAN]
-        columns = []
-        for key in chunk:
-            now = reps[key]
-            where = crit.compile_criteria(criteria, type_name, now=now, tz=tz, empty=True)
-            if suppression:
-                supp = crit.compile_criteria(suppression, type_name, now=now, tz=tz, empty=False)
-                enroll, suppressed = where & ~supp, where & supp
-            else:
-                enroll, suppressed = where, pw.SQL("(1 = 0)")
-            columns += [pw.fn.SUM(pw.Case(None, [(enroll, 1)], 0)), pw.fn.SUM(pw.Case(None, [(suppressed, 1)], 0))]
-        row: Any = model.select(*columns).tuples().get()
-        for i, key in enumerate(chunk):
-            counts[key] = (int(row[2 * i] or 0), int(row[2 * i + 1] or 0))
+        conditions = [(crit.compile_criteria(criteria, type_name, now=reps[k], tz=tz, empty=True),
+                       crit.compile_criteria(suppression, type_name, now=reps[k], tz=tz, empty=False)
+                       if suppression else None) for k in chunk]
+        counts.update(zip(chunk, store.counts_at(type_name, conditions)))
         if progress:
             progress(min(first + DATES_PER_SCAN, len(keys)), len(keys))
     return counts
@@ -189,24 +181,12 @@ def _grouped_counts(reps: dict, type_name: str, criteria: Any, suppression: Any,
                     reach = max(reach, int(flt.get("value") or 0))
                 elif flt not in static:
                     static.append(flt)
-    model = record_model(type_name)
-    zinfo = zone(tz)
     dates = sorted(reps)
     low_day, high_day = dates[0] - timedelta(days=reach + 3), dates[-1] + timedelta(days=reach + 3)
-    columns = []
-    for flt in static:
-        expr = crit.compile_criteria([[flt]], type_name, now=first_now, tz=tz, empty=False)
-        columns.append(pw.Case(None, [(expr, 1)], 0))
-    for name, kind in relative_props.items():
-        col = getattr(model, name)
-        columns.append(col if kind == "date" else _local_noon(col, zinfo, low_day, high_day))
     if progress:
         progress(0, len(dates))
-    positions = [pw.SQL(str(i + 1)) for i in range(len(columns))]
-    query = model.select(*columns, pw.fn.COUNT(pw.SQL("*")))
-    if positions:
-        query = query.group_by(*positions)
-    rows: list[Any] = list(query.tuples().limit(MAX_GROUPS + 1))
+    conditions = [crit.compile_criteria([[flt]], type_name, now=first_now, tz=tz, empty=False) for flt in static]
+    rows = store.group_rows(type_name, conditions, relative_props, tz, low_day, high_day, MAX_GROUPS + 1)
     if len(rows) > MAX_GROUPS:
         return None
     names = list(relative_props)
@@ -242,32 +222,6 @@ def _grouped_counts(reps: dict, type_name: str, criteria: Any, suppression: Any,
         if progress and (done % 8 == 0 or done == len(dates)):
             progress(done, len(dates))
     return counts
-
-
-def _local_noon(col: Any, zinfo: Any, low_day: date, high_day: date) -> Any:
-    """SQL: the instant (micros) of noon on ``col``'s local day in ``zinfo``, with values
-    before ``low_day`` / after ``high_day`` clamped just outside that window.
-
-    The offset is picked by the UTC-offset periods in the window, so the local day is
-    exact across DST changes; noon keeps the result inside that day whatever the shift.
-    """
-    start = resolve_wall(datetime.combine(low_day, time(0)), zinfo)
-    end = resolve_wall(datetime.combine(high_day, time(0)), zinfo)
-    lo, hi = to_micros(start), to_micros(end)
-    periods = [(moment, after) for moment, _, after in transitions(zinfo, start, end)]
-    offset0 = start.astimezone(zinfo).utcoffset() or timedelta(0)
-    day, noon = 86_400_000_000, 43_200_000_000
-
-    def noon_of(offset: timedelta) -> Any:
-        off = int(offset.total_seconds()) * 1_000_000
-        return ((col + off) / day) * day - off + noon
-
-    whens: list[tuple[Any, Any]] = [(col.is_null(), None), (col < lo, lo - 1), (col >= hi, hi)]
-    offset = offset0
-    for moment, after in periods:
-        whens.append((col < to_micros(moment), noon_of(offset)))
-        offset = after or timedelta(0)
-    return pw.Case(None, whens, noon_of(offset))
 
 
 def simulate_spec(spec: dict, start: date, end: date, *, settings: Settings | None = None,

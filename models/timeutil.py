@@ -6,7 +6,7 @@ depend on a session time zone or on ``fold``.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import overload
+from typing import cast, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from models.errors import RotaError
@@ -97,6 +97,31 @@ def resolve_wall(wall: datetime, tz: ZoneInfo) -> datetime:
     while (hi - timedelta(seconds=1)).astimezone(tz).replace(tzinfo=None) >= naive:
         hi -= timedelta(seconds=1)
     return hi
+
+
+def transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, timedelta, timedelta]]:
+    """(instant, offset before, offset after) for each UTC-offset change in [start, end)."""
+    step = timedelta(hours=6)
+    out: list[tuple[datetime, timedelta, timedelta]] = []
+    at, offset = start, cast(timedelta, start.astimezone(tz).utcoffset())  # a ZoneInfo always gives one
+    while at < end:
+        nxt = at + step
+        new = cast(timedelta, nxt.astimezone(tz).utcoffset())
+        if new != offset:
+            lo, hi = at, nxt  # offset(lo) == offset, offset(hi) == new: bisect to the second
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                if mid.astimezone(tz).utcoffset() == offset:
+                    lo = mid
+                else:
+                    hi = mid
+            moment = hi.replace(microsecond=0)
+            if moment.astimezone(tz).utcoffset() != new:
+                moment += timedelta(seconds=1)
+            out.append((moment, offset, new))
+            offset = new
+        at = nxt
+    return out
 
 
 _ZONES: set[str] | None = None

@@ -106,31 +106,6 @@ def resolve(wall: datetime, tz: ZoneInfo) -> datetime:
     return resolve_wall(wall, tz)
 
 
-def transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, timedelta, timedelta]]:
-    """(instant, offset before, offset after) for each UTC-offset change in [start, end)."""
-    step = timedelta(hours=6)
-    out: list[tuple[datetime, timedelta, timedelta]] = []
-    at, offset = start, cast(timedelta, start.astimezone(tz).utcoffset())  # a ZoneInfo always gives one
-    while at < end:
-        nxt = at + step
-        new = cast(timedelta, nxt.astimezone(tz).utcoffset())
-        if new != offset:
-            lo, hi = at, nxt  # offset(lo) == offset, offset(hi) == new: bisect to the second
-            while hi - lo > timedelta(seconds=1):
-                mid = lo + (hi - lo) / 2
-                if mid.astimezone(tz).utcoffset() == offset:
-                    lo = mid
-                else:
-                    hi = mid
-            moment = hi.replace(microsecond=0)
-            if moment.astimezone(tz).utcoffset() != new:
-                moment += timedelta(seconds=1)
-            out.append((moment, offset, new))
-            offset = new
-        at = nxt
-    return out
-
-
 class ScheduleFields:
     """The fields of a :class:`~engine.schedule.model.Schedule`, declared once for the type
     checker: its mixins (``Describable``, ``Exportable``) read them."""

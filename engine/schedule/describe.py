@@ -20,9 +20,9 @@ from engine.schedule.base import (
     ordinal_suffix,
     resolve,
     to_utc,
-    transitions,
 )
 from engine.schedule.cron import CronRule
+from models.timeutil import transitions
 
 # More runs than this a day is probably a mistake in a cron line (e.g. "* * * * *").
 BUSY_PER_DAY = 24
