@@ -28,6 +28,7 @@ from models.db import db
 from models.errors import RotaError
 from models.objects import PROPERTY_TYPES, RESERVED
 from models.store import object_types
+from models.store.records import count_records
 from models.text import loads_json, read_text_file
 
 TYPE_KEYS = ("name", "label", "plural", "properties", "associations")
@@ -228,10 +229,9 @@ def type_summaries() -> list[dict]:
     built in or not, its properties and how many records it holds."""
     out = []
     for t in objects.list_types():
-        model = objects.record_model(t)
         spec = objects.type_spec(t)
         out.append({"name": t.name, "label": t.label, "plural": t.plural, "builtin": bool(t.builtin),
-                    "properties": spec["properties"], "records": model.select().count()})
+                    "properties": spec["properties"], "records": count_records(t.name)})
     return out
 
 
