@@ -31,16 +31,16 @@ import json
 from datetime import date, datetime
 from typing import Any, overload
 
+from models.enums import EventType, RunKind
 from models.errors import RotaError
 from models.schema import Workflow
 from models.store import history as store_history
 from models.store.workflows import get_workflow
 from models.timeutil import from_micros, iso_z, parse_instant, start_of_local_day, to_micros, zone
 
-EVENT_TYPES = ("enrolled", "manual_enrolled", "suppressed", "skipped_in_progress", "step_succeeded", "step_failed",
-               "step_retry", "step_skipped", "delayed", "paused", "unenrolled", "missed", "coalesced", "run_failed")
-ENROLL_TYPES = ("enrolled", "manual_enrolled")
-SKIPPED = "skipped_in_progress"
+EVENT_TYPES = tuple(EventType)
+ENROLL_TYPES = (EventType.ENROLLED, EventType.MANUAL_ENROLLED)
+SKIPPED = EventType.SKIPPED_IN_PROGRESS
 RUN_ROW_TYPES = (*ENROLL_TYPES, SKIPPED)  # kept per run (enrollment, run_skip), not in history_event
 MAX_LIMIT = 10_000
 _RUN_CHUNK = 64
@@ -203,7 +203,7 @@ def _enrollment_row(at_m: int, run_id: int, kind_manual: bool, rid: int, eid: in
     detail = ("manual enrollment" if kind_manual
               else f"scheduled occurrence {iso_z(from_micros(sched_m))}" if sched_m is not None else "enrolled")
     return ((at_m, 0, run_id, rid, 0), {
-        "at": iso_z(from_micros(at_m)), "type": "manual_enrolled" if kind_manual else "enrolled",
+        "at": iso_z(from_micros(at_m)), "type": EventType.MANUAL_ENROLLED if kind_manual else EventType.ENROLLED,
         "record_id": rid, "scheduled_for": iso_z(from_micros(sched_m)), "step": None, "detail": detail,
         "run": run_id, "enrollment": eid,
     })
@@ -235,7 +235,7 @@ def _run_rows(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> lis
     ``manual_enrolled``) and skip notes (``skipped_in_progress``), merged by record."""
     enrolls = type_ in (None, *ENROLL_TYPES)
     skips = type_ in (None, SKIPPED)
-    manual_only = {"enrolled": False, "manual_enrolled": True}.get(type_ or "")
+    manual_only = {EventType.ENROLLED: False, EventType.MANUAL_ENROLLED: True}.get(type_) if type_ else None
     if record_id is not None:
         # Few rows per record (one per occurrence): the workflow's runs, each probed
         # through the unique (run, record_id) key, or run_skip's.
@@ -260,7 +260,7 @@ def _run_rows(wf_id: int, record_id, type_, lo, hi, cursor, limit, floor) -> lis
             break
         for run_id, kind, sched, started, skipped in runs:
             last_run = run_id
-            manual = kind == "manual"
+            manual = kind == RunKind.MANUAL
             enroll_here = enrolls and (manual_only is None or manual == manual_only)
             skip_here = skips and bool(skipped) and started is not None
             if not (enroll_here or skip_here):

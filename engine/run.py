@@ -27,6 +27,7 @@ import peewee as pw
 from engine.changes import notify_changed
 from engine.due import workflow_timezone
 from models import criteria as crit
+from models.enums import Overlap, RunKind, RunStatus, WorkflowStatus
 from models.errors import RotaError
 from models.objects import record_model
 from models.schema import Run, Workflow
@@ -44,7 +45,7 @@ class RunExists(pw.IntegrityError):
 
 def execute_run(workflow: Workflow, scheduled_for: datetime | None, *, now: datetime,
                 engine_id: str | None = None, settings: Settings | None = None,
-                kind: str = "scheduled") -> Run:
+                kind: str = RunKind.SCHEDULED) -> Run:
     """Run one occurrence: run row, enrollments, suppressed history, counts, rollup.
 
     Set-based whatever the number of records. Runs inside the caller's transaction if
@@ -63,27 +64,27 @@ def execute_run(workflow: Workflow, scheduled_for: datetime | None, *, now: date
             if workflow.suppression else None)
     has_actions = bool(workflow.actions)
     now_us = to_micros(now)
-    overlap = (workflow.settings or {}).get("overlap") or "skip_in_progress"
+    overlap = (workflow.settings or {}).get("overlap") or Overlap.SKIP_IN_PROGRESS
     enroll_where = where if supp is None else (where & ~supp)
     with write_transaction():
-        run_id = store_runs.insert_run(workflow.id, scheduled_for, kind=kind, status="running", started_at=now,
-                                       engine_id=engine_id)
+        run_id = store_runs.insert_run(workflow.id, scheduled_for, kind=kind, status=RunStatus.RUNNING,
+                                       started_at=now, engine_id=engine_id)
         if run_id is None:
             raise RunExists(f"run of {workflow.name} at {iso_z(scheduled_for)} exists already")
-        run = Run(id=run_id, workflow=workflow.id, scheduled_for=scheduled_for, kind=kind, status="running",
+        run = Run(id=run_id, workflow=workflow.id, scheduled_for=scheduled_for, kind=kind, status=RunStatus.RUNNING,
                   started_at=now, engine_id=engine_id, steps_succeeded=0, steps_failed=0)
         skipped = 0
         # One probe of the partial index first: with nothing in progress (no actions, or
         # all finished) the run is the plain INSERT … SELECT and costs nothing more.
-        if overlap != "allow" and store_runs.any_in_progress(workflow.id):
-            if overlap == "skip_in_progress":  # noted before enrolling, while "in progress" means the older ones
+        if overlap != Overlap.ALLOW and store_runs.any_in_progress(workflow.id):
+            if overlap == Overlap.SKIP_IN_PROGRESS:  # noted before enrolling, while "in progress" means the older ones
                 skipped = store_runs.note_skipped(workflow.id, run_id, model, enroll_where)
             else:
                 store_runs.replace_in_progress(workflow.id, run_id, model, enroll_where, now_us)
         # skip_busy only when something was noted: else the records in progress are not
         # matched, and there is nothing to leave out.
         enrolled = store_runs.enroll_matching(run_id, workflow.id, now_us, model, enroll_where,
-                                              has_actions=has_actions, own_lane=overlap == "allow",
+                                              has_actions=has_actions, own_lane=overlap == Overlap.ALLOW,
                                               skip_busy=skipped > 0)
         suppressed = 0
         if supp is not None:
@@ -95,7 +96,7 @@ def execute_run(workflow: Workflow, scheduled_for: datetime | None, *, now: date
                               finished_at=finished)
         store_runs.add_to_rollup(workflow.id, now.astimezone(UTC).date().isoformat(), enrolled, suppressed, 1)
     run.status, run.matched, run.enrolled, run.suppressed, run.skipped_in_progress, run.finished_at = (
-        "succeeded", matched, enrolled, suppressed, skipped, finished)
+        RunStatus.SUCCEEDED, matched, enrolled, suppressed, skipped, finished)
     run.in_progress, run.completed = (enrolled, 0) if has_actions else (0, enrolled)
     return run
 
@@ -114,7 +115,7 @@ def enroll_manual(workflow_name: str, record_id: int, *, now: datetime | None = 
     now = now or utcnow()
     settings = load_settings()
     wf = get_workflow(workflow_name)
-    if wf.status != "active":
+    if wf.status != WorkflowStatus.ACTIVE:
         raise RotaError(f'workflow "{wf.name}" is {wf.status}: activate it before enrolling records manually')
     try:
         rid = int(record_id)

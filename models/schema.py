@@ -15,6 +15,7 @@ from collections.abc import Callable
 import peewee as pw
 
 from models.db import db
+from models.enums import EnrollmentState, RunKind, RunStatus, WorkflowStatus
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
@@ -72,7 +73,7 @@ class PropertyDef(Base):
 class Workflow(Base):
     name = pw.CharField(max_length=200, unique=True)
     object_type = pw.ForeignKeyField(ObjectType, on_delete="RESTRICT")
-    status = pw.CharField(max_length=16, default="draft")  # draft active paused
+    status = pw.CharField(max_length=16, default=WorkflowStatus.DRAFT)  # models.enums.WorkflowStatus
     schedule = JSONText()
     criteria = JSONText(default=list)
     suppression = JSONText(default=list)
@@ -91,8 +92,8 @@ class Run(Base):
 
     workflow = pw.ForeignKeyField(Workflow, backref="runs", on_delete="CASCADE", index=False)
     scheduled_for = InstantField(null=True)  # null for a manual enrollment
-    kind = pw.CharField(max_length=10, default="scheduled")  # scheduled manual
-    status = pw.CharField(max_length=10, default="running")  # running succeeded failed missed coalesced
+    kind = pw.CharField(max_length=10, default=RunKind.SCHEDULED)  # models.enums.RunKind
+    status = pw.CharField(max_length=10, default=RunStatus.RUNNING)  # models.enums.RunStatus
     started_at = InstantField(null=True)
     finished_at = InstantField(null=True)
     matched = pw.IntegerField(default=0)
@@ -124,7 +125,7 @@ class Enrollment(Base):
     record_id = pw.BigIntegerField()
     manual = pw.BooleanField(default=False)
     enrolled_at = InstantField()
-    state = pw.CharField(max_length=10, default="active")  # active waiting done unenrolled failed
+    state = pw.CharField(max_length=10, default=EnrollmentState.ACTIVE)  # models.enums.EnrollmentState
     step = pw.IntegerField(default=0)  # pointer into the action list (path for branches in detail)
     next_step_at = InstantField(null=True)  # when the next step is due; null when finished
     path = pw.TextField(null=True)  # position inside nested branches, JSON

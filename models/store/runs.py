@@ -29,6 +29,7 @@ from datetime import datetime
 import peewee as pw
 
 from models.db import db
+from models.enums import EnrollmentState, EventType, RunKind, RunStatus
 from models.schema import IN_PROGRESS_SQL, IN_PROGRESS_WHERE, Enrollment, EnrollmentDaily, HistoryEvent, Run, SkipNote
 from models.store.dialect import dialect
 from models.timeutil import UTC, to_micros
@@ -40,6 +41,11 @@ NULL_INSTANT = "CAST(NULL AS BIGINT)"  # typed: PostgreSQL will not guess an unt
 
 def _table(model) -> str:
     return model._meta.table_name
+
+
+def _word(value: str) -> str:
+    """One of Rota's own words (models/enums.py) as an SQL string constant."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _instant_sql(at: datetime | None) -> str:
@@ -150,17 +156,16 @@ def replace_in_progress(workflow_id: int, run_id: int, model: type[pw.Model], wh
     e = _table(Enrollment)
     matching, mparams = model.select(model.id).where(where).sql()
     scope = f'"workflow_id" = {int(workflow_id)} AND {IN_PROGRESS_SQL} AND "record_id" IN ({matching})'
-    detail = REPLACED_DETAIL.replace("'", "''")
     db.execute_sql(
         f'INSERT INTO "{_table(HistoryEvent)}" ("workflow_id", "at", "type", "run_id", "record_id", '
-        f'"enrollment_id", "detail") SELECT {int(workflow_id)}, {int(now_us)}, \'unenrolled\', {int(run_id)}, '
-        f'"record_id", "id", \'{detail}\' FROM "{e}" WHERE {scope}', mparams)
+        f'"enrollment_id", "detail") SELECT {int(workflow_id)}, {int(now_us)}, {_word(EventType.UNENROLLED)}, '
+        f'{int(run_id)}, "record_id", "id", {_word(REPLACED_DETAIL)} FROM "{e}" WHERE {scope}', mparams)
     r = _table(Run)
     ended = f'(SELECT COUNT(*) FROM "{e}" WHERE "run_id" = "{r}"."id" AND {scope})'
     db.execute_sql(f'UPDATE "{r}" SET "in_progress" = "in_progress" - {ended}, "completed" = "completed" + {ended} '
                    f'WHERE "id" IN (SELECT "run_id" FROM "{e}" WHERE {scope})', mparams * 3)
-    db.execute_sql(f'UPDATE "{e}" SET "state" = \'unenrolled\', "next_step_at" = NULL, "claimed_by" = NULL, '
-                   f'"claimed_until" = NULL WHERE {scope}', mparams)
+    db.execute_sql(f'UPDATE "{e}" SET "state" = {_word(EnrollmentState.UNENROLLED)}, "next_step_at" = NULL, '
+                   f'"claimed_by" = NULL, "claimed_until" = NULL WHERE {scope}', mparams)
 
 
 def _insert_select(target: str, columns: list[str], constants: list[str], model: type[pw.Model],
@@ -186,7 +191,8 @@ def enroll_matching(run_id: int, workflow_id: int, now_us: int, model: type[pw.M
     is done. ``own_lane``: the enrollments run alongside any in progress (overlap
     allow); ``skip_busy``: records with an enrollment in progress are left out (overlap
     skip_in_progress, after :func:`note_skipped`). Returns how many."""
-    state, next_step = ("'active'", str(int(now_us))) if has_actions else ("'done'", NULL_INSTANT)
+    state, next_step = (_word(EnrollmentState.ACTIVE), str(int(now_us))) if has_actions else (
+        _word(EnrollmentState.DONE), NULL_INSTANT)
     verb = "INSERT"
     if skip_busy:
         not_busy = _not_busy(workflow_id, run_id, model)
@@ -209,14 +215,14 @@ def note_suppressed(workflow_id: int, run_id: int, now_us: int, scheduled_for: d
     return _insert_select(
         _table(HistoryEvent),
         ["workflow_id", "at", "type", "run_id", "scheduled_for", "record_id"],
-        [str(int(workflow_id)), str(int(now_us)), "'suppressed'", str(int(run_id)), _instant_sql(scheduled_for)],
+        [str(int(workflow_id)), str(int(now_us)), _word(EventType.SUPPRESSED), str(int(run_id)), _instant_sql(scheduled_for)],
         model, where)
 
 
 def finish_run(run_id: int, *, matched: int, enrolled: int, suppressed: int, skipped: int, in_progress: int,
                completed: int, finished_at: datetime) -> None:
     """The run's counts, and ``succeeded``."""
-    Run.update(status="succeeded", matched=matched, enrolled=enrolled, suppressed=suppressed,
+    Run.update(status=RunStatus.SUCCEEDED, matched=matched, enrolled=enrolled, suppressed=suppressed,
                skipped_in_progress=skipped, in_progress=in_progress, completed=completed,
                finished_at=finished_at).where(Run.id == run_id).execute()
 
@@ -243,7 +249,7 @@ def record_misfires(workflow_id: int, instants: list[datetime], status: str, det
     for i in range(0, len(instants), _CHUNK):
         chunk = instants[i:i + _CHUNK]
         Run.insert_many([
-            {"workflow": workflow_id, "scheduled_for": at, "kind": "scheduled", "status": status,
+            {"workflow": workflow_id, "scheduled_for": at, "kind": RunKind.SCHEDULED, "status": status,
              "started_at": None, "finished_at": now, "engine_id": engine_id, "detail": detail} for at in chunk
         ]).on_conflict_ignore().execute()
         ids = dict(Run.select(Run.scheduled_for, Run.id).where(
@@ -264,18 +270,19 @@ def insert_manual_run(workflow_id: int, record_id: int, *, now: datetime, engine
     """A manual enrollment, inside the caller's write transaction: its run row, then
     either the enrollment or (``suppressed``) a ``suppressed`` history event, and the
     per-day counts."""
-    run = Run.create(workflow=workflow_id, scheduled_for=None, kind="manual", status="succeeded", started_at=now,
+    run = Run.create(workflow=workflow_id, scheduled_for=None, kind=RunKind.MANUAL, status=RunStatus.SUCCEEDED,
+                     started_at=now,
                      finished_at=now, matched=1, enrolled=0 if suppressed else 1,
                      suppressed=1 if suppressed else 0, engine_id=engine_id,
                      in_progress=int(not suppressed and has_actions),
                      completed=int(not suppressed and not has_actions), detail=detail)
     if suppressed:
-        HistoryEvent.create(workflow=workflow_id, at=now, type="suppressed", record_id=record_id, run=run.id,
+        HistoryEvent.create(workflow=workflow_id, at=now, type=EventType.SUPPRESSED, record_id=record_id, run=run.id,
                             detail="manual enrollment refused: the record meets the suppression criteria")
     else:  # alongside an enrollment in progress (the operator said yes): in a lane of its own
         lane = run.id if has_actions and in_progress_count(workflow_id, record_id) else 0
         Enrollment.create(run=run.id, workflow=workflow_id, record_id=record_id, manual=True, enrolled_at=now,
-                          state="active" if has_actions else "done", step=0,
+                          state=EnrollmentState.ACTIVE if has_actions else EnrollmentState.DONE, step=0,
                           next_step_at=now if has_actions else None, lane=lane)
     add_to_rollup(workflow_id, now.astimezone(UTC).date().isoformat(), 0 if suppressed else 1,
                   1 if suppressed else 0, 1)
