@@ -23,7 +23,6 @@ from engine.steps.positions import (
 )
 from engine.steps.run_db import db_error_types
 from engine.steps.run_network import is_external
-from models.db import db
 from models.enums import IN_PROGRESS_STATES, EnrollmentState, EventType, WorkflowStatus
 from models.schema import HistoryEvent
 from models.settings import load_settings
@@ -197,12 +196,12 @@ def _run_step(p: run_set.Pass, grp: Group, pos: Position, step: dict) -> list[ru
     recorded as failed (never retried forever) when it cannot run at all."""
     ctx = grp.ctx
     try:
-        with db.atomic():  # a savepoint: one bad group does not sink the pass
+        with write_transaction():  # a savepoint: one bad group does not sink the pass
             try:
                 return run_set.run_group(p, ctx, grp.g, pos, step)
             except run_set.NeedsRecords:
                 pass
-        with db.atomic():
+        with write_transaction():
             return _per_record(p, grp, pos, step)
     except db_error_types():
         raise

@@ -30,11 +30,11 @@ from pathlib import Path
 
 from engine.workflows import save_workflow
 from models.associations import associations_of
-from models.db import db
 from models.errors import RotaError
 from models.importer import bulk_insert
 from models.objects import get_type
 from models.store import bulk_load
+from models.store.dialect import write_transaction
 from models.store.workflows import find_by_name
 from models.timeutil import UTC, to_micros, utcnow
 
@@ -331,7 +331,7 @@ def load_demo(*, contacts: int = 5000, companies: int = 500, deals: int = 800, t
     rng = random.Random(seed)
     out: dict = {}
     total = contacts + companies + deals + tickets
-    with db.atomic():
+    with write_transaction():
         first: dict[str, tuple[int, int]] = {}  # type → (largest id before, how many added)
         for type_name, key, columns, gen, n in (
             ("contact", "contacts", CONTACT_COLUMNS, contact_rows, contacts),

@@ -24,10 +24,10 @@ from typing import Any
 
 from engine.workflows import list_workflows, validate_workflow, workflow_body
 from models import associations, objects
-from models.db import db
 from models.errors import RotaError
 from models.objects import PROPERTY_TYPES, RESERVED
 from models.store import object_types
+from models.store.dialect import write_transaction
 from models.store.records import count_records
 from models.text import loads_json, read_text_file
 
@@ -128,7 +128,7 @@ def import_type(spec: Any) -> list[str]:
     name = clean["name"]
     changes: list[str] = []
     try:
-        with db.atomic():
+        with write_transaction():
             exists = name in {t.name for t in objects.list_types()}
             if not exists:
                 object_types.create_object_type(

@@ -340,18 +340,25 @@ def compile_criteria(groups, type_name: str, *, now: datetime, tz: str, empty: b
     return _Criteria(_joined(ors, "OR"))
 
 
-def matching_query(type_name: str, groups, *, now: datetime, tz: str, suppression=None):
+def matching_query(type_name: str, groups, *, now: datetime, tz: str, suppression=None, empty: bool = True):
     """SELECT id of the records meeting ``groups`` and not ``suppression``.
 
     Built for the engine's INSERT … SELECT: the set is chosen in the database.
-    Empty criteria select every record; empty (or no) suppression suppresses none.
+    Empty criteria select every record (none with ``empty=False``); empty (or no)
+    suppression suppresses none.
     """
     otype = get_type(type_name)
     model = record_model(otype)
-    where = compile_criteria(groups, otype, now=now, tz=tz, empty=True)
+    where = compile_criteria(groups, otype, now=now, tz=tz, empty=empty)
     if suppression:
         where = where & ~compile_criteria(suppression, otype, now=now, tz=tz, empty=False)
     return model.select(model.id).where(where)
+
+
+def matching_sql(type_name: str, groups, *, now: datetime, tz: str, empty: bool = True) -> tuple[str, tuple]:
+    """:func:`matching_query` as SQL text and parameters, for a statement that embeds it."""
+    sql, params = matching_query(type_name, groups, now=now, tz=tz, empty=empty).sql()
+    return sql, tuple(params)
 
 
 def count_matching(type_name: str, groups, *, now: datetime, tz: str) -> int:

@@ -228,9 +228,7 @@ def _run_list(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: di
 
 def criteria_sql(ctx: Context, groups: list) -> tuple[str, tuple]:
     """``SELECT id FROM rec_T WHERE <criteria>`` from the one criteria compiler."""
-    expr = crit.compile_criteria(groups, ctx.type_name, now=ctx.now, tz=ctx.tz_name, empty=False)
-    sql, params = ctx.model.select(ctx.model.id).where(expr).sql()
-    return sql, tuple(params)
+    return crit.matching_sql(ctx.type_name, groups, now=ctx.now, tz=ctx.tz_name, empty=False)
 
 
 def _run_branch(p: Pass, ctx: Context, g: int, pos: Position, step: dict, base: dict) -> list[Outcome]:
