@@ -31,7 +31,7 @@ from models.objects import (
     to_json_value,
 )
 from models.schema import ObjectType, PropertyDef
-from models.store.dialect import dialect
+from models.store.dialect import dialect, write_transaction
 from models.timeutil import utcnow
 
 
@@ -63,7 +63,7 @@ def create_type(name: str, label: str, plural: str, properties: list, builtin: b
     after the two every type has (COMMON_PROPERTIES). ``create_object_type`` checks a
     custom type's names first; the built-in types come here directly."""
     check_name("object type", name)
-    with db.atomic():
+    with write_transaction():
         otype = ObjectType.create(
             name=name, label=label, plural=plural, builtin=builtin, table_name=f"rec_{name}", created_at=utcnow()
         )
@@ -111,7 +111,7 @@ def add_property(type_name: str, name: str, label: str, type: str, options=None,
         raise RotaError(f'{otype.name} already has a property "{name}"')
     if type == "enumeration" and not normalise_options(options):
         raise RotaError(f'property "{name}": an enumeration needs at least one option')
-    with db.atomic():
+    with write_transaction():
         pos = PropertyDef.select(pw.fn.MAX(PropertyDef.position)).where(PropertyDef.object_type == otype).scalar() or 0
         PropertyDef.create(
             object_type=otype, name=name, label=label, type=type,
@@ -212,7 +212,7 @@ def change_property_type(type_name: str, name: str, new_type: str, options=None)
             raise RotaError(f'cannot change {otype.name}.{name} to {new_type}: {otype.name} {rid} holds '
                             f'"{shown}", which does not convert ({exc}); change or clear that value first') from None
     table, tmp = otype.table_name, f"{name}__rota_new"
-    with db.atomic():
+    with write_transaction():
         for index in _indexes_on(otype, name):
             db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
         db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {_column_ddl(otype, tmp, new_type)}')
@@ -237,7 +237,7 @@ def drop_property(type_name: str, name: str) -> None:
         raise RotaError(f'{otype.name} has no property "{name}"')
     if row.builtin:
         raise RotaError(f'property "{name}" is built in; it cannot be removed')
-    with db.atomic():
+    with write_transaction():
         for index in _indexes_on(otype, name):
             db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
         db.execute_sql(f'ALTER TABLE "{otype.table_name}" DROP COLUMN "{name}"')

@@ -12,11 +12,12 @@ from typing import Any
 import peewee as pw
 
 from models.associations import associations_of
-from models.db import db, fold
+from models.db import fold
 from models.errors import RotaError
 from models.objects import Prop, coerce_value, get_props, get_type, record_model
 from models.schema import AssociationLink, Enrollment, ListMember, RecordView, Run, StaticList, Task, Workflow
 from models.store.criteria_sql import contains_position, fold_column
+from models.store.dialect import write_transaction
 
 HIDDEN = ("createdate", "updated_at")
 
@@ -105,7 +106,7 @@ def save_view_columns(type_name: str, columns: list[str]) -> list[str]:
         raise RotaError(f'{otype.name} has no property "{unknown[0]}"')
     if not columns:
         raise RotaError("choose at least one column")
-    with db.atomic():
+    with write_transaction():
         RecordView.delete().where(RecordView.object_type == otype.id).execute()
         RecordView.create(object_type=otype.id, columns=list(dict.fromkeys(columns)))
     return view_columns(otype)
@@ -145,14 +146,15 @@ def delete_record(type_name: str, record_id: int) -> dict[str, int]:
     the record of what happened."""
     otype = get_type(type_name)
     model = record_model(otype)
-    with db.atomic():
-        impact = delete_impact(otype.name, record_id)
-        enrollments = [e.id for e in _enrollments_of(otype.name, record_id).select(Enrollment.id)]
-        if enrollments:
-            Enrollment.delete().where(Enrollment.id.in_(enrollments)).execute()
-        members = [m.id for m in _memberships_of(otype.name, record_id).select(ListMember.id)]
-        if members:
-            ListMember.delete().where(ListMember.id.in_(members)).execute()
+    with write_transaction():
+        if not get_record_exists(otype.name, record_id):
+            raise RotaError(f"{otype.name} {record_id} does not exist")
+        impact = {
+            "enrollments": Enrollment.delete().where(
+                Enrollment.id.in_(_enrollments_of(otype.name, record_id).select(Enrollment.id))).execute(),
+            "list_memberships": ListMember.delete().where(
+                ListMember.id.in_(_memberships_of(otype.name, record_id).select(ListMember.id))).execute(),
+        }
         for assoc in associations_of(otype).values():
             own = getattr(AssociationLink, assoc.own_column)
             AssociationLink.delete().where((AssociationLink.association == assoc.id) & (own == record_id)).execute()
@@ -216,7 +218,7 @@ def list_member_records(name: str, batch: int = 1000):
 def delete_list(name: str) -> int:
     """Delete a static list and its memberships (not the records); returns the count."""
     lst = get_list(name)
-    with db.atomic():
+    with write_transaction():
         count = ListMember.delete().where(ListMember.list == lst.id).execute()
         lst.delete_instance()
     return count
