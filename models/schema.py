@@ -15,7 +15,7 @@ from collections.abc import Callable
 import peewee as pw
 
 from models.db import db
-from models.enums import EnrollmentState, RunKind, RunStatus, WorkflowStatus
+from models.enums import IN_PROGRESS_STATES, EnrollmentState, RunKind, RunStatus, WorkflowStatus
 from models.errors import RotaError
 from models.fields import InstantField, JSONText
 
@@ -151,7 +151,9 @@ Enrollment.add_index(Enrollment.index(Enrollment.next_step_at, where=Enrollment.
 # in progress per workflow, so a run's ``INSERT OR IGNORE … SELECT`` leaves out the
 # records still in progress as part of the insert itself (engine/run.py, overlap
 # skip_in_progress), and the overlap tests probe it by (workflow, record).
-IN_PROGRESS_SQL = "\"state\" IN ('active', 'waiting')"  # literal: SQLite matches a partial index textually
+# The same text in the index and in every query that should use it: SQLite matches a
+# partial index's condition textually.
+IN_PROGRESS_SQL = '"state" IN (' + ", ".join(f"'{state}'" for state in IN_PROGRESS_STATES) + ")"
 IN_PROGRESS_WHERE = pw.SQL(IN_PROGRESS_SQL)
 Enrollment.add_index(Enrollment.index(Enrollment.workflow, Enrollment.record_id, Enrollment.lane, unique=True,
                                       where=IN_PROGRESS_WHERE))

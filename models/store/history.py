@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from models.db import db, is_postgres
+from models.db import db
 from models.schema import Enrollment, HistoryEvent, Run, SkipNote
+from models.store.dialect import dialect
 
 
 def _p() -> str:
-    return "%s" if is_postgres() else "?"
+    return dialect().param
 
 
 def _rows(sql: str, params=()) -> list[tuple]:
@@ -91,6 +92,17 @@ def groups_of(run_id: int, enrollment_id: int) -> list[tuple]:
                  f'WHERE "run_id" = {p} AND "first" <= {p} AND "last" >= {p}', (run_id, enrollment_id, enrollment_id))
 
 
+def _within(q, column, lo: int | None, hi: int | None, at_most: int | None = None):
+    """``q`` limited to ``lo <= column < hi`` (and ``column <= at_most``), each bound optional."""
+    if lo is not None:
+        q = q.where(column >= lo)
+    if hi is not None:
+        q = q.where(column < hi)
+    if at_most is not None:
+        q = q.where(column <= at_most)
+    return q
+
+
 def events_page(wf_id: int, record_id, type_, lo, hi, cursor, limit):
     """The ``history_event`` page: one index range scan, newest first, LIMITed."""
     H = HistoryEvent
@@ -100,10 +112,7 @@ def events_page(wf_id: int, record_id, type_, lo, hi, cursor, limit):
         q = q.where(H.record_id == record_id)
     if type_ is not None:
         q = q.where(H.type == type_)
-    if lo is not None:
-        q = q.where(H.at >= lo)
-    if hi is not None:
-        q = q.where(H.at < hi)
+    q = _within(q, H.at, lo, hi)
     if cursor is not None:
         at, src, a = cursor[:3]
         # events (a = 2 * id) and grouped rows (a = 2 * seq + 1) share one order
@@ -123,12 +132,7 @@ def record_enrollments_page(wf_id: int, record_id: int, manual: bool | None, lo:
          .where((Run.workflow == wf_id) & (E.record_id == record_id)))
     if manual is not None:
         q = q.where(E.manual == manual)
-    if lo is not None:
-        q = q.where(E.enrolled_at >= lo)
-    if hi is not None:
-        q = q.where(E.enrolled_at < hi)
-    if at_most is not None:
-        q = q.where(E.enrolled_at <= at_most)
+    q = _within(q, E.enrolled_at, lo, hi, at_most)
     return list(q.order_by(E.enrolled_at.desc(), E.run.desc()).limit(limit).tuples())
 
 
@@ -174,10 +178,5 @@ def record_skips_page(wf_id: int, record_id: int, lo: int | None, hi: int | None
     q = (SkipNote.select(Run.started_at, SkipNote.run, SkipNote.record_id, Run.scheduled_for)
          .join(Run, on=(SkipNote.run == Run.id))
          .where((Run.workflow == wf_id) & (Run.skipped_in_progress > 0) & (SkipNote.record_id == record_id)))
-    if lo is not None:
-        q = q.where(Run.started_at >= lo)
-    if hi is not None:
-        q = q.where(Run.started_at < hi)
-    if at_most is not None:
-        q = q.where(Run.started_at <= at_most)
+    q = _within(q, Run.started_at, lo, hi, at_most)
     return list(q.order_by(Run.started_at.desc(), SkipNote.run.desc()).limit(limit).tuples())
