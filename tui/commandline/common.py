@@ -48,6 +48,15 @@ def setup_logging() -> Path:
     return path
 
 
+def actions(subparsers, name: str, **kwargs):
+    """``rota NAME ACTION …``: the command ``name`` (``kwargs`` as for ``add_parser``)
+    and the set of its actions, one of which must be given."""
+    parser = subparsers.add_parser(name, **kwargs)
+    sub = parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", parser_class=type(parser))
+    sub.required = True
+    return sub
+
+
 def db_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
     parser.add_argument(
         "--db", metavar="PATH_OR_URL",

@@ -7,13 +7,11 @@ import csv
 import sys
 
 from models.text import dumps_json, printable
-from tui.commandline.common import db_option, open_db
+from tui.commandline.common import actions, db_option, open_db
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("list", help="static lists: show, export, delete")
-    sub = parser.add_subparsers(dest="list_command", metavar="ACTION", parser_class=type(parser))
-    sub.required = True
+    sub = actions(subparsers, "list", help="static lists: show, export, delete")
     show = sub.add_parser("show", help="a list's object type, member count and member ids")
     show.add_argument("name", metavar="NAME")
     show.add_argument("--json", action="store_true", help='{"name", "object_type", "count", "members": [ids]}')

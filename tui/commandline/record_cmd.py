@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 
 from models.text import dumps_json, printable
-from tui.commandline.common import db_option, open_db
+from tui.commandline.common import actions, db_option, open_db
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("record", help="one record: its properties and timeline")
-    sub = parser.add_subparsers(dest="record_command", metavar="ACTION", parser_class=type(parser))
-    sub.required = True
+    sub = actions(subparsers, "record", help="one record: its properties and timeline")
     show = sub.add_parser("show", help="a record's properties, associations and timeline (newest first)")
     show.add_argument("type", metavar="TYPE")
     show.add_argument("id", metavar="ID")

@@ -12,7 +12,7 @@ import json
 
 from models.errors import RotaError
 from models.timeutil import UTC, iso_z, parse_instant
-from tui.commandline.common import db_option
+from tui.commandline.common import actions, db_option
 
 MAX_COUNT = 10_000
 SHAPES = """\
@@ -37,9 +37,7 @@ examples:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("schedule", help="check a schedule: next run times, export")
-    sub = parser.add_subparsers(dest="schedule_command", metavar="ACTION", parser_class=type(parser))
-    sub.required = True
+    sub = actions(subparsers, "schedule", help="check a schedule: next run times, export")
 
     nxt = sub.add_parser("next", help="the next N run times of a schedule", epilog=SHAPES,
                          formatter_class=argparse.RawDescriptionHelpFormatter)

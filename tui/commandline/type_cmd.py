@@ -8,13 +8,11 @@ from pathlib import Path
 
 from models.errors import RotaError
 from models.text import dumps_json, printable
-from tui.commandline.common import db_option, open_db
+from tui.commandline.common import actions, db_option, open_db
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("type", help="object types as JSON files: import, export, list")
-    sub = parser.add_subparsers(dest="type_command", metavar="ACTION", parser_class=type(parser))
-    sub.required = True
+    sub = actions(subparsers, "type", help="object types as JSON files: import, export, list")
 
     imp = sub.add_parser("import", help="create a type, or extend one, from a JSON type file",
                          description="Create the type named in the file, or extend it: new properties are added, "

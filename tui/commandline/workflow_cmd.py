@@ -15,16 +15,14 @@ from models.enums import WorkflowStatus
 from models.errors import RotaError
 from models.text import dumps_json, loads_json, read_text_file
 from models.timeutil import iso_z
-from tui.commandline.common import db_option, open_db
+from tui.commandline.common import actions, db_option, open_db
 from tui.commandline.output import TIME_WIDTH, local_time, operator_zone, say, say_json
 from tui.commandline.progress import Ticker
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("workflow", help="workflows: list, import and export JSON files, count matches",
-                                   description="Workflows as SPEC JSON files, for versioning and scripting.")
-    sub = parser.add_subparsers(dest="workflow_command", metavar="ACTION", parser_class=type(parser))
-    sub.required = True
+    sub = actions(subparsers, "workflow", help="workflows: list, import and export JSON files, count matches",
+                  description="Workflows as SPEC JSON files, for versioning and scripting.")
 
     imp = sub.add_parser("import", help="create or update a workflow (by name) from a JSON file")
     imp.add_argument("file", metavar="FILE.json")
