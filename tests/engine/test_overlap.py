@@ -13,12 +13,12 @@ from engine.engine import Engine
 from engine.history import history
 from engine.run import enroll_manual
 from engine.runner import runs_as_json
-from engine.workflows import save_workflow
+from engine.workflows import delete_workflow, save_workflow
 from models import bootstrap, schema
 from models import db as dbmod
 from models.errors import RotaError
 from models.objects import create_record
-from models.schema import Enrollment, HistoryEvent, Run, Workflow
+from models.schema import Enrollment, HistoryEvent, Run, SkipNote, Workflow
 from models.timeutil import UTC, iso_z
 from tui.cli import main as cli_main
 from tui.commandline.engine_cmd import EventPrinter
@@ -255,3 +255,13 @@ def test_the_runs_table_and_the_engine_log_show_the_skipped(any_db, db_url, caps
     assert cli_main(["--db", db_url, "runs", "wf", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["matched"], r["enrolled"], r["skipped_in_progress"]) for r in rows] == [(3, 0, 3), (3, 3, 0)]
+
+
+def test_deleting_the_workflow_takes_its_skip_notes_and_enrollments(any_db, db_url):
+    """Skip notes, like enrollments, hold no enforced reference: delete_workflow removes them."""
+    engine, clock, ids = _setup(db_url, "skip_in_progress")
+    _run_at(engine, clock, DAY1)
+    _run_at(engine, clock, DAY2)
+    assert SkipNote.select().count() == 3 and Enrollment.select().count() == 3
+    delete_workflow("wf", actor="tester")
+    assert SkipNote.select().count() == 0 and Enrollment.select().count() == 0 and Run.select().count() == 0
